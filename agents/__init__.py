@@ -1,0 +1,1 @@
+"""The specialist agents (cost, performance, resource, application), the request router, the LLM factory."""

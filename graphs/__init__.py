@@ -1,0 +1,1 @@
+"""LangGraph graphs: the chat supervisor, the rollout workflows, their state and the checkpointer factory."""

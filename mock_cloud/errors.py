@@ -1,0 +1,68 @@
+"""Typed simulator errors, named after the clouds' own error codes."""
+
+from __future__ import annotations
+
+
+class SimulatorError(Exception):
+    """A refused cloud operation: `code` is the cloud-style error code, `status` the HTTP status."""
+
+    code = "SimulatorError"
+    status = 400
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str | bool]:
+        return {"code": self.code, "message": self.message, "retryable": self.retryable}
+
+
+class InstanceNotFound(SimulatorError):
+    code = "InvalidInstanceID.NotFound"
+    status = 404
+
+
+class ApplicationNotFound(SimulatorError):
+    code = "ApplicationNotFound"
+    status = 404
+
+
+class IncorrectInstanceState(SimulatorError):
+    code = "IncorrectInstanceState"
+    status = 409
+
+
+class InvalidInstanceType(SimulatorError):
+    code = "InvalidInstanceType"
+    status = 422
+
+
+class InvalidParameterValue(SimulatorError):
+    code = "InvalidParameterValue"
+    status = 422
+
+
+class IdempotentParameterMismatch(SimulatorError):
+    """The idempotency token was already used for a different request (as EC2's error of that name)."""
+
+    code = "IdempotentParameterMismatch"
+    status = 409
+
+
+class RequestLimitExceeded(SimulatorError):
+    code = "RequestLimitExceeded"
+    status = 429
+    retryable = True
+
+
+class InsufficientInstanceCapacity(SimulatorError):
+    code = "InsufficientInstanceCapacity"
+    status = 503
+    retryable = True
+
+
+class ServiceUnavailable(SimulatorError):
+    code = "ServiceUnavailable"
+    status = 503
+    retryable = True
