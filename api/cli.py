@@ -123,3 +123,7 @@ def main() -> None:
     except SimulatorError as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -87,11 +87,12 @@ class FaultInjector:
         if u < rule.throttle_rate:
             raise RequestLimitExceeded(f"Request limit exceeded for {operation}; retry with backoff")
         u -= rule.throttle_rate
-        if operation in CAPACITY_OPERATIONS and u < rule.capacity_error_rate:
-            raise InsufficientInstanceCapacity(
-                f"Insufficient capacity to complete {operation}; try again later"
-            )
-        u -= rule.capacity_error_rate
+        if operation in CAPACITY_OPERATIONS:
+            if u < rule.capacity_error_rate:
+                raise InsufficientInstanceCapacity(
+                    f"Insufficient capacity to complete {operation}; try again later"
+                )
+            u -= rule.capacity_error_rate
         if u < rule.error_rate:
             raise ServiceUnavailable(f"The service is unavailable for {operation}; try again")
         return rule.latency_seconds

@@ -386,14 +386,13 @@ class CloudSimulator:
         return cost_report(matrix, group_by)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:
-        """(hour start, accrued USD) for one machine over the last `hours` whole and current hours."""
+        """(hour start, accrued USD) for one machine in each of the last `hours` complete hours."""
         if not 0 < hours <= MAX_METRIC_HOURS:
             raise InvalidParameterValue(f"hours must be in (0, {MAX_METRIC_HOURS}], got {hours}")
         self._settle()
         inst = self._get(instance_id)
-        now = self.now()
-        first = (np.floor(now / HOUR) - hours + 1) * HOUR
-        edges = np.append(np.arange(first, now, HOUR), now)
+        last = np.floor(self.now() / HOUR) * HOUR
+        edges = last - np.arange(hours, -1, -1, dtype=np.float64) * HOUR
         matrix = cost_matrix([inst], edges, self.catalog, self.spot)
         amounts = (matrix.compute + matrix.storage)[0]
         return list(zip(edges[:-1].tolist(), amounts.tolist(), strict=True))

@@ -1,0 +1,140 @@
+"""The `optiinfra` command as a user runs it: a real process, its exit status, stdout and stderr."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+
+
+def optiinfra(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_catalog_json() -> None:
+    result = optiinfra("cloud", "catalog", "--provider", "aws", "--json")
+    assert result.returncode == 0, result.stderr
+    types = json.loads(result.stdout)
+    assert len(types) >= 100
+    m5 = next(t for t in types if t["name"] == "m5.large")
+    fields = (
+        "name",
+        "provider",
+        "vcpus",
+        "memory_gb",
+        "gpu_count",
+        "on_demand_hourly",
+        "spot_hourly",
+        "reserved_hourly",
+    )
+    assert {k: m5[k] for k in fields} == {
+        "name": "m5.large", "provider": "aws", "vcpus": 2, "memory_gb": 8.0, "gpu_count": 0,
+        "on_demand_hourly": 0.096, "spot_hourly": m5["spot_hourly"], "reserved_hourly": 0.06,
+    }  # fmt: skip
+
+
+def test_catalog_in_another_region_and_gpus_only() -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["cloud", "catalog", "--provider", "azure", "--region", "westeurope", "--gpu", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    types = json.loads(result.output)
+    assert types and all(t["gpu_count"] > 0 and t["region"] == "westeurope" for t in types)
+
+
+def test_fleet_summary_json() -> None:
+    result = CliRunner().invoke(app, ["cloud", "fleet", "--seed", "1", "--size", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert sum(summary["by_provider"].values()) == 50
+    assert sum(summary["by_pricing_model"].values()) == 50
+    assert summary["monthly_cost"] == pytest.approx(summary["hourly_cost"] * 730, rel=1e-3)
+
+
+def test_fleet_table() -> None:
+    result = CliRunner().invoke(app, ["cloud", "fleet", "--seed", "1", "--size", "30"])
+    assert result.exit_code == 0 and "USD/month" in result.output
+
+
+def test_bad_input_is_one_line_and_a_non_zero_exit() -> None:
+    result = optiinfra("cloud", "catalog", "--provider", "oracle")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "optiinfra: InvalidParameterValue: Unknown provider 'oracle'; expected one of: aws, gcp, azure"
+    ]
+    assert "Traceback" not in result.stderr
+    negative = optiinfra("cloud", "fleet", "--size", "-1")
+    assert negative.returncode == 2 and "Traceback" not in negative.stderr
+
+
+def test_cloud_tour_demo() -> None:
+    result = CliRunner().invoke(app, ["demo", "cloud", "--seed", "7", "--size", "120"])
+    assert result.exit_code == 0, result.output
+    for section in ("Rightsizing by hand", "Spot migration", "Faults and idempotency", "Accrued cost"):
+        assert section in result.output
+    assert "changes nothing (0 new events)" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "cloud",
+            "serve",
+            "--port",
+            str(port),
+            "--seed",
+            "4",
+            "--size",
+            "40",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:  # poll until it answers: each refused connection returns at once
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"server did not start: {process.stderr and process.stderr.read()}"
+                    ) from None
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_serve_runs_the_simulator_over_http(served: str) -> None:
+    assert httpx.get(f"{served}/instances").json()["total"] == 40
+    advanced = httpx.post(f"{served}/clock/advance", json={"seconds": 3600}).json()
+    assert advanced["now"] == "2026-06-01T01:00:00Z"
+    assert httpx.get(f"{served}/docs").status_code == 200
