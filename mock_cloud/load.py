@@ -106,7 +106,7 @@ class LoadModel:
 
         The fast path for fleets: no history to consult, so it is one vectorised pass.
         """
-        demand = self.workloads.demand(slots, times)
-        cpu = np.minimum(demand.cpu_cores / vcpus[:, None], 1) * 100
-        memory = np.minimum(demand.memory_gb / memory_gb[:, None], 1) * 100
-        return cpu.astype(np.float32), memory.astype(np.float32)
+        cpu, memory = self.workloads.cpu_memory(slots, times)
+        cpu = np.minimum(cpu / vcpus[:, None], 1) * 100
+        memory = np.minimum(memory / memory_gb[:, None], 1) * 100
+        return cpu.astype(np.float32, copy=False), memory.astype(np.float32, copy=False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,19 +100,24 @@ def fleet_utilisation(
     fast = [
         i for i, inst in enumerate(instances) if untouched[inst.application] and inst.state is State.RUNNING
     ]
-    for begin in range(0, len(fast), _CHUNK):
-        rows = np.asarray(fast[begin : begin + _CHUNK])
+
+    def steady_chunk(rows: npt.NDArray[np.intp]) -> None:
         chunk = [instances[r] for r in rows]
+        shapes = [load.catalog.get(i.provider, i.instance_type) for i in chunk]
         slots = np.fromiter((i.workload for i in chunk), np.int64, len(chunk))
-        vcpus = np.fromiter((load.catalog.get(i.provider, i.instance_type).vcpus for i in chunk), np.float32)
-        memory = np.fromiter(
-            (load.catalog.get(i.provider, i.instance_type).memory_gb for i in chunk), np.float32
-        )
-        cpu, mem = load.steady_fleet(slots, vcpus, memory, times)
+        vcpus = np.fromiter((t.vcpus for t in shapes), np.float32, len(chunk))
+        memory = np.fromiter((t.memory_gb for t in shapes), np.float32, len(chunk))
         launched = np.fromiter((i.launch_time for i in chunk), np.float64, len(chunk))
+        cpu, mem = load.steady_fleet(slots, vcpus, memory, times)
         alive = times[None, :] >= launched[:, None]
         cpu_out[rows], mem_out[rows], observed[rows] = _percentiles(cpu, mem, alive, percentile)
-    slow = [i for i, inst in enumerate(instances) if i not in set(fast)] if len(fast) < n else []
+
+    chunks = [np.asarray(fast[begin : begin + _CHUNK]) for begin in range(0, len(fast), _CHUNK)]
+    # numpy releases the GIL in its kernels, so chunks overlap on several cores; each writes its own rows.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        list(pool.map(steady_chunk, chunks))
+    fast_rows = set(fast)
+    slow = [i for i in range(n) if i not in fast_rows]
     by_app: dict[str, list[int]] = {}
     for i in slow:
         by_app.setdefault(instances[i].application, []).append(i)
@@ -136,8 +143,15 @@ def _percentiles(
     if whole.any():
         cpu_p[whole] = np.percentile(cpu[whole], q, axis=1)
         mem_p[whole] = np.percentile(memory[whole], q, axis=1)
-    partial = ~whole & (counts > 0)
-    if partial.any():
-        cpu_p[partial] = np.nanpercentile(np.where(alive[partial], cpu[partial], np.nan), q, axis=1)
-        mem_p[partial] = np.nanpercentile(np.where(alive[partial], memory[partial], np.nan), q, axis=1)
+    partial = np.flatnonzero(~whole & (counts > 0))
+    suffix = alive[partial, -1] & (counts[partial] == alive[partial][:, ::-1].argmin(axis=1))
+    # A machine launched inside the window has its valid hours at the end: group those rows by how many
+    # and stay vectorised (nanpercentile would fall back to one Python call per row).
+    for count in np.unique(counts[partial[suffix]]):
+        rows = partial[suffix][counts[partial[suffix]] == count]
+        cpu_p[rows] = np.percentile(cpu[rows, -count:], q, axis=1)
+        mem_p[rows] = np.percentile(memory[rows, -count:], q, axis=1)
+    for row in partial[~suffix]:  # gaps (stopped for a while): rare, one row at a time
+        cpu_p[row] = np.percentile(cpu[row, alive[row]], q)
+        mem_p[row] = np.percentile(memory[row, alive[row]], q)
     return cpu_p, mem_p, counts

@@ -35,10 +35,13 @@ def stable_int(*parts: object) -> int:
 
 def splitmix64(x: U64) -> U64:
     """SplitMix64's finaliser: a fast, well-mixed bijection on uint64 (wraps on purpose)."""
-    z = x + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+    z = x + _GOLDEN  # a fresh array; the steps below update it in place to spare large temporaries
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return z
 
 
 def hash_grid(seed: int, keys: U64, buckets: npt.NDArray[np.int64]) -> U64:
@@ -57,7 +60,11 @@ def unit_field(hashes: U64, field: int) -> F32:
 
 
 def normal_field(hashes: U64, field: int) -> F32:
-    """An approximately standard-normal value per hash (sum of two uniforms, rescaled; bounded at ±2.45)."""
-    a = unit_field(hashes, field)
-    b = unit_field(hashes, (field + 1) % 3)
-    return (a + b - np.float32(1.0)) * np.float32(2.449)
+    """An approximately standard-normal value per hash (sum of two uniforms, rescaled; bounded at ±2.45).
+
+    Uses slices `field` and `field + 1` (mod 3); the two are added as integers, then converted once.
+    """
+    a = (hashes >> np.uint64(field * _FIELD_BITS)) & _FIELD_MASK
+    a += (hashes >> np.uint64(((field + 1) % 3) * _FIELD_BITS)) & _FIELD_MASK
+    scale = np.float32(2.449 / (1 << _FIELD_BITS))
+    return (a.astype(np.float32) + np.float32(1.0)) * scale - np.float32(2.449)

@@ -96,27 +96,38 @@ class WorkloadTable:
 
     def demand(self, slots: I64, times: F64) -> Demand:
         """Demand of `slots` at unix `times`; noise is fixed per hour bucket."""
-        hours = np.floor(times / HOUR).astype(np.int64)
-        hashes = hash_grid(self.seed, slots.astype(np.uint64), hours)
-        cores = self.cpu_cores[slots][:, None]
-        amplitude = self.amplitude[slots][:, None]
-        hour_of_day = ((times / HOUR) % 24).astype(np.float32)[None, :]
-        daily = np.cos((hour_of_day - self.peak_hour[slots][:, None]) * (_TWO_PI / np.float32(24)))
-        # 1970-01-01 was a Thursday: +3 makes Monday day 0 of the week.
-        weekday = ((np.floor(times / DAY).astype(np.int64) + 3) % 7)[None, :]
-        weekend = np.where(weekday >= 5, np.float32(1) - np.float32(0.3) * (amplitude > 0), np.float32(1))
-        shape = (np.float32(1) + amplitude * daily) * weekend
-        jitter = normal_field(hashes, 0)
-        cpu = cores * shape * (np.float32(1) + self.noise[slots][:, None] * jitter)
-        burst = unit_field(hashes, 2) < self.burst_probability[slots][:, None]
-        cpu = np.maximum(cpu + burst * self.burst_cores[slots][:, None], np.float32(0))
-        memory = self.memory_gb[slots][:, None] * (
-            np.float32(1) + np.float32(0.1) * amplitude * daily + np.float32(0.03) * jitter
-        )
-        load = cpu / np.maximum(cores, np.float32(1e-3))
+        cpu, memory = self.cpu_memory(slots, times)
+        load = cpu / np.maximum(self.cpu_cores[slots][:, None], np.float32(1e-3))
         gpu = np.clip(
             self.gpu_utilisation[slots][:, None] * (np.float32(0.85) + np.float32(0.15) * load), 0, 1
         )
         network = self.network_mbps[slots][:, None] * load
-        return Demand(cpu.astype(np.float32), memory.astype(np.float32), gpu.astype(np.float32),
-                      network.astype(np.float32))  # fmt: skip
+        return Demand(cpu, memory, gpu.astype(np.float32), network.astype(np.float32))
+
+    def cpu_memory(self, slots: I64, times: F64) -> tuple[F32, F32]:
+        """CPU cores and GB of memory demanded by `slots` at `times`: shape (slots, times) each."""
+        hours = np.floor(times / HOUR).astype(np.int64)
+        hashes = hash_grid(self.seed, slots.astype(np.uint64), hours)
+        cores = self.cpu_cores[slots][:, None]
+        amplitude = self.amplitude[slots][:, None]
+        # cos(t - peak) = cos t·cos peak + sin t·sin peak: two products instead of a cosine per cell.
+        angle = ((times / HOUR) % 24).astype(np.float32) * (_TWO_PI / np.float32(24))
+        peak = self.peak_hour[slots] * (_TWO_PI / np.float32(24))
+        daily = (
+            np.cos(peak)[:, None] * np.cos(angle)[None, :] + np.sin(peak)[:, None] * np.sin(angle)[None, :]
+        )
+        # 1970-01-01 was a Thursday: +3 makes Monday day 0 of the week.
+        weekend = (((np.floor(times / DAY).astype(np.int64) + 3) % 7) >= 5).astype(np.float32)[None, :]
+        swing = amplitude * daily
+        shape = (np.float32(1) + swing) * (np.float32(1) - np.float32(0.3) * weekend * (amplitude > 0))
+        jitter = normal_field(hashes, 0)
+        cpu = cores * shape * (np.float32(1) + self.noise[slots][:, None] * jitter)
+        burst_probability = self.burst_probability[slots]
+        if burst_probability.any():
+            burst = unit_field(hashes, 2) < burst_probability[:, None]
+            cpu += burst * self.burst_cores[slots][:, None]
+        np.maximum(cpu, np.float32(0), out=cpu)
+        memory = self.memory_gb[slots][:, None] * (
+            np.float32(1) + np.float32(0.1) * swing + np.float32(0.03) * jitter
+        )
+        return cpu.astype(np.float32, copy=False), memory.astype(np.float32, copy=False)
