@@ -11,8 +11,8 @@ from rich.table import Table
 from mock_cloud import CloudSimulator
 from mock_cloud.errors import SimulatorError
 from mock_cloud.faults import FaultRule
-from mock_cloud.instances import InstanceView
 from mock_cloud.summary import summarize
+from mock_cloud.views import InstanceView
 
 
 def run_cloud_tour(seed: int, size: int, console: Console) -> CloudSimulator:

@@ -43,7 +43,9 @@ def bench_fleet(size: int, repeats: int) -> dict[str, float]:
     sim = generate()
     p95_s = median_seconds(lambda: sim.fleet_utilisation(hours=HOURS, percentile=95), repeats)
     data = np.random.default_rng(0).random((size, HOURS), dtype=np.float32)
-    floor_s = median_seconds(lambda: (np.percentile(data, 95, axis=1), np.percentile(data, 95, axis=1)), repeats)
+    floor_s = median_seconds(
+        lambda: (np.percentile(data, 95, axis=1), np.percentile(data, 95, axis=1)), repeats
+    )
     return {
         "instances": size,
         "generate_s": round(generate_s, 4),
@@ -57,7 +59,12 @@ def bench_fleet(size: int, repeats: int) -> dict[str, float]:
 def bench_operations(size: int, repeats: int) -> dict[str, float]:
     sim = CloudSimulator(seed=1, size=size)
     sample = sim.list_instances()[size // 2]
-    filters = {"provider": "aws", "region": sample.region, "state": "running", "tags": {"team": sample.tags["team"]}}
+    filters = {
+        "provider": "aws",
+        "region": sample.region,
+        "state": "running",
+        "tags": {"team": sample.tags["team"]},
+    }
     list_s = median_seconds(lambda: sim.list_instances(**filters), repeats * 3)  # type: ignore[arg-type]
     rows = [
         {"provider": i.provider, "region": i.region, "state": i.state.value, "tags": i.tags}
@@ -99,7 +106,9 @@ def main() -> None:
     result: dict[str, object] = {"benchmark": "simulator", "repeats": args.repeats, "fleet": fleets}
     by_size = {f["instances"]: f["total_s"] for f in fleets}
     if 10_000 in by_size and 100_000 in by_size:
-        result["growth_100k_over_10k"] = round(by_size[100_000] / by_size[10_000], 2)  # linear: ~10, goal <= 12
+        result["growth_100k_over_10k"] = round(
+            by_size[100_000] / by_size[10_000], 2
+        )  # linear: ~10, goal <= 12
     result["operations"] = bench_operations(max(sizes), args.repeats)
     print(json.dumps(result, indent=2))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from mock_cloud.catalog import PricingModel, Provider
@@ -33,7 +33,7 @@ class Segment:
 
 @dataclass(slots=True)
 class Instance:
-    """A virtual machine as the simulator keeps it (mutable; callers get :class:`InstanceView` copies)."""
+    """A virtual machine as the simulator keeps it (mutable; callers get `views.InstanceView` snapshots)."""
 
     id: str
     name: str
@@ -62,29 +62,3 @@ class Instance:
         self.changed = True
         if self.history[-2].start == at:
             del self.history[-2]
-
-
-@dataclass(frozen=True, slots=True)
-class InstanceView:
-    """An immutable snapshot of an instance, as the API returns it."""
-
-    id: str
-    name: str
-    provider: Provider
-    region: str
-    instance_type: str
-    pricing_model: PricingModel
-    state: State
-    launch_time: float
-    application: str
-    tags: dict[str, str] = field(hash=False)
-    vcpus: int
-    memory_gb: float
-    gpu_count: int
-    hourly_price: float
-    volume_gb: int
-    state_transition_until: float | None
-    interruption_notice_at: float | None
-    interruption_at: float | None
-    replaces: str | None
-    replaced_by: str | None

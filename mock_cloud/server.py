@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request
@@ -184,20 +184,23 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
         view = await _with_latency(host, lambda sim: sim.get_instance(instance_id))
         return InstanceOut.model_validate(view)
 
-    @router.post("/instances/{instance_id}/start", response_model=InstanceOut, tags=["lifecycle"])
-    async def start(instance_id: InstanceId, idempotency_key: IdempotencyKey = None) -> object:
-        view = await _with_latency(host, lambda sim: sim.start(instance_id, idempotency_key))
-        return InstanceOut.model_validate(view)
+    def state_change(action: Literal["start", "stop", "terminate"]) -> Callable[..., Awaitable[object]]:
+        async def change(instance_id: InstanceId, idempotency_key: IdempotencyKey = None) -> object:
+            view = await _with_latency(host, lambda sim: getattr(sim, action)(instance_id, idempotency_key))
+            return InstanceOut.model_validate(view)
 
-    @router.post("/instances/{instance_id}/stop", response_model=InstanceOut, tags=["lifecycle"])
-    async def stop(instance_id: InstanceId, idempotency_key: IdempotencyKey = None) -> object:
-        view = await _with_latency(host, lambda sim: sim.stop(instance_id, idempotency_key))
-        return InstanceOut.model_validate(view)
+        change.__doc__ = getattr(CloudSimulator, action).__doc__
+        return change
 
-    @router.post("/instances/{instance_id}/terminate", response_model=InstanceOut, tags=["lifecycle"])
-    async def terminate(instance_id: InstanceId, idempotency_key: IdempotencyKey = None) -> object:
-        view = await _with_latency(host, lambda sim: sim.terminate(instance_id, idempotency_key))
-        return InstanceOut.model_validate(view)
+    for action in ("start", "stop", "terminate"):
+        router.add_api_route(
+            f"/instances/{{instance_id}}/{action}",
+            state_change(action),
+            methods=["POST"],
+            name=action,
+            response_model=InstanceOut,
+            tags=["lifecycle"],
+        )
 
     @router.post("/instances/{instance_id}/resize", response_model=InstanceOut, tags=["lifecycle"])
     async def resize(

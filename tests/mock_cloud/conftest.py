@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from mock_cloud import CloudSimulator
-from mock_cloud.instances import InstanceView
+from mock_cloud.views import InstanceView
 
 
 @pytest.fixture

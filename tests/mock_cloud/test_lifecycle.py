@@ -8,7 +8,7 @@ from mock_cloud.errors import (
     InvalidParameterValue,
 )
 from mock_cloud.instances import State
-from mock_cloud.simulator import BOOT_SECONDS
+from mock_cloud.lifecycle import BOOT_SECONDS
 from tests.mock_cloud.conftest import first
 
 

@@ -3,8 +3,8 @@ import pytest
 
 from mock_cloud import CloudSimulator
 from mock_cloud.errors import ApplicationNotFound, InvalidParameterValue
-from mock_cloud.instances import InstanceView
 from mock_cloud.quality import CLIENT_TIMEOUT_MS
+from mock_cloud.views import InstanceView
 
 
 def twins(size: int = 400) -> tuple[CloudSimulator, CloudSimulator]:
