@@ -161,20 +161,22 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> object:
-        found = await _with_latency(
+        page = await _with_latency(
             host,
-            lambda sim: sim.list_instances(
+            lambda sim: sim.page_instances(
                 provider=provider,
                 region=region,
                 state=state,
                 pricing_model=pricing_model,
                 tags=_parse_tags(tag),
                 application=application,
+                offset=offset,
+                limit=limit,
             ),
         )
         return InstancePage(
-            instances=[InstanceOut.model_validate(v) for v in found[offset : offset + limit]],
-            total=len(found),
+            instances=[InstanceOut.model_validate(v) for v in page.instances],
+            total=page.total,
             offset=offset,
             limit=limit,
         )

@@ -30,7 +30,14 @@ from mock_cloud.load import LoadModel
 from mock_cloud.metrics import FleetUtilisation, MetricSeries, fleet_utilisation, instance_series
 from mock_cloud.quality import QualityReport, application_quality
 from mock_cloud.spot import SpotMarket
-from mock_cloud.views import ApplicationView, InstanceView, Migration, application_view, instance_view
+from mock_cloud.views import (
+    ApplicationView,
+    InstancePage,
+    InstanceView,
+    Migration,
+    application_view,
+    instance_view,
+)
 from mock_cloud.workloads import DAY, HOUR, WorkloadTable
 
 T = TypeVar("T")
@@ -110,15 +117,39 @@ class CloudSimulator:
         application: str | None = None,
     ) -> list[InstanceView]:
         """Instances matching every given filter, in launch order."""
+        return self.page_instances(
+            provider=provider,
+            region=region,
+            state=state,
+            pricing_model=pricing_model,
+            tags=tags,
+            application=application,
+        ).instances
+
+    def page_instances(
+        self,
+        *,
+        provider: str | None = None,
+        region: str | None = None,
+        state: str | None = None,
+        pricing_model: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        application: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> InstancePage:
+        """One page of the matching instances and the count of all matches (views only for the page)."""
         self._call("list_instances")
         if provider is not None:
             check_provider(provider)
         if pricing_model is not None:
             check_pricing_model(pricing_model)
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidParameterValue("offset and limit must be >= 0")
         wanted_state = _check_state(state) if state is not None else None
         wanted_tags = list((tags or {}).items())
-        return [
-            self._view(inst)
+        matching = [
+            inst
             for inst in self._cloud.instances.values()
             if (provider is None or inst.provider == provider)
             and (region is None or inst.region == region)
@@ -127,6 +158,8 @@ class CloudSimulator:
             and (application is None or inst.application == application)
             and all(inst.tags.get(k) == v for k, v in wanted_tags)
         ]
+        page = matching[offset : None if limit is None else offset + limit]
+        return InstancePage([self._view(inst) for inst in page], len(matching))
 
     def get_instance(self, instance_id: str) -> InstanceView:
         self._call("get_instance")

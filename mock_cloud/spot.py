@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -34,6 +35,8 @@ class SpotMarket:
     def __init__(self, catalog: Catalog, seed: int) -> None:
         self.catalog = catalog
         self.seed = seed
+        # Listing a fleet prices every spot machine at the same hour: once per type and hour is enough.
+        self._hour_price = functools.lru_cache(maxsize=65_536)(self._price_of_hour)
 
     def prices(self, provider: str, region: str, instance_type: str, times: F64) -> F64:
         """Spot price (USD/h) at each unix time; constant within an hour, as the clouds publish it."""
@@ -46,7 +49,10 @@ class SpotMarket:
         return base * np.clip(1.0 + walk.astype(np.float64), 0.6, 1.6)
 
     def price(self, provider: str, region: str, instance_type: str, at: float) -> float:
-        return float(self.prices(provider, region, instance_type, np.asarray([at]))[0])
+        return self._hour_price(provider, region, instance_type, math.floor(at / HOUR))
+
+    def _price_of_hour(self, provider: str, region: str, instance_type: str, hour: int) -> float:
+        return float(self.prices(provider, region, instance_type, np.asarray([hour * HOUR]))[0])
 
     def interruption_time(
         self, instance_id: str, provider: str, instance_type: str, running_since: float

@@ -35,6 +35,12 @@ class InstanceView:
 
 
 @dataclass(frozen=True)
+class InstancePage:
+    instances: list[InstanceView]
+    total: int  # matching instances in all pages
+
+
+@dataclass(frozen=True)
 class Migration:
     """A pricing-model migration: the replacement launched and the original it retires."""
 

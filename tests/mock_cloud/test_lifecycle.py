@@ -137,5 +137,8 @@ def test_filters_combine(sim: CloudSimulator) -> None:
         for i in found
     )
     assert sim.list_instances(application=inst.application)
+    page = sim.page_instances(provider="azure", offset=2, limit=3)
+    assert page.total == len(sim.list_instances(provider="azure"))
+    assert page.instances == sim.list_instances(provider="azure")[2:5]
     with pytest.raises(InvalidParameterValue, match="Unknown state"):
         sim.list_instances(state="sleeping")
