@@ -186,8 +186,12 @@ class FleetGenerator:
         collecting = gc.isenabled()
         gc.disable()
         try:
+            misses = 0
             while len(fleet.instances) < size:
-                self._add_application(fleet, size - len(fleet.instances))
+                added = self._add_application(fleet, size - len(fleet.instances))
+                misses = 0 if added else misses + 1
+                if misses > 1000:  # a provider mix whose regions sell none of the fleet's series
+                    raise ValueError("no instance type of the fleet's series is offered; check provider_mix")
         finally:
             if collecting:
                 gc.enable()
@@ -205,7 +209,7 @@ class FleetGenerator:
         closest = sorted((t for t in candidates if abs(t.vcpus - want) == best), key=lambda t: t.name)
         return closest[int(self.rng.integers(len(closest)))]
 
-    def _add_application(self, fleet: Fleet, room: int) -> None:
+    def _add_application(self, fleet: Fleet, room: int) -> bool:
         rng = self.rng
         profile = Profile(self.weighted(tuple(_PROFILE_WEIGHTS.values())))
         provider: Provider = self.providers[self.weighted(self.provider_weights)]
@@ -215,7 +219,7 @@ class FleetGenerator:
         region = self.pick(REGIONS[provider][:6])  # the busiest regions carry most fleets
         instance_type = self._choose_type(provider, region, _ROLE[tier])
         if instance_type is None:
-            return
+            return False
         low, high = _REPLICAS[tier]
         replicas = min(room, int(rng.integers(low, high + 1)))
         team = self.pick(_TEAMS)
@@ -245,10 +249,11 @@ class FleetGenerator:
                 self._instance(app, replica, slot, instance_type, pricing, launch, volume_gb)
             )
         fleet.applications[name] = app
+        return True
 
     def _pricing_model(self, app: Application) -> PricingModel:
         u = self.rng.random()
-        if app.stateful or app.profile is Profile.GPU and app.tier == "inference":
+        if app.stateful or (app.profile is Profile.GPU and app.tier == "inference"):
             return "reserved" if u < 0.25 else "on-demand"
         spot_share = 0.25 if app.environment != "production" else 0.08
         if u < spot_share:
