@@ -44,7 +44,7 @@ def _rightsize_one(sim: CloudSimulator, console: Console) -> None:
     by_id = {v.id: v for v in sim.list_instances(state="running", pricing_model="on-demand")}
     candidates = [
         (float(cpu), iid)
-        for iid, cpu in zip(usage.instance_ids, usage.cpu_pct, strict=True)
+        for iid, cpu in zip(usage.instance_ids, usage.cpu(95), strict=True)
         if iid in by_id and by_id[iid].vcpus >= 4 and by_id[iid].gpu_count == 0 and not np.isnan(cpu)
     ]
     if not candidates:

@@ -41,7 +41,7 @@ def bench_fleet(size: int, repeats: int) -> dict[str, float]:
 
     generate_s = median_seconds(generate, repeats)
     sim = generate()
-    p95_s = median_seconds(lambda: sim.fleet_utilisation(hours=HOURS, percentile=95), repeats)
+    p95_s = median_seconds(lambda: sim.fleet_utilisation(hours=HOURS, percentiles=(95,)), repeats)
     data = np.random.default_rng(0).random((size, HOURS), dtype=np.float32)
     floor_s = median_seconds(
         lambda: (np.percentile(data, 95, axis=1), np.percentile(data, 95, axis=1)), repeats

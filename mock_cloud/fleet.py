@@ -236,7 +236,6 @@ class FleetGenerator:
         workload = self._workload(profile, tier, instance_type)
         # Replicas of one application are alike, not identical.
         jitters = rng.normal(1.0, 0.04, replicas)
-        offsets = np.concatenate([[0.0], np.cumsum(rng.uniform(30, 600, replicas - 1))])
         low_gb, high_gb = _VOLUME_GB.get(tier, (20, 200))
         volume_gb = int(rng.integers(low_gb, high_gb + 1))
         for replica in range(replicas):
@@ -244,9 +243,10 @@ class FleetGenerator:
             app.slots.append(slot)
             fleet.workloads.append(workload)
             fleet.workload_scale.append(float(jitters[replica]))
-            launch = launched + float(offsets[replica])
+            # Replicas launch together, as a deployment or autoscaling group starts them; so an untouched
+            # application always has all its replicas up, which the fleet-wide fast path relies on.
             fleet.instances.append(
-                self._instance(app, replica, slot, instance_type, pricing, launch, volume_gb)
+                self._instance(app, replica, slot, instance_type, pricing, launched, volume_gb)
             )
         fleet.applications[name] = app
         return True
@@ -298,7 +298,8 @@ class FleetGenerator:
             burst_cores=t.vcpus * burst_share,
             memory_gb=t.memory_gb * memory_share,
             gpu_utilisation=u(0.4, 0.92) if profile is Profile.GPU else 0.0,
-            network_mbps=(2.0 if profile is Profile.IDLE else u(20, 400)) * t.vcpus / 4,
+            # Idle machines barely talk (heartbeats, agents): tens of kbit/s, as idle-VM detectors expect.
+            network_mbps=(u(0.005, 0.03) if profile is Profile.IDLE else u(20, 400)) * t.vcpus / 4,
             peak_hour=u(12, 22),
         )
 

@@ -101,12 +101,13 @@ class LoadModel:
 
     def steady_fleet(
         self, slots: npt.NDArray[np.int64], vcpus: F32, memory_gb: F32, times: F64
-    ) -> tuple[F32, F32]:
-        """CPU and memory utilisation (percent) of machines that ran their workload alone the whole time.
-
-        The fast path for fleets: no history to consult, so it is one vectorised pass.
+    ) -> tuple[F32, F32, F32]:
+        """CPU and memory utilisation (percent) and network (Mbps) of machines that ran their workload alone
+        the whole time. The fast path for fleets: no history to consult, so it is one vectorised pass.
         """
         cpu, memory = self.workloads.cpu_memory(slots, times)
+        load = cpu / np.maximum(self.workloads.cpu_cores[slots][:, None], np.float32(1e-3))
+        network = (self.workloads.network_mbps[slots][:, None] * load).astype(np.float32, copy=False)
         cpu = np.minimum(cpu / vcpus[:, None], 1) * 100
         memory = np.minimum(memory / memory_gb[:, None], 1) * 100
-        return cpu.astype(np.float32, copy=False), memory.astype(np.float32, copy=False)
+        return cpu.astype(np.float32, copy=False), memory.astype(np.float32, copy=False), network

@@ -35,14 +35,25 @@ class MetricSeries:
 
 @dataclass(frozen=True)
 class FleetUtilisation:
-    """Per machine (columnar): a percentile of hourly CPU and memory utilisation, and hours observed."""
+    """Per machine, columnar: percentiles of hourly CPU and memory, means, and the hours observed.
+
+    `cpu_pct` and `memory_pct` have one row per requested percentile; NaN where a machine has no data.
+    """
 
     instance_ids: list[str]
-    percentile: float
+    percentiles: tuple[float, ...]
     hours: float
-    cpu_pct: F32
+    cpu_pct: F32  # (len(percentiles), machines)
     memory_pct: F32
+    cpu_mean_pct: F32
+    network_mean_mbps: F32
     observed_hours: npt.NDArray[np.int32]
+
+    def cpu(self, percentile: float) -> F32:
+        return self.cpu_pct[self.percentiles.index(percentile)]
+
+    def memory(self, percentile: float) -> F32:
+        return self.memory_pct[self.percentiles.index(percentile)]
 
 
 def sample_times(now: float, hours: float, period: int) -> F64:
@@ -84,18 +95,23 @@ def fleet_utilisation(
     instances: Sequence[Instance],
     now: float,
     hours: float,
-    percentile: float,
+    percentiles: Sequence[float],
 ) -> FleetUtilisation:
-    """A percentile of hourly CPU and memory for every machine in `instances`.
+    """Percentiles of hourly CPU and memory, mean CPU and network, for every machine in `instances`.
 
     Machines of applications that never changed (no resize, stop, replacement or interruption) take a
     vectorised path straight from demand and capacity; the others replay their application's history.
     """
     times = sample_times(now, hours, int(HOUR))
+    qs = list(percentiles)
     n = len(instances)
-    cpu_out = np.full(n, np.nan, np.float32)
-    mem_out = np.full(n, np.nan, np.float32)
-    observed = np.zeros(n, np.int32)
+    out = _Columns(
+        cpu=np.full((len(qs), n), np.nan, np.float32),
+        memory=np.full((len(qs), n), np.nan, np.float32),
+        cpu_mean=np.full(n, np.nan, np.float32),
+        network_mean=np.full(n, np.nan, np.float32),
+        observed=np.zeros(n, np.int32),
+    )
     untouched = {name: not any(m.changed for m in ms) for name, ms in members.items()}
     fast = [
         i for i, inst in enumerate(instances) if untouched[inst.application] and inst.state is State.RUNNING
@@ -108,50 +124,86 @@ def fleet_utilisation(
         vcpus = np.fromiter((t.vcpus for t in shapes), np.float32, len(chunk))
         memory = np.fromiter((t.memory_gb for t in shapes), np.float32, len(chunk))
         launched = np.fromiter((i.launch_time for i in chunk), np.float64, len(chunk))
-        cpu, mem = load.steady_fleet(slots, vcpus, memory, times)
+        cpu, mem, network = load.steady_fleet(slots, vcpus, memory, times)
         alive = times[None, :] >= launched[:, None]
-        cpu_out[rows], mem_out[rows], observed[rows] = _percentiles(cpu, mem, alive, percentile)
+        out.fill(rows, cpu, mem, network, alive, qs)
 
     chunks = [np.asarray(fast[begin : begin + _CHUNK]) for begin in range(0, len(fast), _CHUNK)]
     # numpy releases the GIL in its kernels, so chunks overlap on several cores; each writes its own rows.
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
         list(pool.map(steady_chunk, chunks))
     fast_rows = set(fast)
-    slow = [i for i in range(n) if i not in fast_rows]
     by_app: dict[str, list[int]] = {}
-    for i in slow:
-        by_app.setdefault(instances[i].application, []).append(i)
+    for i in range(n):
+        if i not in fast_rows:
+            by_app.setdefault(instances[i].application, []).append(i)
     for name, rows_of_app in by_app.items():
         app_members = members[name]
         app_load = load.application(applications[name], app_members, times)
         position = {m.id: k for k, m in enumerate(app_members)}
         for row in rows_of_app:
             u = app_load.utilisation[position[instances[row].id]]
-            cpu_row, mem_row = u.cpu_pct[None, :], u.memory_pct[None, :]
-            c, m, o = _percentiles(cpu_row, mem_row, u.running[None, :], percentile)
-            cpu_out[row], mem_out[row], observed[row] = c[0], m[0], o[0]
-    return FleetUtilisation([i.id for i in instances], percentile, hours, cpu_out, mem_out, observed)
+            out.fill(
+                np.asarray([row]),
+                u.cpu_pct[None, :],
+                u.memory_pct[None, :],
+                u.network_mbps[None, :],
+                u.running[None, :],
+                qs,
+            )
+    return FleetUtilisation(
+        instance_ids=[i.id for i in instances],
+        percentiles=tuple(qs),
+        hours=hours,
+        cpu_pct=out.cpu,
+        memory_pct=out.memory,
+        cpu_mean_pct=out.cpu_mean,
+        network_mean_mbps=out.network_mean,
+        observed_hours=out.observed,
+    )
 
 
-def _percentiles(
-    cpu: F32, memory: F32, alive: npt.NDArray[np.bool_], q: float
-) -> tuple[F32, F32, npt.NDArray[np.int32]]:
-    counts = alive.sum(axis=1).astype(np.int32)
-    cpu_p = np.full(len(cpu), np.nan, np.float32)
-    mem_p = np.full(len(cpu), np.nan, np.float32)
-    whole = counts == cpu.shape[1]
-    if whole.any():
-        cpu_p[whole] = np.percentile(cpu[whole], q, axis=1)
-        mem_p[whole] = np.percentile(memory[whole], q, axis=1)
-    partial = np.flatnonzero(~whole & (counts > 0))
-    suffix = alive[partial, -1] & (counts[partial] == alive[partial][:, ::-1].argmin(axis=1))
-    # A machine launched inside the window has its valid hours at the end: group those rows by how many
-    # and stay vectorised (nanpercentile would fall back to one Python call per row).
-    for count in np.unique(counts[partial[suffix]]):
-        rows = partial[suffix][counts[partial[suffix]] == count]
-        cpu_p[rows] = np.percentile(cpu[rows, -count:], q, axis=1)
-        mem_p[rows] = np.percentile(memory[rows, -count:], q, axis=1)
-    for row in partial[~suffix]:  # gaps (stopped for a while): rare, one row at a time
-        cpu_p[row] = np.percentile(cpu[row, alive[row]], q)
-        mem_p[row] = np.percentile(memory[row, alive[row]], q)
-    return cpu_p, mem_p, counts
+@dataclass
+class _Columns:
+    cpu: F32
+    memory: F32
+    cpu_mean: F32
+    network_mean: F32
+    observed: npt.NDArray[np.int32]
+
+    def fill(
+        self,
+        rows: npt.NDArray[np.intp],
+        cpu: F32,
+        memory: F32,
+        network: F32,
+        alive: npt.NDArray[np.bool_],
+        qs: list[float],
+    ) -> None:
+        """Statistics over each row's alive hours, written to `rows`."""
+        counts = alive.sum(axis=1).astype(np.int32)
+        self.observed[rows] = counts
+        whole = counts == cpu.shape[1]
+        if whole.any():
+            self._write(rows[whole], cpu[whole], memory[whole], network[whole], qs)
+        partial = np.flatnonzero(~whole & (counts > 0))
+        suffix = alive[partial, -1] & (counts[partial] == alive[partial][:, ::-1].argmin(axis=1))
+        # A machine launched inside the window has its valid hours at the end: group those rows by how many
+        # and stay vectorised (nanpercentile would fall back to one Python call per row).
+        for count in np.unique(counts[partial[suffix]]):
+            picked = partial[suffix][counts[partial[suffix]] == count]
+            self._write(
+                rows[picked], cpu[picked, -count:], memory[picked, -count:], network[picked, -count:], qs
+            )
+        for row in partial[~suffix]:  # gaps (stopped for a while): rare, one row at a time
+            keep = alive[row]
+            self._write(rows[[row]], cpu[[row]][:, keep], memory[[row]][:, keep], network[[row]][:, keep], qs)
+
+    def _write(
+        self, rows: npt.NDArray[np.intp], cpu: F32, memory: F32, network: F32, qs: list[float]
+    ) -> None:
+        self.cpu[:, rows] = np.percentile(cpu, qs, axis=1)
+        self.memory[:, rows] = np.percentile(memory, qs, axis=1)
+        # float64 accumulators: float32 sums of hundreds of points drift with the summation order
+        self.cpu_mean[rows] = cpu.mean(axis=1, dtype=np.float64)
+        self.network_mean[rows] = network.mean(axis=1, dtype=np.float64)

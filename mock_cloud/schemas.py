@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_cloud.catalog import PricingModel, Provider
 from mock_cloud.costs import CostReport
-from mock_cloud.metrics import MetricSeries
+from mock_cloud.metrics import FleetUtilisation, MetricSeries
 from mock_cloud.quality import QualityReport
 
 MAX_FLEET_SIZE = 200_000
@@ -96,6 +98,32 @@ class MetricsOut(BaseModel):
             gpu_pct=_rounded(m.gpu_pct.tolist()) if m.gpu_pct is not None else None,
             network_in_mbps=_rounded(m.network_in_mbps.tolist()),
             network_out_mbps=_rounded(m.network_out_mbps.tolist()),
+        )
+
+
+class UtilisationSummaryOut(BaseModel):
+    """Per live instance (columnar, aligned on `instance_ids`): hourly CPU/memory percentiles and means."""
+
+    hours: float
+    percentiles: list[float]
+    instance_ids: list[str]
+    cpu_pct: list[list[float | None]] = Field(description="One row per percentile; null without data")
+    memory_pct: list[list[float | None]]
+    cpu_mean_pct: list[float | None]
+    network_mean_mbps: list[float | None]
+    observed_hours: list[int]
+
+    @classmethod
+    def of(cls, u: FleetUtilisation) -> UtilisationSummaryOut:
+        return cls(
+            hours=u.hours,
+            percentiles=list(u.percentiles),
+            instance_ids=u.instance_ids,
+            cpu_pct=[_nullable(row) for row in u.cpu_pct],
+            memory_pct=[_nullable(row) for row in u.memory_pct],
+            cpu_mean_pct=_nullable(u.cpu_mean_pct),
+            network_mean_mbps=_nullable(u.network_mean_mbps),
+            observed_hours=u.observed_hours.tolist(),
         )
 
 
@@ -252,6 +280,11 @@ class EventOut(BaseModel):
 
 def utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def _nullable(values: npt.NDArray[np.float32]) -> list[float | None]:
+    """JSON has no NaN: a machine without data gets null."""
+    return [None if np.isnan(v) else round(float(v), 4) for v in values]
 
 
 def _rounded(values: list[float]) -> list[float]:

@@ -42,6 +42,7 @@ from mock_cloud.schemas import (
     ResetOut,
     ResetRequest,
     ResizeRequest,
+    UtilisationSummaryOut,
     utc,
 )
 from mock_cloud.simulator import CloudSimulator
@@ -243,6 +244,15 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
         """Accrued cost (compute + storage) of one instance per hour."""
         hourly = host.simulator.instance_hourly_costs(instance_id, hours)
         return [PricePoint(timestamp=utc(t), amount=round(a, 6)) for t, a in hourly]
+
+    @router.get("/metrics/summary", response_model=UtilisationSummaryOut, tags=["observability"])
+    async def utilisation_summary(
+        hours: Annotated[float, Query(gt=0, le=24 * 90)] = 14 * 24,
+        percentile: Annotated[list[float], Query(description="Repeatable, 0-100")] = [95.0],  # noqa: B006
+    ) -> object:
+        """Every live instance's hourly CPU and memory percentiles, mean CPU and network, in one call."""
+        usage = await _with_latency(host, lambda sim: sim.fleet_utilisation(hours, percentile))
+        return UtilisationSummaryOut.of(usage)
 
     @router.get("/applications", response_model=list[ApplicationOut], tags=["applications"])
     async def applications() -> object:

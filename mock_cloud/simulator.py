@@ -7,7 +7,7 @@ failed call changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -242,16 +242,18 @@ class CloudSimulator:
         app = self._applications[inst.application]
         return instance_series(self.load, app, self._cloud.members[app.name], inst, self.now(), hours, period)
 
-    def fleet_utilisation(self, hours: float = 14 * 24, percentile: float = 95.0) -> FleetUtilisation:
-        """Each live machine's CPU and memory percentile over the last `hours` (hourly points), columnar."""
+    def fleet_utilisation(
+        self, hours: float = 14 * 24, percentiles: Sequence[float] = (95.0,)
+    ) -> FleetUtilisation:
+        """Each live machine's CPU and memory percentiles, mean CPU and network over the last `hours`."""
         if not 0 < hours <= MAX_METRIC_HOURS:
             raise InvalidParameterValue(f"hours must be in (0, {MAX_METRIC_HOURS}], got {hours}")
-        if not 0 <= percentile <= 100:
-            raise InvalidParameterValue(f"percentile must be in [0, 100], got {percentile}")
-        self._settle()
+        if not percentiles or not all(0 <= q <= 100 for q in percentiles):
+            raise InvalidParameterValue(f"percentiles must be in [0, 100], got {list(percentiles)}")
+        self._call("metrics")
         live = [i for i in self._cloud.instances.values() if i.state is not State.TERMINATED]
         return fleet_utilisation(
-            self.load, self._applications, self._cloud.members, live, self.now(), hours, percentile
+            self.load, self._applications, self._cloud.members, live, self.now(), hours, percentiles
         )
 
     def application_quality(self, name: str, minutes: float = 60.0, step: int = 300) -> QualityReport:

@@ -119,7 +119,8 @@ class WorkloadTable:
         # 1970-01-01 was a Thursday: +3 makes Monday day 0 of the week.
         weekend = (((np.floor(times / DAY).astype(np.int64) + 3) % 7) >= 5).astype(np.float32)[None, :]
         swing = amplitude * daily
-        shape = (np.float32(1) + swing) * (np.float32(1) - np.float32(0.3) * weekend * (amplitude > 0))
+        # Weekends are quieter in proportion to the daily swing: office-hours load dips, flat load does not.
+        shape = (np.float32(1) + swing) * (np.float32(1) - np.float32(0.4) * amplitude * weekend)
         jitter = normal_field(hashes, 0)
         cpu = cores * shape * (np.float32(1) + self.noise[slots][:, None] * jitter)
         burst_probability = self.burst_probability[slots]

@@ -55,7 +55,7 @@ def test_old_instances_have_fourteen_days_of_hourly_history() -> None:
 def test_profiles_show_in_utilisation() -> None:
     sim = CloudSimulator(seed=11, size=2000)
     usage = sim.fleet_utilisation()
-    p95 = dict(zip(usage.instance_ids, usage.cpu_pct.tolist(), strict=True))
+    p95 = dict(zip(usage.instance_ids, usage.cpu(95).tolist(), strict=True))
     profile_of = {app.name: app.profile for app in sim.applications()}
     by_profile: dict[str, list[float]] = {}
     for inst in sim.list_instances(state="running"):

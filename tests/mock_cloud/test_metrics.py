@@ -15,7 +15,7 @@ def twins(size: int = 400) -> tuple[CloudSimulator, CloudSimulator]:
 def busy_multi_replica(sim: CloudSimulator, shrink: int = 4) -> InstanceView:
     """A replica of a moderately busy AWS application whose type has a size `shrink` times smaller."""
     usage = sim.fleet_utilisation(hours=24)
-    p95 = dict(zip(usage.instance_ids, usage.cpu_pct.tolist(), strict=True))
+    p95 = dict(zip(usage.instance_ids, usage.cpu(95).tolist(), strict=True))
     for app in sim.applications():
         inst = sim.get_instance(app.instance_ids[0])
         if app.replicas >= 3 and 20 < p95[inst.id] < 45 and inst.provider == "aws":
@@ -120,15 +120,19 @@ def test_fleet_percentiles_match_per_instance_series() -> None:
     changed = sim.list_instances(state="running")[5]
     sim.stop(changed.id)  # its application now takes the history-replaying path
     sim.advance(6 * 3600)
-    usage = sim.fleet_utilisation(hours=14 * 24, percentile=95)
+    usage = sim.fleet_utilisation(hours=14 * 24, percentiles=(50, 95, 99.5))
     index = {iid: k for k, iid in enumerate(usage.instance_ids)}
     for inst in sim.list_instances(state="running")[:40] + [sim.get_instance(changed.id)]:
         series = sim.metrics(inst.id, hours=14 * 24)
         k = index[inst.id]
         assert usage.observed_hours[k] == len(series.timestamps)
         if len(series.timestamps):
-            assert usage.cpu_pct[k] == pytest.approx(np.percentile(series.cpu_pct, 95), rel=1e-4)
-            assert usage.memory_pct[k] == pytest.approx(np.percentile(series.memory_pct, 95), rel=1e-4)
+            for q in (50, 95, 99.5):
+                assert usage.cpu(q)[k] == pytest.approx(np.percentile(series.cpu_pct, q), rel=1e-4)
+                assert usage.memory(q)[k] == pytest.approx(np.percentile(series.memory_pct, q), rel=1e-4)
+            assert usage.cpu_mean_pct[k] == pytest.approx(series.cpu_pct.mean(dtype=np.float64), rel=1e-5)
+            network = series.network_in_mbps.astype(np.float64) + series.network_out_mbps
+            assert usage.network_mean_mbps[k] == pytest.approx(network.mean(), rel=1e-5)
 
 
 def test_degradation_fault_hits_only_applications_changed_after_it() -> None:

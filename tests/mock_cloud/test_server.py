@@ -77,6 +77,16 @@ def test_observations(client: TestClient) -> None:
     assert len(hourly) == 3 and all(p["amount"] > 0 for p in hourly)
 
 
+def test_utilisation_summary_for_the_whole_fleet(client: TestClient) -> None:
+    summary = client.get("/metrics/summary", params={"hours": 168, "percentile": [50, 95]}).json()
+    assert summary["percentiles"] == [50, 95] and len(summary["instance_ids"]) == 200
+    p50, p95 = summary["cpu_pct"]
+    assert all(lo <= hi for lo, hi in zip(p50, p95, strict=True) if lo is not None)
+    assert len(summary["network_mean_mbps"]) == len(summary["observed_hours"]) == 200
+    bad = client.get("/metrics/summary", params={"percentile": 101})
+    assert bad.status_code == 422
+
+
 def test_catalog_and_spot_prices(client: TestClient) -> None:
     gpus = client.get("/catalog", params={"provider": "aws", "gpu": True}).json()
     assert gpus and all(o["gpu_count"] > 0 for o in gpus)
