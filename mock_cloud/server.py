@@ -101,7 +101,7 @@ def create_app(simulator: CloudSimulator | None = None) -> FastAPI:
         details = [
             {
                 "location": [str(part) for part in e.get("loc", ())],
-                "message": e.get("msg", ""),
+                "message": e.get("msg", "") + _got(e.get("input")),
                 "type": e.get("type"),
             }
             for e in exc.errors()
@@ -123,6 +123,13 @@ def create_app(simulator: CloudSimulator | None = None) -> FastAPI:
 
     app.include_router(_routes(host), responses=_ERRORS)
     return app
+
+
+def _got(value: object) -> str:
+    """What the client sent, when it is short enough to echo back."""
+    if isinstance(value, str | int | float | bool) and len(repr(value)) <= 64:
+        return f" (got {value!r})"
+    return ""
 
 
 async def _with_latency(host: SimulatorHost, call: Callable[[CloudSimulator], T]) -> T:

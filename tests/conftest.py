@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 
 REQUIRE_SERVICES_VARIABLE = "OPTIINFRA_REQUIRE_SERVICES"
@@ -39,3 +45,38 @@ def postgres_url() -> str:
             "PostgreSQL", f"nothing accepts connections at {parsed.hostname}:{parsed.port or 5432}"
         )
     return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve_simulator(seed: int, size: int) -> Iterator[str]:
+    """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "cloud", "serve", "--port", str(port), "--seed", str(seed),
+         "--size", str(size)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:  # poll until it answers: each refused connection returns at once
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr = process.stderr.read() if process.stderr else ""
+                    raise AssertionError(f"the simulator server did not start: {stderr}") from None
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -14,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from tests.conftest import serve_simulator
 
 
 def optiinfra(*args: str) -> subprocess.CompletedProcess[str]:
@@ -87,50 +86,10 @@ def test_cloud_tour_demo() -> None:
     assert "changes nothing (0 new events)" in result.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def served() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "cloud",
-            "serve",
-            "--port",
-            str(port),
-            "--seed",
-            "4",
-            "--size",
-            "40",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:  # poll until it answers: each refused connection returns at once
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"server did not start: {process.stderr and process.stderr.read()}"
-                    ) from None
+    with serve_simulator(seed=4, size=40) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_serve_runs_the_simulator_over_http(served: str) -> None:

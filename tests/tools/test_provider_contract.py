@@ -1,0 +1,129 @@
+"""One contract, every adapter: the same behaviour whichever cloud is behind the provider."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.tools.conftest import Backend
+from tools.errors import (
+    ApplicationNotFoundError,
+    IncorrectStateError,
+    InstanceNotFoundError,
+    InvalidInstanceTypeError,
+    InvalidRequestError,
+    ThrottledError,
+)
+from tools.models import Instance, InstanceFilter
+from tools.provider import CloudProvider
+
+
+def running(cloud: CloudProvider, **filters: object) -> Instance:
+    found = cloud.list_instances(InstanceFilter.model_validate({"state": "running", **filters}))
+    assert found, filters
+    return found[0]
+
+
+def test_it_is_a_cloud_provider(backend: Backend) -> None:
+    assert isinstance(backend.provider, CloudProvider)
+
+
+def test_list_and_filter(backend: Backend) -> None:
+    everything = backend.provider.list_instances()
+    assert len(everything) == 150
+    aws = backend.provider.list_instances(InstanceFilter(provider="aws", state="running"))
+    assert aws and all(i.provider == "aws" and i.state == "running" for i in aws)
+    team = everything[0].tags["team"]
+    tagged = backend.provider.list_instances(InstanceFilter(tags={"team": team}))
+    assert tagged and all(i.tags["team"] == team for i in tagged)
+    assert backend.provider.get_instance(everything[3].id) == everything[3]
+
+
+def test_unknown_instance(backend: Backend) -> None:
+    with pytest.raises(InstanceNotFoundError) as caught:
+        backend.provider.get_instance("i-0000000000000000")
+    assert not caught.value.retryable
+
+
+def test_instance_types_carry_catalog_prices(backend: Backend) -> None:
+    types = {t.name: t for t in backend.provider.instance_types("aws", "us-east-1")}
+    assert types["m5.large"].on_demand_hourly == 0.096 and types["m5.large"].vcpus == 2
+    with pytest.raises(InvalidRequestError, match="oracle"):
+        backend.provider.instance_types("oracle")
+
+
+def test_metrics_and_utilisation(backend: Backend) -> None:
+    inst = running(backend.provider)
+    series = backend.provider.metrics(inst.id, hours=48)
+    assert len(series.timestamps) == len(series.cpu_pct) == len(series.network_mbps) > 0
+    summary = backend.provider.utilisation(hours=48, percentiles=(50, 95))
+    k = summary.instance_ids.index(inst.id)
+    assert summary.cpu(95)[k] == pytest.approx(np.percentile(series.cpu_pct, 95), rel=1e-3)
+    assert summary.cpu(50)[k] <= summary.cpu(95)[k]
+    with pytest.raises(InvalidRequestError):
+        backend.provider.metrics(inst.id, hours=-1)
+
+
+def test_state_changes_are_idempotent(backend: Backend) -> None:
+    inst = running(backend.provider)
+    first = backend.provider.stop(inst.id, "contract-stop")
+    again = backend.provider.stop(inst.id, "contract-stop")
+    assert first.id == again.id and again.state in ("stopping", "stopped")
+    assert backend.provider.wait_until_stable(inst.id).state == "stopped"
+    started = backend.provider.start(inst.id, "contract-start")
+    assert started.state == "pending"
+    assert backend.provider.wait_until_stable(inst.id).state == "running"
+
+
+def test_resize_stops_resizes_and_starts(backend: Backend) -> None:
+    inst = running(backend.provider, provider="aws", pricing_model="on-demand")
+    target = "m5.large" if inst.instance_type != "m5.large" else "m5.xlarge"
+    resized = backend.provider.resize(inst.id, target, "contract-resize")
+    assert (resized.instance_type, resized.state) == (target, "running")
+    again = backend.provider.resize(inst.id, target, "contract-resize")  # a retry after a crash
+    assert (again.instance_type, again.state) == (target, "running")
+
+
+def test_a_refused_resize_changes_nothing(backend: Backend) -> None:
+    inst = running(backend.provider, provider="aws")
+    with pytest.raises(InvalidInstanceTypeError):
+        backend.provider.resize(inst.id, "m5.gigantic", "contract-bad-resize")
+    assert backend.provider.get_instance(inst.id).state == "running"
+
+
+def test_migration_to_spot_and_its_replay(backend: Backend) -> None:
+    inst = running(backend.provider, pricing_model="on-demand", tags={"stateful": "false"})
+    migration = backend.provider.migrate(inst.id, "spot", "contract-migrate")
+    assert migration.replacement.pricing_model == "spot"
+    assert migration.replacement.tags["replaces"] == inst.id
+    replay = backend.provider.migrate(inst.id, "spot", "contract-migrate")
+    assert replay.replacement.id == migration.replacement.id
+    backend.provider.wait_until_stable(migration.replacement.id)
+    with pytest.raises(IncorrectStateError):
+        backend.provider.migrate(inst.id, "spot", "contract-migrate-again")
+
+
+def test_application_quality(backend: Backend) -> None:
+    inst = running(backend.provider)
+    assert inst.application is not None
+    quality = backend.provider.application_quality(inst.application, minutes=30)
+    assert len(quality.p95_latency_ms) == 6 and quality.desired_replicas >= 1
+    with pytest.raises(ApplicationNotFoundError):
+        backend.provider.application_quality("no-such-application")
+
+
+def test_costs_add_up(backend: Backend) -> None:
+    report = backend.provider.costs("provider", days=7)
+    assert sum(g.amount for g in report.groups) == pytest.approx(report.total, rel=1e-6)
+    with pytest.raises(InvalidRequestError):
+        backend.provider.costs("colour")
+
+
+def test_throttling_is_a_retryable_typed_error(backend: Backend) -> None:
+    inst = running(backend.provider)
+    backend.control.throttle("get_instance")
+    with pytest.raises(ThrottledError) as caught:
+        backend.provider.get_instance(inst.id)
+    assert caught.value.retryable and caught.value.cloud_code == "RequestLimitExceeded"
+    backend.control.clear_faults()
+    assert backend.provider.get_instance(inst.id).id == inst.id

@@ -1,0 +1,1 @@
+"""CloudProvider adapters: the simulator in-process, the simulator over HTTP, and AWS."""

@@ -1,0 +1,195 @@
+"""The simulator in another process, over its REST API (httpx)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+import numpy as np
+
+from tools.errors import InvalidInstanceTypeError, ProviderUnavailableError, from_cloud_code
+from tools.models import (
+    STABLE_STATES,
+    ApplicationQuality,
+    CostBreakdown,
+    Instance,
+    InstanceFilter,
+    InstanceTypeOffer,
+    MetricSeries,
+    Migration,
+    PricingModel,
+    UtilisationSummary,
+)
+
+PAGE = 10_000
+
+
+class SimulatorHttpProvider:
+    """A CloudProvider over `optiinfra cloud serve`.
+
+    Waiting on a state: on a manual clock (speed 0) the adapter advances the simulator's clock past the
+    transition, as the in-process adapter does; on a running clock it polls every `poll_seconds`.
+    """
+
+    name = "simulator-http"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        client: httpx.Client | None = None,
+        poll_seconds: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self._poll_seconds = poll_seconds
+        self._sleep = sleep
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- transport --------------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._client.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailableError(
+                f"the simulator did not answer in time ({exc})", provider=self.name
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError(f"cannot reach the simulator: {exc}", provider=self.name) from exc
+        if response.is_success:
+            return response.json()
+        try:
+            error = response.json()["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (ValueError, KeyError, TypeError):
+            code, message = (
+                ("Unavailable" if response.status_code >= 500 else "InvalidParameterValue"),
+                response.text,
+            )
+        raise from_cloud_code(code, message or f"HTTP {response.status_code}", self.name)
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
+        f = filters or InstanceFilter()
+        params: dict[str, Any] = {
+            k: v for k, v in f.model_dump(exclude={"tags"}).items() if v is not None
+        } | {"tag": [f"{k}={v}" for k, v in f.tags.items()], "limit": PAGE}
+        found: list[Instance] = []
+        while True:
+            page = self._request("GET", "/instances", params={**params, "offset": len(found)})
+            found += [Instance.model_validate(i) for i in page["instances"]]
+            if len(found) >= page["total"] or not page["instances"]:
+                return found
+
+    def get_instance(self, instance_id: str) -> Instance:
+        return Instance.model_validate(self._request("GET", f"/instances/{instance_id}"))
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
+        params = {"provider": provider} | ({"region": region} if region else {})
+        return [InstanceTypeOffer.model_validate(o) for o in self._request("GET", "/catalog", params=params)]
+
+    def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
+        m = self._request(
+            "GET", f"/instances/{instance_id}/metrics", params={"hours": hours, "period": period}
+        )
+        network = np.asarray(m["network_in_mbps"], np.float32) + np.asarray(m["network_out_mbps"], np.float32)
+        return MetricSeries(
+            instance_id=instance_id,
+            period=m["period"],
+            timestamps=np.asarray([_unix(t) for t in m["timestamps"]], np.float64),
+            cpu_pct=np.asarray(m["cpu_pct"], np.float32),
+            memory_pct=np.asarray(m["memory_pct"], np.float32),
+            network_mbps=network,
+        )
+
+    def utilisation(self, hours: float = 336, percentiles: Sequence[float] = (95.0,)) -> UtilisationSummary:
+        s = self._request("GET", "/metrics/summary", params={"hours": hours, "percentile": list(percentiles)})
+
+        def column(values: list[Any]) -> np.ndarray[Any, np.dtype[np.float32]]:
+            return np.asarray([math.nan if v is None else v for v in values], np.float32)
+
+        return UtilisationSummary(
+            hours=s["hours"],
+            percentiles=tuple(s["percentiles"]),
+            instance_ids=s["instance_ids"],
+            cpu_pct=np.vstack([column(row) for row in s["cpu_pct"]]),
+            memory_pct=np.vstack([column(row) for row in s["memory_pct"]]),
+            cpu_mean_pct=column(s["cpu_mean_pct"]),
+            network_mean_mbps=column(s["network_mean_mbps"]),
+            observed_hours=np.asarray(s["observed_hours"], np.int32),
+        )
+
+    def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
+        q = self._request("GET", f"/applications/{application}/quality", params={"minutes": minutes})
+        return ApplicationQuality.model_validate(q)
+
+    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+        params: dict[str, Any] = {"days": days} | ({"group_by": group_by} if group_by else {})
+        return CostBreakdown.model_validate(self._request("GET", "/costs", params=params))
+
+    # -- changes ----------------------------------------------------------------------------------------
+    def _change(self, instance_id: str, action: str, key: str, body: dict[str, Any] | None = None) -> Any:
+        return self._request(
+            "POST", f"/instances/{instance_id}/{action}", json=body, headers={"Idempotency-Key": key}
+        )
+
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        return Instance.model_validate(self._change(instance_id, "start", idempotency_key))
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        return Instance.model_validate(self._change(instance_id, "stop", idempotency_key))
+
+    def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
+        return Instance.model_validate(self._change(instance_id, "terminate", idempotency_key))
+
+    def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
+        """Stop, change the type, start; the instance runs afterwards. Each step has its own derived key."""
+        current = self.get_instance(instance_id)
+        if instance_type not in {t.name for t in self.instance_types(current.provider, current.region)}:
+            raise InvalidInstanceTypeError(
+                f"'{instance_type}' is not offered in {current.provider} {current.region}", provider=self.name
+            )
+        if current.instance_type != instance_type:
+            self.stop(instance_id, f"{idempotency_key}/stop")
+            self.wait_until_stable(instance_id)
+            self._change(instance_id, "resize", f"{idempotency_key}/resize", {"instance_type": instance_type})
+        self.start(instance_id, f"{idempotency_key}/start")
+        return self.wait_until_stable(instance_id)
+
+    def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
+        body = {"pricing_model": pricing_model}
+        return Migration.model_validate(self._change(instance_id, "migrate", idempotency_key, body))
+
+    def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
+        deadline = time.monotonic() + timeout
+        while True:
+            inst = self.get_instance(instance_id)
+            if inst.state in STABLE_STATES or inst.state_transition_until is None:
+                return inst
+            if time.monotonic() > deadline:
+                raise ProviderUnavailableError(
+                    f"{instance_id} did not settle within {timeout} s", provider=self.name
+                )
+            clock = self._request("GET", "/clock")
+            if clock["speed"] == 0:
+                remaining = inst.state_transition_until.timestamp() - _unix(clock["now"])
+                if remaining > timeout:
+                    raise ProviderUnavailableError(
+                        f"{instance_id} would not settle within {timeout} s", provider=self.name
+                    )
+                # Timestamps cross the wire at microsecond precision: step a millisecond past the transition.
+                self._request("POST", "/clock/advance", json={"seconds": max(remaining, 0.0) + 0.001})
+            else:
+                self._sleep(self._poll_seconds)
+
+
+def _unix(timestamp: str) -> float:
+    """Unix seconds from the API's ISO 8601 UTC timestamps."""
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()

@@ -1,0 +1,156 @@
+"""The simulator, in-process: the fastest provider, and the one the demos and tests run on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from mock_cloud import CloudSimulator, SimulatorError
+from mock_cloud.views import InstanceView
+from tools.errors import InvalidInstanceTypeError, InvalidRequestError, from_cloud_code
+from tools.models import (
+    ApplicationQuality,
+    CostBreakdown,
+    CostGroup,
+    Instance,
+    InstanceFilter,
+    InstanceTypeOffer,
+    MetricSeries,
+    Migration,
+    PricingModel,
+    UtilisationSummary,
+)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except SimulatorError as exc:
+        raise from_cloud_code(exc.code, exc.message, "simulator") from exc
+
+
+def _instance(view: InstanceView) -> Instance:
+    return Instance.model_validate(view, from_attributes=True)
+
+
+class SimulatorProvider:
+    """A CloudProvider over a `CloudSimulator` in this process; waiting advances its virtual clock."""
+
+    name = "simulator"
+
+    def __init__(self, simulator: CloudSimulator) -> None:
+        self.simulator = simulator
+
+    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
+        f = filters or InstanceFilter()
+        with _translated():
+            views = self.simulator.list_instances(
+                provider=f.provider,
+                region=f.region,
+                state=f.state,
+                pricing_model=f.pricing_model,
+                tags=f.tags,
+                application=f.application,
+            )
+        return [_instance(v) for v in views]
+
+    def get_instance(self, instance_id: str) -> Instance:
+        with _translated():
+            return _instance(self.simulator.get_instance(instance_id))
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
+        with _translated():
+            offerings = self.simulator.catalog.offerings(provider, region)
+        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offerings]
+
+    def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
+        with _translated():
+            m = self.simulator.metrics(instance_id, hours, period)
+        return MetricSeries(
+            instance_id,
+            m.period,
+            m.timestamps,
+            m.cpu_pct,
+            m.memory_pct,
+            m.network_in_mbps + m.network_out_mbps,
+        )
+
+    def utilisation(self, hours: float = 336, percentiles: Sequence[float] = (95.0,)) -> UtilisationSummary:
+        with _translated():
+            u = self.simulator.fleet_utilisation(hours, percentiles)
+        return UtilisationSummary(
+            hours=u.hours,
+            percentiles=u.percentiles,
+            instance_ids=u.instance_ids,
+            cpu_pct=u.cpu_pct,
+            memory_pct=u.memory_pct,
+            cpu_mean_pct=u.cpu_mean_pct,
+            network_mean_mbps=u.network_mean_mbps,
+            observed_hours=u.observed_hours,
+        )
+
+    def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
+        with _translated():
+            q = self.simulator.application_quality(application, minutes)
+        return ApplicationQuality(
+            application=q.application,
+            timestamps=q.timestamps.tolist(),
+            p95_latency_ms=q.p95_latency_ms.tolist(),
+            error_rate=q.error_rate.tolist(),
+            baseline_latency_ms=q.baseline_latency_ms,
+            baseline_error_rate=q.baseline_error_rate,
+            serving_replicas=q.serving_replicas,
+            desired_replicas=q.desired_replicas,
+        )
+
+    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+        if days <= 0:
+            raise InvalidRequestError(f"days must be > 0, got {days}", provider=self.name)
+        with _translated():
+            r = self.simulator.costs(group_by, start=self.simulator.now() - days * 86400)
+        return CostBreakdown(
+            start=datetime.fromtimestamp(r.start, UTC),
+            end=datetime.fromtimestamp(r.end, UTC),
+            group_by=r.group_by,
+            total=r.total,
+            groups=[CostGroup(key=g.key, amount=g.amount) for g in r.groups],
+        )
+
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        with _translated():
+            return _instance(self.simulator.start(instance_id, idempotency_key))
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        with _translated():
+            return _instance(self.simulator.stop(instance_id, idempotency_key))
+
+    def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
+        with _translated():
+            return _instance(self.simulator.terminate(instance_id, idempotency_key))
+
+    def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
+        """Stop, change the type, start; the instance runs afterwards. Each step has its own derived key."""
+        current = self.get_instance(instance_id)
+        offered = {t.name for t in self.instance_types(current.provider, current.region)}
+        if instance_type not in offered:  # refuse before stopping anything
+            raise InvalidInstanceTypeError(
+                f"'{instance_type}' is not offered in {current.provider} {current.region}", provider=self.name
+            )
+        with _translated():
+            if current.instance_type != instance_type:
+                self.simulator.stop(instance_id, f"{idempotency_key}/stop")
+                self.simulator.wait_until_stable(instance_id)
+                self.simulator.resize(instance_id, instance_type, f"{idempotency_key}/resize")
+            self.simulator.start(instance_id, f"{idempotency_key}/start")
+            return _instance(self.simulator.wait_until_stable(instance_id))
+
+    def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
+        with _translated():
+            m = self.simulator.migrate(instance_id, pricing_model, idempotency_key)
+        return Migration(original=_instance(m.original), replacement=_instance(m.replacement))
+
+    def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
+        with _translated():
+            return _instance(self.simulator.wait_until_stable(instance_id, timeout))

@@ -1,0 +1,56 @@
+"""The CloudProvider protocol: one driver shape for every cloud, as Apache Libcloud's NodeDriver is.
+
+Every mutation takes an idempotency key: calling again with the same key returns the first result and
+changes nothing, so a workflow resumed after a crash can replay its calls safely. Errors are the typed
+errors of `tools.errors`. `resize` stops, resizes and starts the instance itself, waiting on each state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from tools.models import (
+    ApplicationQuality,
+    CostBreakdown,
+    Instance,
+    InstanceFilter,
+    InstanceTypeOffer,
+    MetricSeries,
+    Migration,
+    PricingModel,
+    UtilisationSummary,
+)
+
+
+@runtime_checkable
+class CloudProvider(Protocol):
+    name: str  # which back end: "simulator", "simulator-http", "aws"
+
+    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]: ...
+
+    def get_instance(self, instance_id: str) -> Instance: ...
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]: ...
+
+    def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries: ...
+
+    def utilisation(
+        self, hours: float = 336, percentiles: Sequence[float] = (95.0,)
+    ) -> UtilisationSummary: ...
+
+    def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality: ...
+
+    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown: ...
+
+    def start(self, instance_id: str, idempotency_key: str) -> Instance: ...
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance: ...
+
+    def terminate(self, instance_id: str, idempotency_key: str) -> Instance: ...
+
+    def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance: ...
+
+    def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration: ...
+
+    def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance: ...
