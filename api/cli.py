@@ -15,6 +15,14 @@ from mock_cloud import CloudSimulator, SimClock, SimulatorError, load_catalog
 from mock_cloud.catalog import PROVIDERS
 from mock_cloud.schemas import MAX_FLEET_SIZE
 from mock_cloud.summary import summarize
+from tools.adapters.http import SimulatorHttpProvider
+from tools.adapters.simulator import SimulatorProvider
+from tools.analysis.engine import recommend, savings_summary
+from tools.analysis.recommendation import KINDS, Kind
+from tools.analysis.snapshot import collect
+from tools.errors import InvalidRequestError, ProviderError
+from tools.models import InstanceFilter
+from tools.provider import CloudProvider
 
 app = typer.Typer(
     name="optiinfra",
@@ -106,6 +114,75 @@ def cloud_serve(
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
 
 
+@app.command("recommend")
+def recommend_command(
+    seed: SeedOption = 0,
+    size: SizeOption = 300,
+    cloud_url: Annotated[
+        str | None,
+        typer.Option("--cloud", help="A simulator server (optiinfra cloud serve) instead of --seed/--size"),
+    ] = None,
+    kind: Annotated[
+        list[str] | None, typer.Option(help=f"Repeatable: {', '.join(KINDS)}; default all")
+    ] = None,
+    provider: Annotated[str | None, typer.Option(help=f"Only one cloud: {', '.join(PROVIDERS)}")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Rows in the table (JSON prints all)")] = 25,
+    as_json: JsonOption = False,
+) -> None:
+    """Savings recommendations (rightsize, idle, spot, reserved), highest priority first."""
+    kinds = _kinds(kind)
+    if provider is not None and provider not in PROVIDERS:
+        raise InvalidRequestError(f"unknown provider '{provider}'; expected one of: {', '.join(PROVIDERS)}")
+    cloud: CloudProvider = (
+        SimulatorHttpProvider(cloud_url) if cloud_url else SimulatorProvider(CloudSimulator(seed, size))
+    )
+    scope = InstanceFilter.model_validate({"provider": provider})
+    recommendations = recommend(collect(cloud, scope), kinds)
+    if as_json:
+        fields = (
+            "instance_id",
+            "kind",
+            "current",
+            "target",
+            "monthly_savings",
+            "risk",
+            "confidence",
+            "reasons",
+        )
+        print(
+            json.dumps(
+                [r.model_dump(include=set(fields)) | {"priority": r.priority} for r in recommendations],
+                indent=2,
+            )
+        )
+        return
+    summary = savings_summary(recommendations)
+    title = f"{summary.recommendations} recommendations, {summary.monthly_savings:,.0f} USD/month"
+    table = Table(title=title)
+    table.add_column("instance", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("change", no_wrap=True)
+    table.add_column("USD/month", justify="right", no_wrap=True)
+    table.add_column("risk")
+    table.add_column("conf.", justify="right")
+    for r in recommendations[:limit]:
+        change = f"{r.current} → {r.target}" if r.kind == "rightsize" else f"→ {r.target}"
+        table.add_row(
+            r.instance_id, r.kind, change, f"{r.monthly_savings:,.2f}", r.risk, f"{r.confidence:.2f}"
+        )
+    out.print(table)
+    out.print("By kind (USD/month): " + _counts(summary.by_kind) + ". --json adds the reasons.")
+
+
+def _kinds(given: list[str] | None) -> list[Kind]:
+    if not given:
+        return list(KINDS)
+    unknown = sorted(set(given) - set(KINDS))
+    if unknown:
+        raise InvalidRequestError(f"unknown kind(s) {', '.join(unknown)}; expected: {', '.join(KINDS)}")
+    return [k for k in KINDS if k in given]
+
+
 @demo.command("cloud")
 def demo_cloud(seed: SeedOption = 7, size: SizeOption = 300) -> None:
     """A tour of the simulator: fleet, rightsizing by hand, spot migration, faults, interruptions, costs."""
@@ -121,6 +198,9 @@ def main() -> None:
     try:
         app()
     except SimulatorError as exc:
+        print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    except ProviderError as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(1)
 

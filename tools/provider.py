@@ -8,6 +8,7 @@ errors of `tools.errors`. `resize` stops, resizes and starts the instance itself
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from tools.models import (
@@ -26,6 +27,10 @@ from tools.models import (
 @runtime_checkable
 class CloudProvider(Protocol):
     name: str  # which back end: "simulator", "simulator-http", "aws"
+
+    def now(self) -> datetime:
+        """The cloud's current time (the simulator's is virtual)."""
+        ...
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]: ...
 

@@ -28,6 +28,10 @@ def test_it_is_a_cloud_provider(backend: Backend) -> None:
     assert isinstance(backend.provider, CloudProvider)
 
 
+def test_the_clock_is_the_clouds(backend: Backend) -> None:
+    assert backend.provider.now().isoformat() == "2026-06-01T00:00:00+00:00"  # the simulator's start
+
+
 def test_list_and_filter(backend: Backend) -> None:
     everything = backend.provider.list_instances()
     assert len(everything) == 150

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -76,6 +76,9 @@ class SimulatorHttpProvider:
         raise from_cloud_code(code, message or f"HTTP {response.status_code}", self.name)
 
     # -- reads ------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(_unix(self._request("GET", "/clock")["now"]), UTC)
+
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()
         params: dict[str, Any] = {

@@ -43,6 +43,9 @@ class SimulatorProvider:
     def __init__(self, simulator: CloudSimulator) -> None:
         self.simulator = simulator
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.simulator.now(), UTC)
+
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()
         with _translated():

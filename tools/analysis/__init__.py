@@ -1,0 +1,1 @@
+"""Recommendation engines: pure functions over a columnar fleet snapshot, thresholds in `settings`."""

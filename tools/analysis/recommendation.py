@@ -1,0 +1,37 @@
+"""What every engine produces."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["rightsize", "idle", "spot", "reserved"]
+KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
+RiskLevel = Literal["low", "medium", "high"]
+
+
+class Recommendation(BaseModel):
+    """One change to one instance, with the numbers that justify it."""
+
+    instance_id: str
+    provider: str
+    region: str
+    application: str | None
+    kind: Kind
+    finding: str = Field(description="e.g. over-provisioned, under-provisioned, idle, spot-eligible")
+    action: str = Field(description="resize, stop, terminate, migrate-to-spot or purchase-reservation")
+    current: str = Field(description="Current instance type or pricing model")
+    target: str = Field(description="Recommended instance type or pricing model")
+    monthly_savings: float = Field(description="USD per month at catalog prices; negative = costs more")
+    risk: RiskLevel
+    risk_score: float = Field(ge=0, le=1)
+    confidence: float = Field(ge=0, le=1)
+    priority: float = Field(0.0, description="Higher first; see PrioritySettings")
+    reasons: list[str]
+    projected_cpu_pct: float | None = Field(None, description="Utilisation after the change, same percentile")
+    projected_memory_pct: float | None = None
+
+
+def risk_level(score: float) -> RiskLevel:
+    return "low" if score < 0.34 else "medium" if score < 0.67 else "high"

@@ -1,0 +1,91 @@
+"""Every threshold the engines use, named, with where it comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+HOURS_PER_MONTH = 730.0
+HOURS_PER_YEAR = 8760.0
+
+
+@dataclass(frozen=True)
+class RightsizingSettings:
+    """AWS Compute Optimizer's method: a lookback of hourly utilisation, a percentile, and headroom."""
+
+    lookback_hours: int = 14 * 24  # Compute Optimizer's default lookback is 14 days
+    percentile: float = 95.0  # P95 by default; Compute Optimizer offers P90, P95 and P99.5
+    headroom: float = 0.20  # capacity kept above the percentile (Compute Optimizer's default headroom)
+    min_observed_hours: int = 30  # Compute Optimizer needs 30 hours of metrics before recommending
+    under_provisioned_pct: float = 90.0  # at or above this percentile of CPU or memory: too small
+    min_savings_fraction: float = 0.05  # a cheaper type saving less than this is not worth a restart
+    peak_percentile: float = 99.5  # what the risk score looks at: the busiest hours after the change
+
+    def __post_init__(self) -> None:
+        if self.percentile not in (90.0, 95.0, 99.5):
+            raise ValueError(f"percentile must be 90, 95 or 99.5, got {self.percentile}")
+        if not 0 <= self.headroom < 1:
+            raise ValueError(f"headroom must be in [0, 1), got {self.headroom}")
+
+
+@dataclass(frozen=True)
+class IdleSettings:
+    """Azure Advisor flags VMs with P95 CPU under 3 % and little network over 7 days; GCP's idle-VM
+    recommender looks at low CPU and network over its observation window. Both are combined here."""
+
+    lookback_hours: int = 7 * 24
+    cpu_p95_pct: float = 3.0
+    network_mean_mbps: float = 0.1  # ~12 kB/s: heartbeats and agents, no real traffic
+    min_observed_fraction: float = 0.9  # of the lookback: a machine must have been watched long enough
+    terminate_environments: tuple[str, ...] = ("development", "staging", "sandbox")  # elsewhere: stop
+
+
+@dataclass(frozen=True)
+class SpotSettings:
+    min_replicas: int = 2  # a single replica has nothing to fail over to while its replacement boots
+    production_min_replicas: int = 3
+    max_cpu_p95_pct: float = 80.0  # a machine that busy has no slack to absorb a peer's interruption
+    # Interruption band → risk level, as AWS's Spot Instance Advisor colours them.
+    band_risk: dict[str, Literal["low", "medium", "high"]] = field(
+        default_factory=lambda: {
+            "<5%": "low",
+            "5-10%": "low",
+            "10-15%": "medium",
+            "15-20%": "medium",
+            ">20%": "high",
+        }
+    )
+    band_monthly_rate: dict[str, float] = field(
+        default_factory=lambda: {"<5%": 0.025, "5-10%": 0.075, "10-15%": 0.125, "15-20%": 0.175, ">20%": 0.25}
+    )
+
+
+@dataclass(frozen=True)
+class ReservedSettings:
+    """Commit only to what runs steadily: on for at least 30 days and nearly every hour of the lookback."""
+
+    min_age_days: float = 30.0
+    min_uptime_fraction: float = 0.95  # of the rightsizing lookback's hours
+
+
+@dataclass(frozen=True)
+class PrioritySettings:
+    """score = monthly savings × confidence / (1 + risk_weight × risk score) / effort.
+
+    Effort is the work and disruption a change takes: a reservation or a stop is a click, a resize a
+    restart, a spot migration a replacement and a new failure mode.
+    """
+
+    risk_weight: float = 2.0
+    effort: dict[str, float] = field(
+        default_factory=lambda: {"idle": 1.0, "reserved": 1.0, "rightsize": 2.0, "spot": 3.0}
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    rightsizing: RightsizingSettings = field(default_factory=RightsizingSettings)
+    idle: IdleSettings = field(default_factory=IdleSettings)
+    spot: SpotSettings = field(default_factory=SpotSettings)
+    reserved: ReservedSettings = field(default_factory=ReservedSettings)
+    priority: PrioritySettings = field(default_factory=PrioritySettings)

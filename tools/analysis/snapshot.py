@@ -1,0 +1,93 @@
+"""A fleet as the engines see it: the running instances in scope, their types' offers, and utilisation,
+as columns aligned on the instances. Built once from a provider, or by hand in tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.analysis.settings import AnalysisSettings
+from tools.models import Instance, InstanceFilter, InstanceTypeOffer, UtilisationSummary
+from tools.provider import CloudProvider
+
+F64 = npt.NDArray[np.float64]
+PERCENTILES = (90.0, 95.0, 99.5)
+
+
+@dataclass
+class FleetSnapshot:
+    now: datetime
+    instances: list[Instance]
+    offers: dict[tuple[str, str], list[InstanceTypeOffer]]  # (provider, region) → offers, cheapest first
+    long: UtilisationSummary  # the rightsizing lookback, percentiles 90/95/99.5
+    short: UtilisationSummary  # the idle lookback
+
+    def __post_init__(self) -> None:
+        n = len(self.instances)
+        self.offer = [self._offer_of(i) for i in self.instances]
+        self.vcpus = np.fromiter((i.vcpus for i in self.instances), np.float64, n)
+        self.memory_gb = np.fromiter((i.memory_gb for i in self.instances), np.float64, n)
+        self.hourly = np.fromiter((i.hourly_price for i in self.instances), np.float64, n)
+        self.on_demand = np.fromiter((o.on_demand_hourly for o in self.offer), np.float64, n)
+        self.spot = np.fromiter((o.spot_hourly for o in self.offer), np.float64, n)
+        self.reserved = np.fromiter((o.reserved_hourly for o in self.offer), np.float64, n)
+        ages = ((self.now - i.launch_time).total_seconds() / 86400 for i in self.instances)
+        self.age_days = np.fromiter(ages, np.float64, n)
+        self._long_rows = _align(self.instances, self.long)
+        self._short_rows = _align(self.instances, self.short)
+
+    def _offer_of(self, inst: Instance) -> InstanceTypeOffer:
+        for offer in self.offers[(inst.provider, inst.region)]:
+            if offer.name == inst.instance_type:
+                return offer
+        raise KeyError(f"{inst.instance_type} is not offered in {inst.provider} {inst.region}")
+
+    def cpu(self, percentile: float) -> F64:
+        return _take(self.long.cpu(percentile), self._long_rows)
+
+    def memory(self, percentile: float) -> F64:
+        return _take(self.long.memory(percentile), self._long_rows)
+
+    @property
+    def observed_hours(self) -> F64:
+        return _take(self.long.observed_hours.astype(np.float64), self._long_rows, fill=0.0)
+
+    @property
+    def idle_cpu_p95(self) -> F64:
+        return _take(self.short.cpu(95.0), self._short_rows)
+
+    @property
+    def idle_network_mbps(self) -> F64:
+        return _take(self.short.network_mean_mbps, self._short_rows)
+
+    @property
+    def idle_observed_hours(self) -> F64:
+        return _take(self.short.observed_hours.astype(np.float64), self._short_rows, fill=0.0)
+
+
+def _align(instances: list[Instance], summary: UtilisationSummary) -> npt.NDArray[np.intp]:
+    """Row of each instance in `summary` (-1 where it has none)."""
+    row_of = {iid: k for k, iid in enumerate(summary.instance_ids)}
+    return np.fromiter((row_of.get(i.id, -1) for i in instances), np.intp, len(instances))
+
+
+def _take(column: npt.NDArray[np.generic], rows: npt.NDArray[np.intp], fill: float = np.nan) -> F64:
+    values = column.astype(np.float64)[np.maximum(rows, 0)] if len(column) else np.zeros(len(rows))
+    return np.where(rows >= 0, values, fill)
+
+
+def collect(
+    provider: CloudProvider, scope: InstanceFilter | None = None, settings: AnalysisSettings | None = None
+) -> FleetSnapshot:
+    """Read what the engines need from a provider: a few bulk calls, whatever the fleet's size."""
+    settings = settings or AnalysisSettings()
+    scope = (scope or InstanceFilter()).model_copy(update={"state": "running"})
+    instances = provider.list_instances(scope)
+    regions: set[tuple[str, str]] = {(i.provider, i.region) for i in instances}
+    offers = {key: provider.instance_types(*key) for key in sorted(regions)}
+    long = provider.utilisation(settings.rightsizing.lookback_hours, PERCENTILES)
+    short = provider.utilisation(settings.idle.lookback_hours, (95.0,))
+    return FleetSnapshot(provider.now(), instances, offers, long, short)

@@ -1,0 +1,101 @@
+"""Spot eligibility: interruptible, replicated, stateless work on types that are not reclaimed too often."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel
+
+from tools.analysis.recommendation import Recommendation, RiskLevel
+from tools.analysis.settings import HOURS_PER_MONTH, SpotSettings
+from tools.analysis.snapshot import FleetSnapshot
+
+_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
+
+
+class SpotAssessment(BaseModel):
+    instance_id: str
+    eligible: bool
+    risk: RiskLevel
+    interruption_band: str
+    expected_monthly_interruptions: float
+    monthly_savings: float
+    reasons: list[str]
+
+
+def assess_spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[SpotAssessment]:
+    """Every on-demand instance's spot verdict, with the reasons either way."""
+    settings = settings or SpotSettings()
+    cpu = snapshot.cpu(95.0)
+    out = []
+    for row, inst in enumerate(snapshot.instances):
+        if inst.pricing_model != "on-demand":
+            continue
+        offer = snapshot.offer[row]
+        band = offer.interruption_band
+        level = _LEVELS.index(settings.band_risk[band])
+        replicas = int(inst.tags.get("replicas", "1"))
+        production = inst.tags.get("environment") == "production"
+        if production:
+            level = min(level + 1, 2)  # an interruption in production costs more
+        blockers = []
+        if inst.tags.get("stateful") == "true":
+            blockers.append("stateful (its data lives on the machine)")
+        needed = settings.production_min_replicas if production else settings.min_replicas
+        if replicas < needed:
+            blockers.append(f"{replicas} replica(s): needs at least {needed} to ride out an interruption")
+        if not np.isnan(cpu[row]) and cpu[row] > settings.max_cpu_p95_pct:
+            blockers.append(f"P95 CPU {cpu[row]:.0f}% leaves no slack to absorb a lost peer")
+        if production and settings.band_risk[band] == "high":
+            blockers.append(f"interruption band {band} is too frequent for production")
+        savings = (snapshot.on_demand[row] - snapshot.spot[row]) * HOURS_PER_MONTH
+        reasons = blockers or [
+            f"stateless, {replicas} replicas, P95 CPU {cpu[row]:.0f}%",
+            f"{offer.name} is interrupted {band} of the time per month",
+            f"spot {snapshot.spot[row]:.4f} USD/h against on-demand {snapshot.on_demand[row]:.4f}",
+        ]
+        out.append(
+            SpotAssessment(
+                instance_id=inst.id,
+                eligible=not blockers,
+                risk=_LEVELS[level],
+                interruption_band=band,
+                expected_monthly_interruptions=settings.band_monthly_rate[band],
+                monthly_savings=round(savings, 2),
+                reasons=reasons,
+            )
+        )
+    return out
+
+
+def spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[Recommendation]:
+    settings = settings or SpotSettings()
+    observed = snapshot.observed_hours
+    by_id = {inst.id: row for row, inst in enumerate(snapshot.instances)}
+    out = []
+    for verdict in assess_spot(snapshot, settings):
+        if not verdict.eligible:
+            continue
+        row = by_id[verdict.instance_id]
+        inst = snapshot.instances[row]
+        out.append(
+            Recommendation(
+                instance_id=inst.id,
+                provider=inst.provider,
+                region=inst.region,
+                application=inst.application,
+                kind="spot",
+                finding="spot-eligible",
+                action="migrate-to-spot",
+                current="on-demand",
+                target="spot",
+                monthly_savings=verdict.monthly_savings,
+                risk=verdict.risk,
+                risk_score=round((_LEVELS.index(verdict.risk) + 0.5) / 3, 3),
+                confidence=round(float(np.clip(observed[row] / (14 * 24), 0, 1)), 3),
+                reasons=[
+                    *verdict.reasons,
+                    f"expect {verdict.expected_monthly_interruptions:.3f} interruptions/month",
+                ],
+            )
+        )
+    return out
