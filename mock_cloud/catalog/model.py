@@ -62,6 +62,8 @@ class InstanceType:
     spot: Mapping[str, float]
     reserved: Mapping[str, float]
     interruption_band: InterruptionBand
+    # Regions whose on-demand price is estimated because the bundled data has a hole there.
+    estimated_regions: frozenset[str] = frozenset()
 
     def offered_in(self, region: str) -> bool:
         return region in self.on_demand
@@ -105,4 +107,5 @@ class Offering:
             "spot_hourly": round(self.spot_hourly, 6),
             "reserved_hourly": round(self.reserved_hourly, 6),
             "interruption_band": t.interruption_band.value,
+            "price_source": "estimated" if self.region in t.estimated_regions else "libcloud",
         }

@@ -31,6 +31,15 @@ def test_on_demand_prices_come_from_libcloud_data(
     assert (offering.instance_type.vcpus, offering.instance_type.memory_gb) == (vcpus, memory_gb)
 
 
+def test_holes_in_the_price_data_are_estimated_and_marked() -> None:
+    catalog = load_catalog()
+    m5 = catalog.offering("aws", "us-east-1", "m5.xlarge")  # 0.0 in pricing.json; AWS lists 0.192
+    assert m5.on_demand_hourly == pytest.approx(0.192, rel=0.03)
+    assert m5.to_dict()["price_source"] == "estimated"
+    assert catalog.offering("aws", "us-east-1", "m5.large").to_dict()["price_source"] == "libcloud"
+    assert not catalog.get("aws", "p3.2xlarge").offered_in("us-west-1")  # truly not sold there
+
+
 def test_spot_prices_from_data_where_the_data_has_them() -> None:
     catalog = load_catalog()
     # Azure low-priority and GCP preemptible prices are in pricing.json.

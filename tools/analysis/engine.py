@@ -44,11 +44,9 @@ def recommend(
     settings = settings or AnalysisSettings()
     wanted = set(kinds)
     found: list[Recommendation] = []
-    idle_ids: set[str] = set()
-    if "idle" in wanted or "rightsize" in wanted or "reserved" in wanted:
-        idle_recs = idle(snapshot, settings.idle)
-        idle_ids = {r.instance_id for r in idle_recs}
-        found += idle_recs if "idle" in wanted else []
+    idle_recs = idle(snapshot, settings.idle)  # always: no other advice applies to a machine nobody uses
+    idle_ids = {r.instance_id for r in idle_recs}
+    found += idle_recs if "idle" in wanted else []
     changed_ids = set(idle_ids)
     if "rightsize" in wanted or "reserved" in wanted:
         resizes = [r for r in rightsizing(snapshot, settings.rightsizing) if r.instance_id not in idle_ids]

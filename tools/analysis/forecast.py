@@ -58,7 +58,9 @@ def forecast(daily_costs: list[float], last_day: date, horizon: int = 30) -> Cos
     guess = _design(days[train:], weekdays[train:]) @ back
     mape = float(np.mean(np.abs(guess - y[train:]) / np.maximum(np.abs(y[train:]), 1e-9)) * 100)
     total = float(predicted.sum())
-    spread = 1.96 * sigma * np.sqrt(horizon)  # independent daily errors; trend uncertainty not included
+    # The wider of: independent daily errors (1.96 σ √h), and the relative error the model made on the
+    # week it had not seen, which also catches a model that does not fit the data's shape.
+    spread = max(1.96 * sigma * np.sqrt(horizon), mape / 100 * total)
     return CostForecast(
         history_days=n,
         last_day=last_day,
