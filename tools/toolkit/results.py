@@ -1,0 +1,73 @@
+"""Typed results the tools return (beyond the provider's own models)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tools.analysis.engine import SavingsSummary
+from tools.analysis.recommendation import Recommendation
+from tools.analysis.spot import SpotAssessment
+from tools.models import Instance
+
+
+class InstanceList(BaseModel):
+    total: int = Field(description="How many instances match")
+    instances: list[Instance] = Field(description="The first `limit` of them")
+
+
+class MetricsSummary(BaseModel):
+    """Statistics of an instance's hourly (or finer) utilisation over a window."""
+
+    instance_id: str
+    hours: float
+    points: int
+    cpu_mean_pct: float | None
+    cpu_p50_pct: float | None
+    cpu_p95_pct: float | None
+    cpu_max_pct: float | None
+    memory_p95_pct: float | None
+    memory_max_pct: float | None
+    network_mean_mbps: float | None
+
+
+class SavingsReport(BaseModel):
+    summary: SavingsSummary
+    recommendations: list[Recommendation] = Field(description="Highest priority first, at most `limit`")
+
+
+class RightsizingReport(BaseModel):
+    findings: dict[str, int] = Field(
+        description="Instances per finding: over-, under-provisioned, optimized, ..."
+    )
+    recommendations: list[Recommendation]
+
+
+class SpotReport(BaseModel):
+    eligible: int
+    not_eligible: int
+    assessments: list[SpotAssessment]
+
+
+class QualitySummary(BaseModel):
+    application: str
+    minutes: float
+    latest_p95_latency_ms: float
+    max_p95_latency_ms: float
+    baseline_latency_ms: float
+    latency_vs_baseline_pct: float = Field(description="Latest p95 latency relative to the baseline, in %")
+    latest_error_rate: float
+    max_error_rate: float
+    serving_replicas: int
+    desired_replicas: int
+
+
+class ApplicationSummary(BaseModel):
+    name: str
+    team: str | None
+    environment: str | None
+    tier: str | None
+    stateful: bool
+    instances: int
+    providers: list[str]
+    regions: list[str]
+    hourly_cost: float = Field(description="Current USD/h of its running instances")
