@@ -51,9 +51,8 @@ def test_each_agent_owns_its_tools(toolkit: Toolkit) -> None:
 
 @pytest.mark.parametrize("tool", build_toolkit(SimulatorProvider(CloudSimulator(size=1))).all(), ids=str)
 def test_every_argument_is_described_for_a_model(tool: BaseTool) -> None:
-    schema = tool.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
     assert tool.description and len(tool.description) > 20
-    for name, field in schema.get("properties", {}).items():
+    for name, field in tool.args.items():
         assert field.get("description"), f"{tool.name}.{name} has no description"
 
 
@@ -99,19 +98,19 @@ def test_cost_tools(toolkit: Toolkit) -> None:
 
 
 def test_performance_tools(toolkit: Toolkit) -> None:
-    instance = call(toolkit, "list_instances", state="running", limit=1).artifact.instances[0]  # type: ignore[union-attr]
+    instance = call(toolkit, "list_instances", state="running", limit=1).artifact.instances[0]
     stats = json.loads(str(call(toolkit, "get_instance_metrics", instance_id=instance.id, hours=48).content))
     assert stats["points"] == 48 and stats["cpu_p50_pct"] <= stats["cpu_p95_pct"] <= stats["cpu_max_pct"]
     report = call(toolkit, "find_rightsizing", percentile=99.5, limit=3).artifact
     assert isinstance(report, RightsizingReport) and len(report.recommendations) <= 3
-    running = call(toolkit, "list_instances", state="running", limit=1).artifact.total  # type: ignore[union-attr]
+    running = call(toolkit, "list_instances", state="running", limit=1).artifact.total
     assert sum(report.findings.values()) == running
     assert error_of(call(toolkit, "find_rightsizing", percentile=50))["error"] == "invalid_request"
 
 
 def test_resource_and_application_tools(toolkit: Toolkit) -> None:
     stateful = call(toolkit, "list_instances", state="running", pricing_model="on-demand",
-                    tags={"stateful": "true"}, limit=1).artifact.instances[0]  # type: ignore[union-attr]  # fmt: skip
+                    tags={"stateful": "true"}, limit=1).artifact.instances[0]  # fmt: skip
     spot = call(toolkit, "assess_spot_risk", instance_ids=[stateful.id]).artifact
     assert isinstance(spot, SpotReport) and spot.eligible == 0 and spot.not_eligible == 1
     assert "stateful" in spot.assessments[0].reasons[0]
