@@ -33,5 +33,9 @@ class Recommendation(BaseModel):
     projected_memory_pct: float | None = None
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
+
 def risk_level(score: float) -> RiskLevel:
     return "low" if score < 0.34 else "medium" if score < 0.67 else "high"

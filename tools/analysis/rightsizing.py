@@ -3,13 +3,12 @@ covers the chosen percentile of CPU and memory plus headroom; too-small instance
 
 from __future__ import annotations
 
-from collections import defaultdict
 from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
-from tools.analysis.recommendation import Recommendation, risk_level
+from tools.analysis.recommendation import Recommendation, clamp, risk_level
 from tools.analysis.settings import HOURS_PER_MONTH, RightsizingSettings
 from tools.analysis.snapshot import FleetSnapshot
 from tools.models import InstanceTypeOffer
@@ -27,11 +26,14 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
     settings = settings or RightsizingSettings()
     findings, targets = classify(snapshot, settings)
     p = float(settings.percentile)
-    cpu, mem = snapshot.cpu(p), snapshot.memory(p)
-    peak_cpu, peak_mem = snapshot.cpu(settings.peak_percentile), snapshot.memory(settings.peak_percentile)
-    observed = snapshot.observed_hours
+    cpu, mem = snapshot.cpu(p).tolist(), snapshot.memory(p).tolist()
+    peak_cpu = snapshot.cpu(settings.peak_percentile).tolist()
+    peak_mem = snapshot.memory(settings.peak_percentile).tolist()
+    observed = snapshot.observed_hours.tolist()
+    prices_now = {"on-demand": snapshot.on_demand.tolist(), "spot": snapshot.spot.tolist(),
+                  "reserved": snapshot.reserved.tolist()}  # fmt: skip
     out = []
-    for row in np.flatnonzero((findings == Finding.OVER) | (findings == Finding.UNDER)):
+    for row in np.flatnonzero((findings == Finding.OVER) | (findings == Finding.UNDER)).tolist():
         inst, target = snapshot.instances[row], targets[row]
         assert target is not None
         prices = {
@@ -39,22 +41,18 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
             "spot": target.spot_hourly,
             "reserved": target.reserved_hourly,
         }
-        current_price = {
-            "on-demand": snapshot.on_demand,
-            "spot": snapshot.spot,
-            "reserved": snapshot.reserved,
-        }[inst.pricing_model][row]
+        current_price = prices_now[inst.pricing_model][row]
         target_price = prices[inst.pricing_model]
         cpu_after = cpu[row] * inst.vcpus / target.vcpus
         mem_after = mem[row] * inst.memory_gb / target.memory_gb
         peak_after = max(
             peak_cpu[row] * inst.vcpus / target.vcpus, peak_mem[row] * inst.memory_gb / target.memory_gb
         )
-        risk_score = float(np.clip((peak_after - 80.0) / 20.0, 0.0, 1.0))
+        risk_score = clamp((peak_after - 80.0) / 20.0, 0.0, 1.0)
         # Confidence: how much of the lookback was observed, and how steady the load is (peaks far above
         # the percentile make the percentile a weaker guide).
-        steadiness = float(np.clip(1.0 - (peak_cpu[row] - cpu[row]) / 100.0, 0.5, 1.0))
-        confidence = float(np.clip(observed[row] / settings.lookback_hours, 0.0, 1.0)) * steadiness
+        steadiness = clamp(1.0 - (peak_cpu[row] - cpu[row]) / 100.0, 0.5, 1.0)
+        confidence = clamp(observed[row] / settings.lookback_hours, 0.0, 1.0) * steadiness
         finding = Finding(findings[row])
         need_cpu = cpu[row] / 100 * inst.vcpus * (1 + settings.headroom)
         need_mem = mem[row] / 100 * inst.memory_gb * (1 + settings.headroom)
@@ -92,43 +90,47 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
 def classify(
     snapshot: FleetSnapshot, settings: RightsizingSettings
 ) -> tuple[npt.NDArray[np.str_], list[InstanceTypeOffer | None]]:
-    """Each instance's finding and, where one applies, its target offer. Vectorised per type family."""
-    n = len(snapshot.instances)
+    """Each instance's finding and, where one applies, its target offer."""
+    findings, target = score(snapshot, settings)
+    flat = [o for offers in snapshot.family_offers for o in offers]
+    return findings, [flat[t] if t >= 0 else None for t in target.tolist()]
+
+
+def score(
+    snapshot: FleetSnapshot, settings: RightsizingSettings
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.intp]]:
+    """Findings, and each target as an index into the snapshot's family offers laid end to end (-1: none).
+
+    Every family's offers (cheapest first) are padded into one (families x widest) matrix; each instance
+    reads its family's row, and one comparison over all instances finds the cheapest type that fits.
+    """
     p = float(settings.percentile)
     cpu, mem = snapshot.cpu(p), snapshot.memory(p)
     need_cpu = cpu / 100 * snapshot.vcpus * (1 + settings.headroom)
     need_mem = mem / 100 * snapshot.memory_gb * (1 + settings.headroom)
     known = (snapshot.observed_hours >= settings.min_observed_hours) & ~np.isnan(cpu) & ~np.isnan(mem)
     under = known & ((cpu >= settings.under_provisioned_pct) | (mem >= settings.under_provisioned_pct))
+    widths = [len(offers) for offers in snapshot.family_offers]
+    width = max(widths, default=1)
+    vcpus = np.full((len(widths), width), -1.0)
+    memory = np.full((len(widths), width), -1.0)
+    price = np.full((len(widths), width), np.inf)
+    for g, offers in enumerate(snapshot.family_offers):
+        vcpus[g, : len(offers)] = [o.vcpus for o in offers]
+        memory[g, : len(offers)] = [o.memory_gb for o in offers]
+        price[g, : len(offers)] = [o.on_demand_hourly for o in offers]
+    family = snapshot.family
+    fits = (vcpus[family] >= need_cpu[:, None]) & (memory[family] >= need_mem[:, None])
+    choice = np.where(fits.any(axis=1), fits.argmax(axis=1), vcpus[family].argmax(axis=1))
+    # Too small: a bigger type, unless it already is the family's largest. Too big: a cheaper type that
+    # saves enough to be worth a restart.
+    grows = under & (vcpus[family, choice] > snapshot.vcpus)
+    shrinks = (
+        known & ~under & (price[family, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction))
+    )
+    offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
+    target = np.where(grows | shrinks, offset[family] + choice, -1)
     findings = np.where(known, Finding.OPTIMIZED.value, Finding.UNKNOWN.value).astype("<U20")
-    findings[under] = Finding.UNDER.value
-    targets: list[InstanceTypeOffer | None] = [None] * n
-    groups: dict[tuple[str, str, str, int], list[int]] = defaultdict(list)
-    for row in np.flatnonzero(known):
-        inst, offer = snapshot.instances[row], snapshot.offer[row]
-        groups[(inst.provider, inst.region, offer.family, offer.gpu_count)].append(int(row))
-    for (provider, region, family, gpus), rows_list in groups.items():
-        offers = [
-            o for o in snapshot.offers[(provider, region)] if o.family == family and o.gpu_count == gpus
-        ]
-        if not offers:
-            continue
-        rows = np.asarray(rows_list)
-        vcpus = np.asarray([o.vcpus for o in offers], np.float64)
-        memory = np.asarray([o.memory_gb for o in offers], np.float64)
-        price = np.asarray([o.on_demand_hourly for o in offers])  # offers come cheapest first
-        fits = (vcpus[None, :] >= need_cpu[rows, None]) & (memory[None, :] >= need_mem[rows, None])
-        cheapest = np.where(fits.any(axis=1), fits.argmax(axis=1), int(np.argmax(vcpus)))
-        for row, choice in zip(rows, cheapest, strict=True):
-            target = offers[choice]
-            if under[row]:
-                if (
-                    target.name != snapshot.instances[row].instance_type
-                    and target.vcpus >= snapshot.vcpus[row]
-                ):
-                    targets[row] = target
-                else:
-                    findings[row] = Finding.OPTIMIZED.value  # already the family's largest
-            elif price[choice] < snapshot.on_demand[row] * (1 - settings.min_savings_fraction):
-                findings[row], targets[row] = Finding.OVER.value, target
-    return findings, targets
+    findings[grows] = Finding.UNDER.value
+    findings[shrinks] = Finding.OVER.value
+    return findings, target

@@ -27,7 +27,11 @@ class FleetSnapshot:
 
     def __post_init__(self) -> None:
         n = len(self.instances)
-        self.offer = [self._offer_of(i) for i in self.instances]
+        by_name = {(p, r, o.name): o for (p, r), offers in self.offers.items() for o in offers}
+        try:
+            self.offer = [by_name[(i.provider, i.region, i.instance_type)] for i in self.instances]
+        except KeyError as missing:
+            raise KeyError(f"{missing.args[0]} has no offer in the snapshot") from None
         self.vcpus = np.fromiter((i.vcpus for i in self.instances), np.float64, n)
         self.memory_gb = np.fromiter((i.memory_gb for i in self.instances), np.float64, n)
         self.hourly = np.fromiter((i.hourly_price for i in self.instances), np.float64, n)
@@ -36,14 +40,20 @@ class FleetSnapshot:
         self.reserved = np.fromiter((o.reserved_hourly for o in self.offer), np.float64, n)
         ages = ((self.now - i.launch_time).total_seconds() / 86400 for i in self.instances)
         self.age_days = np.fromiter(ages, np.float64, n)
+        # Each instance's type family in its region (same GPUs): rightsizing looks for targets there.
+        family_of: dict[tuple[str, str, str, int], int] = {}
+        self.family = np.fromiter(
+            (family_of.setdefault((i.provider, i.region, o.family, o.gpu_count), len(family_of))
+             for i, o in zip(self.instances, self.offer, strict=True)),
+            np.intp,
+            n,
+        )  # fmt: skip
+        self.family_offers = [
+            [o for o in self.offers[(p, r)] if o.family == family and o.gpu_count == gpus]
+            for (p, r, family, gpus) in family_of
+        ]
         self._long_rows = _align(self.instances, self.long)
         self._short_rows = _align(self.instances, self.short)
-
-    def _offer_of(self, inst: Instance) -> InstanceTypeOffer:
-        for offer in self.offers[(inst.provider, inst.region)]:
-            if offer.name == inst.instance_type:
-                return offer
-        raise KeyError(f"{inst.instance_type} is not offered in {inst.provider} {inst.region}")
 
     def cpu(self, percentile: float) -> F64:
         return _take(self.long.cpu(percentile), self._long_rows)

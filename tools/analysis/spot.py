@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
+import math
+
 from pydantic import BaseModel
 
-from tools.analysis.recommendation import Recommendation, RiskLevel
+from tools.analysis.recommendation import Recommendation, RiskLevel, clamp
 from tools.analysis.settings import HOURS_PER_MONTH, SpotSettings
 from tools.analysis.snapshot import FleetSnapshot
 
@@ -22,10 +23,13 @@ class SpotAssessment(BaseModel):
     reasons: list[str]
 
 
-def assess_spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[SpotAssessment]:
-    """Every on-demand instance's spot verdict, with the reasons either way."""
+def assess_spot(
+    snapshot: FleetSnapshot, settings: SpotSettings | None = None, eligible_only: bool = False
+) -> list[SpotAssessment]:
+    """Every on-demand instance's spot verdict, with the reasons either way (or only the eligible ones)."""
     settings = settings or SpotSettings()
-    cpu = snapshot.cpu(95.0)
+    cpu = snapshot.cpu(95.0).tolist()
+    on_demand, spot_price = snapshot.on_demand.tolist(), snapshot.spot.tolist()
     out = []
     for row, inst in enumerate(snapshot.instances):
         if inst.pricing_model != "on-demand":
@@ -43,15 +47,17 @@ def assess_spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -
         needed = settings.production_min_replicas if production else settings.min_replicas
         if replicas < needed:
             blockers.append(f"{replicas} replica(s): needs at least {needed} to ride out an interruption")
-        if not np.isnan(cpu[row]) and cpu[row] > settings.max_cpu_p95_pct:
+        if not math.isnan(cpu[row]) and cpu[row] > settings.max_cpu_p95_pct:
             blockers.append(f"P95 CPU {cpu[row]:.0f}% leaves no slack to absorb a lost peer")
         if production and settings.band_risk[band] == "high":
             blockers.append(f"interruption band {band} is too frequent for production")
-        savings = (snapshot.on_demand[row] - snapshot.spot[row]) * HOURS_PER_MONTH
+        if blockers and eligible_only:
+            continue
+        savings = (on_demand[row] - spot_price[row]) * HOURS_PER_MONTH
         reasons = blockers or [
             f"stateless, {replicas} replicas, P95 CPU {cpu[row]:.0f}%",
             f"{offer.name} is interrupted {band} of the time per month",
-            f"spot {snapshot.spot[row]:.4f} USD/h against on-demand {snapshot.on_demand[row]:.4f}",
+            f"spot {spot_price[row]:.4f} USD/h against on-demand {on_demand[row]:.4f}",
         ]
         out.append(
             SpotAssessment(
@@ -69,12 +75,10 @@ def assess_spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -
 
 def spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[Recommendation]:
     settings = settings or SpotSettings()
-    observed = snapshot.observed_hours
+    observed = snapshot.observed_hours.tolist()
     by_id = {inst.id: row for row, inst in enumerate(snapshot.instances)}
     out = []
-    for verdict in assess_spot(snapshot, settings):
-        if not verdict.eligible:
-            continue
+    for verdict in assess_spot(snapshot, settings, eligible_only=True):
         row = by_id[verdict.instance_id]
         inst = snapshot.instances[row]
         out.append(
@@ -91,7 +95,7 @@ def spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[
                 monthly_savings=verdict.monthly_savings,
                 risk=verdict.risk,
                 risk_score=round((_LEVELS.index(verdict.risk) + 0.5) / 3, 3),
-                confidence=round(float(np.clip(observed[row] / (14 * 24), 0, 1)), 3),
+                confidence=round(clamp(observed[row] / (14 * 24), 0, 1), 3),
                 reasons=[
                     *verdict.reasons,
                     f"expect {verdict.expected_monthly_interruptions:.3f} interruptions/month",
