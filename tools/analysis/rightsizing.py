@@ -96,13 +96,50 @@ def classify(
     return findings, [flat[t] if t >= 0 else None for t in target.tolist()]
 
 
+def _frontiers(
+    family_offers: list[list[InstanceTypeOffer]],
+) -> tuple[
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float32],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.intp],
+]:
+    """Per family, the offers that can be a cheapest fit, cheapest first, padded to one width.
+
+    An offer is dropped when a cheaper or equally priced one of its family has at least its vCPUs and
+    memory: it can never be the cheapest type that fits. Padding never fits (negative capacity).
+    Returns vCPUs, memory, price and each offer's index among all family offers laid end to end.
+    """
+    kept: list[list[tuple[int, InstanceTypeOffer]]] = []
+    start = 0
+    for offers in family_offers:
+        frontier: list[tuple[int, InstanceTypeOffer]] = []
+        for k, o in enumerate(offers):  # cheapest first
+            if not any(f.vcpus >= o.vcpus and f.memory_gb >= o.memory_gb for _, f in frontier):
+                frontier.append((start + k, o))
+        kept.append(frontier)
+        start += len(offers)
+    width = max((len(f) for f in kept), default=1)
+    vcpus = np.full((len(kept), width), -1.0, np.float32)
+    memory = np.full((len(kept), width), -1.0, np.float32)
+    price = np.full((len(kept), width), np.inf)
+    index = np.full((len(kept), width), -1, np.intp)
+    for g, frontier in enumerate(kept):
+        n = len(frontier)
+        index[g, :n] = [k for k, _ in frontier]
+        vcpus[g, :n] = [o.vcpus for _, o in frontier]
+        memory[g, :n] = [o.memory_gb for _, o in frontier]
+        price[g, :n] = [o.on_demand_hourly for _, o in frontier]
+    return vcpus, memory, price, index
+
+
 def score(
     snapshot: FleetSnapshot, settings: RightsizingSettings
 ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.intp]]:
     """Findings, and each target as an index into the snapshot's family offers laid end to end (-1: none).
 
-    Every family's offers (cheapest first) are padded into one (families x widest) matrix; each instance
-    reads its family's row, and one comparison over all instances finds the cheapest type that fits.
+    Every family's candidate offers (cheapest first) are padded into one (families x widest) matrix; each
+    instance reads its family's row, and one comparison over all instances finds the cheapest that fits.
     """
     p = float(settings.percentile)
     cpu, mem = snapshot.cpu(p), snapshot.memory(p)
@@ -110,26 +147,20 @@ def score(
     need_mem = mem / 100 * snapshot.memory_gb * (1 + settings.headroom)
     known = (snapshot.observed_hours >= settings.min_observed_hours) & ~np.isnan(cpu) & ~np.isnan(mem)
     under = known & ((cpu >= settings.under_provisioned_pct) | (mem >= settings.under_provisioned_pct))
-    widths = [len(offers) for offers in snapshot.family_offers]
-    width = max(widths, default=1)
-    vcpus = np.full((len(widths), width), -1.0)
-    memory = np.full((len(widths), width), -1.0)
-    price = np.full((len(widths), width), np.inf)
-    for g, offers in enumerate(snapshot.family_offers):
-        vcpus[g, : len(offers)] = [o.vcpus for o in offers]
-        memory[g, : len(offers)] = [o.memory_gb for o in offers]
-        price[g, : len(offers)] = [o.on_demand_hourly for o in offers]
+    vcpus, memory, price, flat_index = _frontiers(snapshot.family_offers)
     family = snapshot.family
-    fits = (vcpus[family] >= need_cpu[:, None]) & (memory[family] >= need_mem[:, None])
-    choice = np.where(fits.any(axis=1), fits.argmax(axis=1), vcpus[family].argmax(axis=1))
+    v, m = vcpus[family], memory[family]
+    fits = (v >= need_cpu[:, None]) & (m >= need_mem[:, None])
+    first_fit = fits.argmax(axis=1)
+    rows = np.arange(len(family))
+    choice = np.where(fits[rows, first_fit], first_fit, v.argmax(axis=1))
     # Too small: a bigger type, unless it already is the family's largest. Too big: a cheaper type that
     # saves enough to be worth a restart.
-    grows = under & (vcpus[family, choice] > snapshot.vcpus)
+    grows = under & (v[rows, choice] > snapshot.vcpus)
     shrinks = (
         known & ~under & (price[family, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction))
     )
-    offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.intp)
-    target = np.where(grows | shrinks, offset[family] + choice, -1)
+    target = np.where(grows | shrinks, flat_index[family, choice], -1)
     findings = np.where(known, Finding.OPTIMIZED.value, Finding.UNKNOWN.value).astype("<U20")
     findings[grows] = Finding.UNDER.value
     findings[shrinks] = Finding.OVER.value
