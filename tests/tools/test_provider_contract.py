@@ -29,12 +29,15 @@ def test_it_is_a_cloud_provider(backend: Backend) -> None:
 
 
 def test_the_clock_is_the_clouds(backend: Backend) -> None:
-    assert backend.provider.now().isoformat() == "2026-06-01T00:00:00+00:00"  # the simulator's start
+    now = backend.provider.now()
+    assert now.utcoffset() is not None and now.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    if backend.start is not None:
+        assert now == backend.start
 
 
 def test_list_and_filter(backend: Backend) -> None:
     everything = backend.provider.list_instances()
-    assert len(everything) == 150
+    assert len(everything) == backend.size
     aws = backend.provider.list_instances(InstanceFilter(provider="aws", state="running"))
     assert aws and all(i.provider == "aws" and i.state == "running" for i in aws)
     team = everything[0].tags["team"]
@@ -58,9 +61,9 @@ def test_instance_types_carry_catalog_prices(backend: Backend) -> None:
 
 def test_metrics_and_utilisation(backend: Backend) -> None:
     inst = running(backend.provider)
-    series = backend.provider.metrics(inst.id, hours=48)
+    series = backend.provider.metrics(inst.id, hours=24)
     assert len(series.timestamps) == len(series.cpu_pct) == len(series.network_mbps) > 0
-    summary = backend.provider.utilisation(hours=48, percentiles=(50, 95))
+    summary = backend.provider.utilisation(hours=24, percentiles=(50, 95))
     k = summary.instance_ids.index(inst.id)
     assert summary.cpu(95)[k] == pytest.approx(np.percentile(series.cpu_pct, 95), rel=1e-3)
     assert summary.cpu(50)[k] <= summary.cpu(95)[k]
@@ -75,7 +78,7 @@ def test_state_changes_are_idempotent(backend: Backend) -> None:
     assert first.id == again.id and again.state in ("stopping", "stopped")
     assert backend.provider.wait_until_stable(inst.id).state == "stopped"
     started = backend.provider.start(inst.id, "contract-start")
-    assert started.state == "pending"
+    assert started.state in ("pending", "running")  # EC2 answers pending; moto may already be running
     assert backend.provider.wait_until_stable(inst.id).state == "running"
 
 

@@ -1,0 +1,506 @@
+"""AWS through boto3: EC2 for instances, CloudWatch for metrics and quality, Cost Explorer for costs.
+
+What AWS does not tell per instance comes from elsewhere, and says so:
+- Prices: the catalog (apache-libcloud's data), as the Pricing API is not queried; spot instances are priced
+  at the catalog's spot price, because spot price history is not read either.
+- Reservations are a billing construct AWS applies to matching on-demand instances, so an instance is
+  "spot" (InstanceLifecycle) or "on-demand" here, never "reserved".
+- Memory: CloudWatch has it only from the CloudWatch agent (`CWAgent` / `mem_used_percent`); without the
+  agent, memory utilisation is NaN, and rightsizing leaves such instances alone.
+- Application quality: read from custom metrics `p95_latency_ms` and `error_rate` in the namespace
+  `OptiInfra/Applications`, dimension `Application` (the convention our agents document for services).
+
+Mutations are idempotent by reading before writing: start/stop/terminate are idempotent by state; a
+replacement launched for a migration carries the tag `optiinfra:idempotency-key`, so a retry finds it
+instead of launching another (the ClientToken is sent too, for EC2's own idempotency).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import numpy as np
+import numpy.typing as npt
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from mock_cloud import SimulatorError
+from mock_cloud.catalog import Catalog, load_catalog
+from tools.errors import (
+    ApplicationNotFoundError,
+    IncorrectStateError,
+    InstanceNotFoundError,
+    InvalidInstanceTypeError,
+    InvalidRequestError,
+    ProviderUnavailableError,
+    from_cloud_code,
+)
+from tools.models import (
+    STABLE_STATES,
+    ApplicationQuality,
+    CostBreakdown,
+    CostGroup,
+    Instance,
+    InstanceFilter,
+    InstanceTypeOffer,
+    MetricSeries,
+    Migration,
+    PricingModel,
+    UtilisationSummary,
+)
+
+IDEMPOTENCY_TAG = "optiinfra:idempotency-key"
+REPLACES_TAG = "replaces"
+QUALITY_NAMESPACE = "OptiInfra/Applications"
+_CE_GROUPS = {  # our grouping → Cost Explorer's GroupBy
+    "service": {"Type": "DIMENSION", "Key": "SERVICE"},
+    "region": {"Type": "DIMENSION", "Key": "REGION"},
+    "instance_type": {"Type": "DIMENSION", "Key": "INSTANCE_TYPE"},
+    "pricing_model": {"Type": "DIMENSION", "Key": "PURCHASE_TYPE"},
+    "application": {"Type": "TAG", "Key": "application"},
+}
+_METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise from_cloud_code(str(error.get("Code", "")), str(error.get("Message", exc)), "aws") from exc
+    except NoCredentialsError as exc:
+        raise ProviderUnavailableError("no AWS credentials configured", provider="aws") from exc
+    except BotoCoreError as exc:
+        raise ProviderUnavailableError(f"cannot reach AWS: {exc}", provider="aws") from exc
+
+
+class AwsProvider:
+    """A CloudProvider over one AWS account, in the given regions."""
+
+    name = "aws"
+
+    def __init__(
+        self,
+        regions: Sequence[str] = ("us-east-1",),
+        *,
+        session: boto3.Session | None = None,
+        catalog: Catalog | None = None,
+        timeout: float = 10.0,
+        poll_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        session = session or boto3.Session()
+        # Retries are ResilientProvider's job: one attempt each here, with timeouts so nothing hangs.
+        config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
+        self.regions = tuple(regions)
+        self._ec2 = {r: session.client("ec2", region_name=r, config=config) for r in self.regions}
+        self._cloudwatch = {
+            r: session.client("cloudwatch", region_name=r, config=config) for r in self.regions
+        }
+        self._ce = session.client("ce", region_name="us-east-1", config=config)  # Cost Explorer is global
+        self._catalog = catalog or load_catalog()
+        self._poll_seconds = poll_seconds
+        self._sleep = sleep
+        self._clock = clock
+
+    def clients(self, region: str) -> tuple[Any, Any]:
+        """(EC2, CloudWatch) clients of a region, e.g. to register botocore event hooks."""
+        return self._ec2[region], self._cloudwatch[region]
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self._clock()
+
+    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
+        f = filters or InstanceFilter()
+        if f.provider not in (None, "aws"):
+            return []
+        if f.region is not None and f.region not in self.regions:
+            raise InvalidRequestError(
+                f"region {f.region} is not one of {', '.join(self.regions)}", provider="aws"
+            )
+        aws_filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in f.tags.items()]
+        if f.state:
+            aws_filters.append({"Name": "instance-state-name", "Values": [f.state]})
+        if f.application:
+            aws_filters.append({"Name": "tag:application", "Values": [f.application]})
+        found = []
+        for region in [f.region] if f.region else self.regions:
+            found += [i for i in self._describe(region, Filters=aws_filters)]
+        if f.pricing_model is not None:
+            found = [i for i in found if i.pricing_model == f.pricing_model]
+        return found
+
+    def get_instance(self, instance_id: str) -> Instance:
+        for region in self.regions:
+            try:
+                found = self._describe(region, InstanceIds=[instance_id])
+            except InstanceNotFoundError:
+                continue
+            if found:
+                return found[0]
+        raise InstanceNotFoundError(f"The instance ID '{instance_id}' does not exist", provider="aws")
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
+        if provider != "aws":
+            raise InvalidRequestError(
+                f"this is an AWS account; unknown provider '{provider}'", provider="aws"
+            )
+        with _translated_catalog():
+            offers = self._catalog.offerings("aws", region)
+        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
+
+    def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
+        if not 0 < hours <= 24 * 90 or period not in (60, 300, 900, 3600):
+            raise InvalidRequestError(
+                "hours must be in (0, 2160] and period 60, 300, 900 or 3600", provider="aws"
+            )
+        inst = self.get_instance(instance_id)
+        series = self._metric_data(inst.region, [instance_id], hours, period)[instance_id]
+        timestamps = np.asarray(sorted(series["cpu"]), np.float64)
+
+        def column(name: str) -> npt.NDArray[np.float32]:
+            return np.asarray([series[name].get(t, math.nan) for t in timestamps], np.float32)
+
+        network = (column("network_in") + column("network_out")) * np.float32(
+            8 / period / 1e6
+        )  # bytes → Mbps
+        return MetricSeries(instance_id, period, timestamps, column("cpu"), column("memory"), network)
+
+    def utilisation(self, hours: float = 336, percentiles: Sequence[float] = (95.0,)) -> UtilisationSummary:
+        if not 0 < hours <= 24 * 90 or not percentiles or not all(0 <= q <= 100 for q in percentiles):
+            raise InvalidRequestError(
+                "hours must be in (0, 2160] and percentiles in [0, 100]", provider="aws"
+            )
+        running = self.list_instances(InstanceFilter(state="running"))
+        qs = list(percentiles)
+        ids = [i.id for i in running]
+        cpu = np.full((len(qs), len(ids)), np.nan, np.float32)
+        memory = np.full_like(cpu, np.nan)
+        cpu_mean = np.full(len(ids), np.nan, np.float32)
+        network = np.full(len(ids), np.nan, np.float32)
+        observed = np.zeros(len(ids), np.int32)
+        for region in self.regions:
+            rows = [k for k, i in enumerate(running) if i.region == region]
+            data = self._metric_data(region, [ids[k] for k in rows], hours, 3600)
+            for k in rows:
+                series = data[ids[k]]
+                c = np.asarray(list(series["cpu"].values()), np.float32)
+                if not len(c):
+                    continue
+                observed[k] = len(c)
+                cpu[:, k] = np.percentile(c, qs)
+                cpu_mean[k] = c.mean(dtype=np.float64)
+                m = np.asarray(list(series["memory"].values()), np.float32)
+                if len(m):
+                    memory[:, k] = np.percentile(m, qs)
+                traffic = sum(series["network_in"].values()) + sum(series["network_out"].values())
+                network[k] = traffic * 8 / 3600 / 1e6 / len(c)
+        return UtilisationSummary(hours, tuple(qs), ids, cpu, memory, cpu_mean, network, observed)
+
+    def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
+        if not 0 < minutes <= 24 * 60 * 90:
+            raise InvalidRequestError("minutes must be in (0, 129600]", provider="aws")
+        members = self.list_instances(InstanceFilter(application=application))
+        if not members:
+            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
+        region = members[0].region
+        end = self.now()
+        recent = self._quality_series(region, application, end - timedelta(minutes=minutes), end, 300)
+        baseline = self._quality_series(region, application, end - timedelta(days=7), end, 3600)
+        if not recent["p95_latency_ms"]:
+            raise ApplicationNotFoundError(
+                f"no {QUALITY_NAMESPACE} metrics for application {application}", provider="aws"
+            )
+        times = sorted(recent["p95_latency_ms"])
+        return ApplicationQuality(
+            application=application,
+            timestamps=[datetime.fromtimestamp(t, UTC) for t in times],
+            p95_latency_ms=[recent["p95_latency_ms"][t] for t in times],
+            error_rate=[recent["error_rate"].get(t, 0.0) for t in times],
+            baseline_latency_ms=float(np.median(list(baseline["p95_latency_ms"].values()))),
+            baseline_error_rate=float(np.median(list(baseline["error_rate"].values()) or [0.0])),
+            serving_replicas=sum(m.state == "running" for m in members),
+            desired_replicas=int(members[0].tags.get("replicas", len(members))),
+        )
+
+    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+        if days <= 0 or days > 365:
+            raise InvalidRequestError(f"days must be in (0, 365], got {days}", provider="aws")
+        tag = group_by[4:] if group_by and group_by.startswith("tag:") and len(group_by) > 4 else None
+        if group_by not in (None, "provider", "day", *_CE_GROUPS) and tag is None:
+            raise InvalidRequestError(
+                f"Unknown group_by '{group_by}'; expected provider, day, "
+                f"{', '.join(_CE_GROUPS)} or tag:<key>",
+                provider="aws",
+            )
+        end = self.now()
+        start = end - timedelta(days=days)
+        request: dict[str, Any] = {
+            "TimePeriod": {
+                "Start": start.date().isoformat(),
+                "End": (end.date() + timedelta(days=1)).isoformat(),
+            },
+            "Granularity": "DAILY",
+            "Metrics": ["UnblendedCost"],
+        }
+        if tag is not None:
+            request["GroupBy"] = [{"Type": "TAG", "Key": tag}]
+        elif group_by in _CE_GROUPS:
+            request["GroupBy"] = [_CE_GROUPS[group_by]]
+        amounts: dict[str, float] = {}
+        with _translated():
+            token = None
+            while True:
+                page = self._ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
+                for day in page["ResultsByTime"]:
+                    if "GroupBy" in request:
+                        for g in day.get("Groups", []):
+                            key = g["Keys"][0].split("$", 1)[-1] or "(untagged)"  # tags come as "key$value"
+                            amounts[key] = amounts.get(key, 0.0) + float(
+                                g["Metrics"]["UnblendedCost"]["Amount"]
+                            )
+                    else:
+                        key = "aws" if group_by in (None, "provider") else day["TimePeriod"]["Start"]
+                        amounts[key] = amounts.get(key, 0.0) + float(day["Total"]["UnblendedCost"]["Amount"])
+                token = page.get("NextPageToken")
+                if not token:
+                    break
+        groups = sorted(
+            (CostGroup(key=k, amount=v) for k, v in amounts.items()), key=lambda g: (-g.amount, g.key)
+        )
+        return CostBreakdown(
+            start=start,
+            end=end,
+            group_by=group_by,
+            total=sum(amounts.values()),
+            groups=[] if group_by is None else groups,
+        )
+
+    # -- changes ----------------------------------------------------------------------------------------
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("pending", "running"):
+            return inst
+        if inst.state != "stopped":
+            raise IncorrectStateError(f"{instance_id} cannot be started while {inst.state}", provider="aws")
+        with _translated():
+            self._ec2[inst.region].start_instances(InstanceIds=[instance_id])
+        return self.get_instance(instance_id)
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("stopping", "stopped"):
+            return inst
+        if inst.state != "running":
+            raise IncorrectStateError(f"{instance_id} cannot be stopped while {inst.state}", provider="aws")
+        with _translated():
+            self._ec2[inst.region].stop_instances(InstanceIds=[instance_id])
+        return self.get_instance(instance_id)
+
+    def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("shutting-down", "terminated"):
+            return inst
+        with _translated():
+            self._ec2[inst.region].terminate_instances(InstanceIds=[instance_id])
+        return self.get_instance(instance_id)
+
+    def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
+        """Stop, modify the type, start; the instance runs afterwards (EC2 only resizes stopped instances)."""
+        inst = self.get_instance(instance_id)
+        if self._catalog.find("aws", instance_type) is None or not self._catalog.get(
+            "aws", instance_type
+        ).offered_in(inst.region):
+            raise InvalidInstanceTypeError(
+                f"'{instance_type}' is not offered in aws {inst.region}", provider="aws"
+            )
+        if inst.instance_type != instance_type:
+            self.stop(instance_id, f"{idempotency_key}/stop")
+            if self.wait_until_stable(instance_id).state != "stopped":
+                raise IncorrectStateError(f"{instance_id} did not stop", provider="aws")
+            with _translated():
+                self._ec2[inst.region].modify_instance_attribute(
+                    InstanceId=instance_id, InstanceType={"Value": instance_type}
+                )
+        self.start(instance_id, f"{idempotency_key}/start")
+        return self.wait_until_stable(instance_id)
+
+    def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
+        """Launch a replacement of `pricing_model` like the original, then terminate the original."""
+        original = self.get_instance(instance_id)
+        earlier = self.list_instances(
+            InstanceFilter(region=original.region, tags={IDEMPOTENCY_TAG: idempotency_key})
+        )
+        if earlier:  # a retry: the replacement exists; finish the hand-over if it was interrupted
+            replacement = self.wait_until_stable(earlier[0].id)
+        else:
+            if pricing_model == "reserved":
+                raise InvalidRequestError(
+                    "reservations are bought, not launched; use on-demand", provider="aws"
+                )
+            if original.pricing_model == pricing_model:
+                raise InvalidRequestError(f"{instance_id} is already {pricing_model}", provider="aws")
+            if original.state != "running":
+                raise IncorrectStateError(f"{instance_id} must be running to be migrated", provider="aws")
+            replacement = self.wait_until_stable(
+                self._launch_like(original, pricing_model, idempotency_key).id
+            )
+        self.terminate(instance_id, f"{idempotency_key}/retire")
+        return Migration(
+            original=self.get_instance(instance_id), replacement=self.get_instance(replacement.id)
+        )
+
+    def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
+        deadline = time.monotonic() + timeout
+        while True:
+            inst = self.get_instance(instance_id)
+            if inst.state in STABLE_STATES:
+                return inst
+            if time.monotonic() > deadline:
+                raise ProviderUnavailableError(
+                    f"{instance_id} did not settle within {timeout} s", provider="aws"
+                )
+            self._sleep(self._poll_seconds)
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _describe(self, region: str, **kwargs: Any) -> list[Instance]:
+        with _translated():
+            pages = self._ec2[region].get_paginator("describe_instances").paginate(**kwargs)
+            return [
+                self._instance(raw, region)
+                for page in pages
+                for r in page["Reservations"]
+                for raw in r["Instances"]
+            ]
+
+    def _instance(self, raw: dict[str, Any], region: str) -> Instance:
+        tags = {t["Key"]: t["Value"] for t in raw.get("Tags", [])}
+        pricing: PricingModel = "spot" if raw.get("InstanceLifecycle") == "spot" else "on-demand"
+        shape = self._catalog.find("aws", raw["InstanceType"])
+        price = shape.price(region, pricing) if shape is not None and shape.offered_in(region) else 0.0
+        return Instance(
+            id=raw["InstanceId"],
+            name=tags.get("Name", raw["InstanceId"]),
+            provider="aws",
+            region=region,
+            instance_type=raw["InstanceType"],
+            pricing_model=pricing,
+            state=raw["State"]["Name"],
+            launch_time=raw["LaunchTime"],
+            tags=tags,
+            vcpus=shape.vcpus if shape else int(raw.get("CpuOptions", {}).get("CoreCount", 0)),
+            memory_gb=shape.memory_gb if shape else 0.0,
+            gpu_count=shape.gpu_count if shape else 0,
+            hourly_price=price,
+            replaces=tags.get(REPLACES_TAG),
+        )
+
+    def _launch_like(self, original: Instance, pricing_model: PricingModel, idempotency_key: str) -> Instance:
+        ec2 = self._ec2[original.region]
+        with _translated():
+            raw = ec2.describe_instances(InstanceIds=[original.id])["Reservations"][0]["Instances"][0]
+            tags = {**original.tags, REPLACES_TAG: original.id, IDEMPOTENCY_TAG: idempotency_key}
+            request: dict[str, Any] = {
+                "ImageId": raw["ImageId"],
+                "InstanceType": original.instance_type,
+                "MinCount": 1,
+                "MaxCount": 1,
+                "ClientToken": idempotency_key[:64],
+                "TagSpecifications": [
+                    {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                ],
+            }
+            if raw.get("SubnetId"):
+                request["SubnetId"] = raw["SubnetId"]
+            if raw.get("SecurityGroups"):
+                request["SecurityGroupIds"] = [g["GroupId"] for g in raw["SecurityGroups"]]
+            if pricing_model == "spot":
+                request["InstanceMarketOptions"] = {
+                    "MarketType": "spot",
+                    "SpotOptions": {"SpotInstanceType": "one-time"},
+                }
+            launched = ec2.run_instances(**request)["Instances"][0]
+        return self._instance(launched, original.region)
+
+    def _metric_data(
+        self, region: str, instance_ids: list[str], hours: float, period: int
+    ) -> dict[str, dict[str, dict[float, float]]]:
+        """{instance: {cpu|memory|network_in|network_out: {unix time: value}}} from GetMetricData."""
+        metrics = {
+            "cpu": ("AWS/EC2", "CPUUtilization"),
+            "memory": ("CWAgent", "mem_used_percent"),
+            "network_in": ("AWS/EC2", "NetworkIn"),
+            "network_out": ("AWS/EC2", "NetworkOut"),
+        }
+        stat = {"cpu": "Average", "memory": "Average", "network_in": "Sum", "network_out": "Sum"}
+        queries = []
+        for k, iid in enumerate(instance_ids):
+            for name, (namespace, metric) in metrics.items():
+                queries.append({
+                    "Id": f"q{k}_{name}",
+                    "MetricStat": {
+                        "Metric": {"Namespace": namespace, "MetricName": metric,
+                                   "Dimensions": [{"Name": "InstanceId", "Value": iid}]},
+                        "Period": period,
+                        "Stat": stat[name],
+                    },
+                })  # fmt: skip
+        end = self.now()
+        out: dict[str, dict[str, dict[float, float]]] = {
+            iid: {n: {} for n in metrics} for iid in instance_ids
+        }
+        with _translated():
+            for begin in range(0, len(queries), _METRIC_QUERIES_PER_CALL):
+                response = self._cloudwatch[region].get_metric_data(
+                    MetricDataQueries=queries[begin : begin + _METRIC_QUERIES_PER_CALL],
+                    StartTime=end - timedelta(hours=hours),
+                    EndTime=end,
+                )
+                for result in response["MetricDataResults"]:
+                    k, name = result["Id"][1:].split("_", 1)
+                    series = out[instance_ids[int(k)]][name]
+                    for t, v in zip(result["Timestamps"], result["Values"], strict=True):
+                        series[t.timestamp()] = float(v)
+        return out
+
+    def _quality_series(
+        self, region: str, application: str, start: datetime, end: datetime, period: int
+    ) -> dict[str, dict[float, float]]:
+        queries = [
+            {
+                "Id": name,
+                "MetricStat": {
+                    "Metric": {"Namespace": QUALITY_NAMESPACE, "MetricName": name,
+                               "Dimensions": [{"Name": "Application", "Value": application}]},
+                    "Period": period,
+                    "Stat": "Maximum" if name == "p95_latency_ms" else "Average",
+                },
+            }
+            for name in ("p95_latency_ms", "error_rate")
+        ]  # fmt: skip
+        with _translated():
+            response = self._cloudwatch[region].get_metric_data(
+                MetricDataQueries=queries, StartTime=start, EndTime=end
+            )
+        return {
+            r["Id"]: {t.timestamp(): float(v) for t, v in zip(r["Timestamps"], r["Values"], strict=True)}
+            for r in response["MetricDataResults"]
+        }
+
+
+@contextmanager
+def _translated_catalog() -> Iterator[None]:
+    """The catalog refuses unknown regions with the simulator's typed errors; report them as AWS's."""
+    try:
+        yield
+    except SimulatorError as exc:
+        raise from_cloud_code(exc.code, exc.message, "aws") from exc
