@@ -27,7 +27,7 @@ from mock_cloud import CloudSimulator
 from tools.adapters.http import SimulatorHttpProvider
 from tools.adapters.simulator import SimulatorProvider
 from tools.analysis.engine import recommend
-from tools.analysis.rightsizing import score
+from tools.analysis.rightsizing import FINDING_NAMES, score
 from tools.analysis.settings import RightsizingSettings
 from tools.analysis.snapshot import FleetSnapshot, collect
 from tools.provider import CloudProvider
@@ -103,7 +103,7 @@ def bench_recommendations(size: int, repeats: int) -> dict[str, Any]:
     vectorised_s = median_seconds(lambda: score(snapshot, settings), repeats)
     rows, groups = as_dicts(snapshot, settings)
     python_s = median_seconds(lambda: classify_in_python(rows, groups, settings), repeats)
-    agree = classify_in_python(rows, groups, settings) == score(snapshot, settings)[0].tolist()
+    agree = classify_in_python(rows, groups, settings) == FINDING_NAMES[score(snapshot, settings)[0]].tolist()
     return {
         "instances": size,
         "running": len(snapshot.instances),

@@ -91,77 +91,53 @@ def classify(
     snapshot: FleetSnapshot, settings: RightsizingSettings
 ) -> tuple[npt.NDArray[np.str_], list[InstanceTypeOffer | None]]:
     """Each instance's finding and, where one applies, its target offer."""
-    findings, target = score(snapshot, settings)
+    codes, target = score(snapshot, settings)
     flat = [o for offers in snapshot.family_offers for o in offers]
-    return findings, [flat[t] if t >= 0 else None for t in target.tolist()]
+    return FINDING_NAMES[codes], [flat[t] if t >= 0 else None for t in target.tolist()]
 
 
-def _frontiers(
-    family_offers: list[list[InstanceTypeOffer]],
-) -> tuple[
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float32],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.intp],
-]:
-    """Per family, the offers that can be a cheapest fit, cheapest first, padded to one width.
-
-    An offer is dropped when a cheaper or equally priced one of its family has at least its vCPUs and
-    memory: it can never be the cheapest type that fits. Padding never fits (negative capacity).
-    Returns vCPUs, memory, price and each offer's index among all family offers laid end to end.
-    """
-    kept: list[list[tuple[int, InstanceTypeOffer]]] = []
-    start = 0
-    for offers in family_offers:
-        frontier: list[tuple[int, InstanceTypeOffer]] = []
-        for k, o in enumerate(offers):  # cheapest first
-            if not any(f.vcpus >= o.vcpus and f.memory_gb >= o.memory_gb for _, f in frontier):
-                frontier.append((start + k, o))
-        kept.append(frontier)
-        start += len(offers)
-    width = max((len(f) for f in kept), default=1)
-    vcpus = np.full((len(kept), width), -1.0, np.float32)
-    memory = np.full((len(kept), width), -1.0, np.float32)
-    price = np.full((len(kept), width), np.inf)
-    index = np.full((len(kept), width), -1, np.intp)
-    for g, frontier in enumerate(kept):
-        n = len(frontier)
-        index[g, :n] = [k for k, _ in frontier]
-        vcpus[g, :n] = [o.vcpus for _, o in frontier]
-        memory[g, :n] = [o.memory_gb for _, o in frontier]
-        price[g, :n] = [o.on_demand_hourly for _, o in frontier]
-    return vcpus, memory, price, index
+# Findings as small codes while scoring; names only when presented.
+FINDING_NAMES = np.asarray(
+    [f.value for f in (Finding.OPTIMIZED, Finding.UNDER, Finding.OVER, Finding.UNKNOWN)]
+)
+OPTIMIZED, UNDER, OVER, UNKNOWN = range(4)
 
 
 def score(
     snapshot: FleetSnapshot, settings: RightsizingSettings
-) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.intp]]:
-    """Findings, and each target as an index into the snapshot's family offers laid end to end (-1: none).
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.intp]]:
+    """Finding codes (see FINDING_NAMES), and each target as an index into the snapshot's family offers
+    laid end to end (-1: none).
 
-    Every family's candidate offers (cheapest first) are padded into one (families x widest) matrix; each
+    Every family's candidate offers (cheapest first) sit in one padded (families x widest) table; each
     instance reads its family's row, and one comparison over all instances finds the cheapest that fits.
     """
     p = float(settings.percentile)
     cpu, mem = snapshot.cpu(p), snapshot.memory(p)
-    need_cpu = cpu / 100 * snapshot.vcpus * (1 + settings.headroom)
-    need_mem = mem / 100 * snapshot.memory_gb * (1 + settings.headroom)
+    table = snapshot.candidates
+    need_cpu = _float32_ceiling(cpu / 100 * snapshot.vcpus * (1 + settings.headroom))
+    need_mem = _float32_ceiling(mem / 100 * snapshot.memory_gb * (1 + settings.headroom))
     known = (snapshot.observed_hours >= settings.min_observed_hours) & ~np.isnan(cpu) & ~np.isnan(mem)
     under = known & ((cpu >= settings.under_provisioned_pct) | (mem >= settings.under_provisioned_pct))
-    vcpus, memory, price, flat_index = _frontiers(snapshot.family_offers)
     family = snapshot.family
-    v, m = vcpus[family], memory[family]
-    fits = (v >= need_cpu[:, None]) & (m >= need_mem[:, None])
+    fits = (table.vcpus[family] >= need_cpu[:, None]) & (table.memory[family] >= need_mem[:, None])
     first_fit = fits.argmax(axis=1)
     rows = np.arange(len(family))
-    choice = np.where(fits[rows, first_fit], first_fit, v.argmax(axis=1))
+    choice = np.where(fits[rows, first_fit], first_fit, table.largest[family])
     # Too small: a bigger type, unless it already is the family's largest. Too big: a cheaper type that
     # saves enough to be worth a restart.
-    grows = under & (v[rows, choice] > snapshot.vcpus)
-    shrinks = (
-        known & ~under & (price[family, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction))
-    )
-    target = np.where(grows | shrinks, flat_index[family, choice], -1)
-    findings = np.where(known, Finding.OPTIMIZED.value, Finding.UNKNOWN.value).astype("<U20")
-    findings[grows] = Finding.UNDER.value
-    findings[shrinks] = Finding.OVER.value
-    return findings, target
+    grows = under & (table.vcpus[family, choice] > snapshot.vcpus)
+    cheaper = table.price[family, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction)
+    shrinks = known & ~under & cheaper
+    target = np.where(grows | shrinks, table.index[family, choice], -1)
+    codes = np.where(known, OPTIMIZED, UNKNOWN).astype(np.int8)
+    codes[grows] = UNDER
+    codes[shrinks] = OVER
+    return codes, target
+
+
+def _float32_ceiling(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    """The smallest float32 at or above each value, so float32 capacity >= it exactly when >= the value
+    (comparing float32 against float64 would convert the whole candidate table)."""
+    rounded = values.astype(np.float32)
+    return np.where(rounded < values, np.nextafter(rounded, np.float32(np.inf)), rounded).astype(np.float32)

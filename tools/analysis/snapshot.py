@@ -17,6 +17,45 @@ F64 = npt.NDArray[np.float64]
 PERCENTILES = (90.0, 95.0, 99.5)
 
 
+@dataclass(frozen=True)
+class CandidateTable:
+    """Per type family (rows), its rightsizing candidates cheapest first, padded to one width.
+
+    An offer is left out when a cheaper or equally priced one of its family has at least its vCPUs and
+    memory: it can never be the cheapest type that fits. Padding never fits (negative capacity).
+    """
+
+    vcpus: npt.NDArray[np.float32]
+    memory: npt.NDArray[np.float32]
+    price: npt.NDArray[np.float64]
+    index: npt.NDArray[np.intp]  # each candidate's index among all family offers laid end to end
+    largest: npt.NDArray[np.intp]  # per family, the column of its largest type
+
+    @classmethod
+    def of(cls, family_offers: list[list[InstanceTypeOffer]]) -> CandidateTable:
+        kept: list[list[tuple[int, InstanceTypeOffer]]] = []
+        start = 0
+        for offers in family_offers:
+            frontier: list[tuple[int, InstanceTypeOffer]] = []
+            for k, o in enumerate(offers):  # cheapest first
+                if not any(f.vcpus >= o.vcpus and f.memory_gb >= o.memory_gb for _, f in frontier):
+                    frontier.append((start + k, o))
+            kept.append(frontier)
+            start += len(offers)
+        width = max((len(f) for f in kept), default=1)
+        vcpus = np.full((len(kept), width), -1.0, np.float32)
+        memory = np.full((len(kept), width), -1.0, np.float32)
+        price = np.full((len(kept), width), np.inf)
+        index = np.full((len(kept), width), -1, np.intp)
+        for g, frontier in enumerate(kept):
+            n = len(frontier)
+            index[g, :n] = [k for k, _ in frontier]
+            vcpus[g, :n] = [o.vcpus for _, o in frontier]
+            memory[g, :n] = [o.memory_gb for _, o in frontier]
+            price[g, :n] = [o.on_demand_hourly for _, o in frontier]
+        return cls(vcpus, memory, price, index, vcpus.argmax(axis=1))
+
+
 @dataclass
 class FleetSnapshot:
     now: datetime
@@ -52,6 +91,7 @@ class FleetSnapshot:
             [o for o in self.offers[(p, r)] if o.family == family and o.gpu_count == gpus]
             for (p, r, family, gpus) in family_of
         ]
+        self.candidates = CandidateTable.of(self.family_offers)
         self._long_rows = _align(self.instances, self.long)
         self._short_rows = _align(self.instances, self.short)
 
