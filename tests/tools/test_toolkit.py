@@ -97,6 +97,16 @@ def test_cost_tools(toolkit: Toolkit) -> None:
     assert priorities == sorted(priorities, reverse=True)
 
 
+def test_month_to_date() -> None:
+    sim = CloudSimulator(seed=5, size=40)
+    toolkit = build_toolkit(SimulatorProvider(sim))
+    assert call(toolkit, "get_costs", month_to_date=True).artifact.total == 0.0
+    sim.advance(3 * 86400 + 3600)  # 1 June 00:00 → 4 June 01:00
+    month = call(toolkit, "get_costs", month_to_date=True, group_by="provider").artifact
+    assert isinstance(month, CostBreakdown) and month.start.isoformat() == "2026-06-01T00:00:00+00:00"
+    assert month.total == pytest.approx(sim.costs(start=sim.now() - (3 * 86400 + 3600)).total)
+
+
 def test_performance_tools(toolkit: Toolkit) -> None:
     instance = call(toolkit, "list_instances", state="running", limit=1).artifact.instances[0]
     stats = json.loads(str(call(toolkit, "get_instance_metrics", instance_id=instance.id, hours=48).content))

@@ -28,6 +28,7 @@ class CostsArgs(BaseModel):
         "application, or tag:<key> (e.g. tag:team). Omit for the total only.",
     )
     days: float = Field(30, gt=0, le=90, description="How many days back from now, up to 90")
+    month_to_date: bool = Field(False, description="True: the calendar month so far instead of `days`")
 
 
 class ForecastArgs(BaseModel):
@@ -69,7 +70,14 @@ def whole_days(costs: CostBreakdown) -> tuple[list[float], datetime]:
 
 
 def cost_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseTool]:
-    def costs(group_by: str | None = None, days: float = 30) -> CostBreakdown:
+    def costs(group_by: str | None = None, days: float = 30, month_to_date: bool = False) -> CostBreakdown:
+        if month_to_date:
+            now = cloud.now()
+            days = (
+                now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            ).total_seconds() / 86400
+            if days == 0:  # the first instant of the month: nothing accrued yet
+                return CostBreakdown(start=now, end=now, group_by=group_by, total=0.0, groups=[])
         return cloud.costs(group_by, days)
 
     def forecast_costs(history_days: int = 60) -> CostForecast:
