@@ -179,6 +179,7 @@ class OfferingOut(BaseModel):
     spot_hourly: float
     reserved_hourly: float
     interruption_band: str
+    price_source: str = Field(description="libcloud, or estimated where the bundled data has a hole")
 
 
 class CostGroupOut(BaseModel):
