@@ -77,6 +77,9 @@ class InstanceTypeOffer(BaseModel):
     interruption_band: str = Field(
         description="Spot interruptions per month: <5%, 5-10%, 10-15%, 15-20%, >20%"
     )
+    price_source: str = Field(
+        "libcloud", description="libcloud, or estimated where the price data has a hole"
+    )
 
 
 class Migration(BaseModel):

@@ -55,6 +55,7 @@ def test_unknown_instance(backend: Backend) -> None:
 def test_instance_types_carry_catalog_prices(backend: Backend) -> None:
     types = {t.name: t for t in backend.provider.instance_types("aws", "us-east-1")}
     assert types["m5.large"].on_demand_hourly == 0.096 and types["m5.large"].vcpus == 2
+    assert types["m5.xlarge"].price_source == "estimated"  # a hole in the bundled data, said so
     with pytest.raises(InvalidRequestError, match="oracle"):
         backend.provider.instance_types("oracle")
 
