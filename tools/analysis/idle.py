@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.analysis.recommendation import Recommendation, RiskLevel, clamp
+from tools.analysis.recommendation import Recommendation, RiskLevel, clamp, recommend_for
 from tools.analysis.settings import HOURS_PER_MONTH, IdleSettings
 from tools.analysis.snapshot import FleetSnapshot
 
@@ -32,11 +32,8 @@ def idle(snapshot: FleetSnapshot, settings: IdleSettings | None = None) -> list[
             1 - 0.5 * cpu[row] / settings.cpu_p95_pct
         )
         out.append(
-            Recommendation(
-                instance_id=inst.id,
-                provider=inst.provider,
-                region=inst.region,
-                application=inst.application,
+            recommend_for(
+                inst,
                 kind="idle",
                 finding="idle",
                 action=action,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from tools.models import Instance
 
 Kind = Literal["rightsize", "idle", "spot", "reserved"]
 KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
@@ -31,6 +33,17 @@ class Recommendation(BaseModel):
     reasons: list[str]
     projected_cpu_pct: float | None = Field(None, description="Utilisation after the change, same percentile")
     projected_memory_pct: float | None = None
+
+
+def recommend_for(inst: Instance, **advice: Any) -> Recommendation:
+    """A recommendation about `inst`: its identity, plus the engine's advice."""
+    return Recommendation(
+        instance_id=inst.id,
+        provider=inst.provider,
+        region=inst.region,
+        application=inst.application,
+        **advice,
+    )
 
 
 def clamp(value: float, low: float, high: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tools.analysis.recommendation import Recommendation
+from tools.analysis.recommendation import Recommendation, recommend_for
 from tools.analysis.settings import HOURS_PER_MONTH, HOURS_PER_YEAR, ReservedSettings
 from tools.analysis.snapshot import FleetSnapshot
 
@@ -29,11 +29,8 @@ def reserved(
         saving = on_demand[row] - reserved_price[row]
         confidence = float(min(uptimes[row], 1.0) * min(ages[row] / 90.0, 1.0))
         out.append(
-            Recommendation(
-                instance_id=inst.id,
-                provider=inst.provider,
-                region=inst.region,
-                application=inst.application,
+            recommend_for(
+                inst,
                 kind="reserved",
                 finding="steady-on-demand",
                 action="purchase-reservation",

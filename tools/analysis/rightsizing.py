@@ -8,7 +8,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from tools.analysis.recommendation import Recommendation, clamp, risk_level
+from tools.analysis.recommendation import Recommendation, clamp, recommend_for, risk_level
 from tools.analysis.settings import HOURS_PER_MONTH, RightsizingSettings
 from tools.analysis.snapshot import FleetSnapshot
 from tools.models import InstanceTypeOffer
@@ -57,11 +57,8 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
         need_cpu = cpu[row] / 100 * inst.vcpus * (1 + settings.headroom)
         need_mem = mem[row] / 100 * inst.memory_gb * (1 + settings.headroom)
         out.append(
-            Recommendation(
-                instance_id=inst.id,
-                provider=inst.provider,
-                region=inst.region,
-                application=inst.application,
+            recommend_for(
+                inst,
                 kind="rightsize",
                 finding=finding.value,
                 action="resize",

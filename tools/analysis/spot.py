@@ -6,7 +6,7 @@ import math
 
 from pydantic import BaseModel
 
-from tools.analysis.recommendation import Recommendation, RiskLevel, clamp
+from tools.analysis.recommendation import Recommendation, RiskLevel, clamp, recommend_for
 from tools.analysis.settings import HOURS_PER_MONTH, SpotSettings
 from tools.analysis.snapshot import FleetSnapshot
 
@@ -82,11 +82,8 @@ def spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[
         row = by_id[verdict.instance_id]
         inst = snapshot.instances[row]
         out.append(
-            Recommendation(
-                instance_id=inst.id,
-                provider=inst.provider,
-                region=inst.region,
-                application=inst.application,
+            recommend_for(
+                inst,
                 kind="spot",
                 finding="spot-eligible",
                 action="migrate-to-spot",
