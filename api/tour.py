@@ -13,6 +13,9 @@ from mock_cloud.errors import SimulatorError
 from mock_cloud.faults import FaultRule
 from mock_cloud.summary import summarize
 from mock_cloud.views import InstanceView
+from tools.adapters.simulator import SimulatorProvider
+from tools.analysis.engine import recommend, savings_summary
+from tools.analysis.snapshot import collect
 
 
 def run_cloud_tour(seed: int, size: int, console: Console) -> CloudSimulator:
@@ -36,7 +39,26 @@ def run_cloud_tour(seed: int, size: int, console: Console) -> CloudSimulator:
         report = sim.costs(group_by)
         groups = ", ".join(f"{g.key} {g.amount:,.0f}" for g in report.groups)
         console.print(f"by {group_by}: {groups} (total {report.total:,.0f} USD)")
+    console.rule("[bold]Savings the analysis finds[/] (optiinfra recommend)")
+    _savings(sim, console)
     return sim
+
+
+def _savings(sim: CloudSimulator, console: Console) -> None:
+    found = recommend(collect(SimulatorProvider(sim)))
+    summary = savings_summary(found)
+    kinds = ", ".join(f"{kind} {amount:,.0f}" for kind, amount in summary.by_kind.items())
+    console.print(
+        f"{summary.recommendations} recommendations worth {summary.monthly_savings:,.0f} USD/month ({kinds})."
+    )
+    for kind in ("rightsize", "idle", "spot", "reserved"):  # the best of each kind
+        r = next((r for r in found if r.kind == kind), None)
+        if r is not None:
+            change = f"{r.current} → {r.target}"
+            console.print(
+                f"  {kind}: {r.instance_id} {change}, {r.monthly_savings:,.0f} USD/month, {r.risk} risk"
+            )
+            console.print(f"    {r.reasons[0]}")
 
 
 def _rightsize_one(sim: CloudSimulator, console: Console) -> None:

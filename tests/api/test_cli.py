@@ -81,7 +81,14 @@ def test_bad_input_is_one_line_and_a_non_zero_exit() -> None:
 def test_cloud_tour_demo() -> None:
     result = CliRunner().invoke(app, ["demo", "cloud", "--seed", "7", "--size", "120"])
     assert result.exit_code == 0, result.output
-    for section in ("Rightsizing by hand", "Spot migration", "Faults and idempotency", "Accrued cost"):
+    sections = (
+        "Rightsizing by hand",
+        "Spot migration",
+        "Faults and idempotency",
+        "Accrued cost",
+        "Savings the analysis",
+    )
+    for section in sections:
         assert section in result.output
     assert "changes nothing (0 new events)" in result.output
 
@@ -97,3 +104,38 @@ def test_serve_runs_the_simulator_over_http(served: str) -> None:
     advanced = httpx.post(f"{served}/clock/advance", json={"seconds": 3600}).json()
     assert advanced["now"] == "2026-06-01T01:00:00Z"
     assert httpx.get(f"{served}/docs").status_code == 200
+
+
+def test_recommend_json_carries_the_fields_and_numbers() -> None:
+    result = CliRunner().invoke(app, ["recommend", "--seed", "3", "--size", "200", "--kind", "rightsize",
+                                      "--kind", "idle", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    recs = json.loads(result.output)
+    assert recs and {r["kind"] for r in recs} <= {"rightsize", "idle"}
+    fields = {"instance_id", "kind", "current", "target", "monthly_savings", "risk", "confidence", "reasons"}
+    assert all(fields <= set(r) for r in recs)
+    assert all(r["reasons"] and any(ch.isdigit() for ch in r["reasons"][0]) for r in recs)
+    assert [r["priority"] for r in recs] == sorted((r["priority"] for r in recs), reverse=True)
+
+
+def test_recommend_table_and_scope() -> None:
+    result = CliRunner().invoke(
+        app, ["recommend", "--seed", "3", "--size", "200", "--provider", "gcp", "--limit", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "recommendations" in result.output and "USD/month" in result.output
+    assert "i-0" not in result.output and "vm-" not in result.output  # only GCP machines
+
+
+def test_recommend_refuses_bad_input_in_one_line() -> None:
+    for args in (["--kind", "cheaper"], ["--provider", "oracle"]):
+        result = optiinfra("recommend", "--size", "20", *args)
+        assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_recommend_against_a_served_simulator(served: str) -> None:
+    result = CliRunner().invoke(app, ["recommend", "--cloud", served, "--kind", "spot", "--json"])
+    assert result.exit_code == 0, result.output
+    local = CliRunner().invoke(app, ["recommend", "--seed", "4", "--size", "40", "--kind", "spot", "--json"])
+    assert json.loads(result.output) == json.loads(local.output)  # the same fleet, over HTTP or in-process
