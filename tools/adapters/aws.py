@@ -32,11 +32,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mock_cloud import SimulatorError
 from mock_cloud.catalog import Catalog, load_catalog
+from tools.adapters.resizing import resize_by_restart
 from tools.errors import (
     ApplicationNotFoundError,
     IncorrectStateError,
     InstanceNotFoundError,
-    InvalidInstanceTypeError,
     InvalidRequestError,
     ProviderUnavailableError,
     from_cloud_code,
@@ -315,24 +315,16 @@ class AwsProvider:
         return self.get_instance(instance_id)
 
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
-        """Stop, modify the type, start; the instance runs afterwards (EC2 only resizes stopped instances)."""
-        inst = self.get_instance(instance_id)
-        if self._catalog.find("aws", instance_type) is None or not self._catalog.get(
-            "aws", instance_type
-        ).offered_in(inst.region):
-            raise InvalidInstanceTypeError(
-                f"'{instance_type}' is not offered in aws {inst.region}", provider="aws"
-            )
-        if inst.instance_type != instance_type:
-            self.stop(instance_id, f"{idempotency_key}/stop")
-            if self.wait_until_stable(instance_id).state != "stopped":
-                raise IncorrectStateError(f"{instance_id} did not stop", provider="aws")
+        """Stop, modify the type, start (EC2 only resizes stopped instances; moto would not refuse)."""
+
+        def change_type(key: str) -> None:
+            region = self.get_instance(instance_id).region
             with _translated():
-                self._ec2[inst.region].modify_instance_attribute(
+                self._ec2[region].modify_instance_attribute(
                     InstanceId=instance_id, InstanceType={"Value": instance_type}
                 )
-        self.start(instance_id, f"{idempotency_key}/start")
-        return self.wait_until_stable(instance_id)
+
+        return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         """Launch a replacement of `pricing_model` like the original, then terminate the original."""

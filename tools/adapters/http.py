@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import numpy as np
 
-from tools.errors import InvalidInstanceTypeError, ProviderUnavailableError, from_cloud_code
+from tools.adapters.resizing import resize_by_restart
+from tools.errors import ProviderUnavailableError, from_cloud_code
 from tools.models import (
     STABLE_STATES,
     ApplicationQuality,
@@ -153,18 +154,10 @@ class SimulatorHttpProvider:
         return Instance.model_validate(self._change(instance_id, "terminate", idempotency_key))
 
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
-        """Stop, change the type, start; the instance runs afterwards. Each step has its own derived key."""
-        current = self.get_instance(instance_id)
-        if instance_type not in {t.name for t in self.instance_types(current.provider, current.region)}:
-            raise InvalidInstanceTypeError(
-                f"'{instance_type}' is not offered in {current.provider} {current.region}", provider=self.name
-            )
-        if current.instance_type != instance_type:
-            self.stop(instance_id, f"{idempotency_key}/stop")
-            self.wait_until_stable(instance_id)
-            self._change(instance_id, "resize", f"{idempotency_key}/resize", {"instance_type": instance_type})
-        self.start(instance_id, f"{idempotency_key}/start")
-        return self.wait_until_stable(instance_id)
+        def change_type(key: str) -> None:
+            self._change(instance_id, "resize", key, {"instance_type": instance_type})
+
+        return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         body = {"pricing_model": pricing_model}

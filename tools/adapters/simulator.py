@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from mock_cloud import CloudSimulator, SimulatorError
 from mock_cloud.views import InstanceView
-from tools.errors import InvalidInstanceTypeError, InvalidRequestError, from_cloud_code
+from tools.adapters.resizing import resize_by_restart
+from tools.errors import InvalidRequestError, from_cloud_code
 from tools.models import (
     ApplicationQuality,
     CostBreakdown,
@@ -134,20 +135,11 @@ class SimulatorProvider:
             return _instance(self.simulator.terminate(instance_id, idempotency_key))
 
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
-        """Stop, change the type, start; the instance runs afterwards. Each step has its own derived key."""
-        current = self.get_instance(instance_id)
-        offered = {t.name for t in self.instance_types(current.provider, current.region)}
-        if instance_type not in offered:  # refuse before stopping anything
-            raise InvalidInstanceTypeError(
-                f"'{instance_type}' is not offered in {current.provider} {current.region}", provider=self.name
-            )
-        with _translated():
-            if current.instance_type != instance_type:
-                self.simulator.stop(instance_id, f"{idempotency_key}/stop")
-                self.simulator.wait_until_stable(instance_id)
-                self.simulator.resize(instance_id, instance_type, f"{idempotency_key}/resize")
-            self.simulator.start(instance_id, f"{idempotency_key}/start")
-            return _instance(self.simulator.wait_until_stable(instance_id))
+        def change_type(key: str) -> None:
+            with _translated():
+                self.simulator.resize(instance_id, instance_type, key)
+
+        return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         with _translated():
