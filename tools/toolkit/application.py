@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from tools.analysis.settings import AnalysisSettings
 from tools.errors import ApplicationNotFoundError
-from tools.models import CloudName, InstanceFilter
+from tools.models import CloudName, Instance, InstanceFilter
 from tools.provider import CloudProvider
 from tools.toolkit.base import provider_tool
 from tools.toolkit.results import ApplicationSummary, QualitySummary
@@ -55,24 +55,23 @@ def application_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[
                 if i.state != "terminated" and i.application]  # fmt: skip
         if team and not live:
             raise ApplicationNotFoundError(f"no application of team '{team}'", provider=cloud.name)
-        grouped: dict[str, list[object]] = {}
+        grouped: dict[str, list[Instance]] = {}
         for inst in live:
             grouped.setdefault(inst.application or "", []).append(inst)
         summaries = []
         for name, members in grouped.items():
-            first = live[[i.application for i in live].index(name)]
-            running = [i for i in live if i.application == name and i.state == "running"]
+            tags = members[0].tags
             summaries.append(
                 ApplicationSummary(
                     name=name,
-                    team=first.tags.get("team"),
-                    environment=first.tags.get("environment"),
-                    tier=first.tags.get("tier"),
-                    stateful=first.tags.get("stateful") == "true",
+                    team=tags.get("team"),
+                    environment=tags.get("environment"),
+                    tier=tags.get("tier"),
+                    stateful=tags.get("stateful") == "true",
                     instances=len(members),
-                    providers=sorted({i.provider for i in live if i.application == name}),
-                    regions=sorted({i.region for i in live if i.application == name}),
-                    hourly_cost=round(sum(i.hourly_price for i in running), 4),
+                    providers=sorted({i.provider for i in members}),
+                    regions=sorted({i.region for i in members}),
+                    hourly_cost=round(sum(i.hourly_price for i in members if i.state == "running"), 4),
                 )
             )
         return sorted(summaries, key=lambda s: -s.hourly_cost)[:limit]
