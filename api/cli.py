@@ -197,10 +197,7 @@ def main() -> None:
     """Entry point: a refused operation is one line on stderr and exit status 1, never a traceback."""
     try:
         app()
-    except SimulatorError as exc:
-        print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
-        sys.exit(1)
-    except ProviderError as exc:
+    except (SimulatorError, ProviderError) as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(1)
 

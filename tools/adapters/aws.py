@@ -134,7 +134,7 @@ class AwsProvider:
             aws_filters.append({"Name": "tag:application", "Values": [f.application]})
         found = []
         for region in [f.region] if f.region else self.regions:
-            found += [i for i in self._describe(region, Filters=aws_filters)]
+            found += self._describe(region, Filters=aws_filters)
         if f.pricing_model is not None:
             found = [i for i in found if i.pricing_model == f.pricing_model]
         return found
