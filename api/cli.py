@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
+from agents.review import RolloutKind
+from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.tour import run_cloud_tour
+from api.workflow_commands import workflow
+from graphs.rollout.workflow import RolloutError
 from mock_cloud import CloudSimulator, SimClock, SimulatorError, load_catalog
 from mock_cloud.catalog import PROVIDERS
 from mock_cloud.schemas import MAX_FLEET_SIZE
@@ -34,6 +39,7 @@ cloud = typer.Typer(help="The built-in multi-cloud simulator.", no_args_is_help=
 demo = typer.Typer(help="Scripted demos on an in-process simulator.", no_args_is_help=True)
 app.add_typer(cloud, name="cloud")
 app.add_typer(demo, name="demo")
+app.add_typer(workflow, name="workflow")
 
 out = Console()
 
@@ -189,6 +195,44 @@ def demo_cloud(seed: SeedOption = 7, size: SizeOption = 300) -> None:
     run_cloud_tour(seed, size, out)
 
 
+ScenarioOption = Annotated[
+    str, typer.Option(help="normal, or degrade: quality degrades from wave 2 on and everything rolls back")
+]
+
+
+def _rollout_demo(kind: RolloutKind, seed: int, size: int, scenario: str, as_json: bool) -> None:
+    if scenario not in ("normal", "degrade"):
+        raise typer.BadParameter(f"'{scenario}': expected normal or degrade", param_hint="--scenario")
+    console = None if as_json else out
+    report = run_rollout_demo(kind, seed, size, cast(Scenario, scenario), console)
+    if as_json:
+        print(json.dumps(report_json(report)))
+    else:
+        print_report(report, out)
+
+
+@demo.command("spot-migration")
+def demo_spot_migration(
+    seed: SeedOption = 7,
+    size: SizeOption = 600,
+    scenario: ScenarioOption = "normal",
+    as_json: JsonOption = False,
+) -> None:
+    """Move spot-eligible instances to spot in reviewed, monitored waves (in-process simulator)."""
+    _rollout_demo("spot_migration", seed, size, scenario, as_json)
+
+
+@demo.command("rightsizing")
+def demo_rightsizing(
+    seed: SeedOption = 7,
+    size: SizeOption = 600,
+    scenario: ScenarioOption = "normal",
+    as_json: JsonOption = False,
+) -> None:
+    """Downsize over-provisioned instances in reviewed, monitored waves (in-process simulator)."""
+    _rollout_demo("rightsizing", seed, size, scenario, as_json)
+
+
 def _counts(counts: dict[str, int] | dict[str, float]) -> str:
     return ", ".join(f"{k}: {v:,.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in counts.items())
 
@@ -199,6 +243,12 @@ def main() -> None:
         app()
     except (SimulatorError, ProviderError) as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
+        sys.exit(1)
+    except RolloutError as exc:
+        print(f"optiinfra: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, DBAPIError) as exc:  # the database (or a file) cannot be reached
+        print(f"optiinfra: database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
         sys.exit(1)
 
 

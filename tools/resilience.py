@@ -156,3 +156,6 @@ class ResilientProvider:
 
     def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
         return self._call(lambda: self.inner.wait_until_stable(instance_id, timeout))
+
+    def sleep_until(self, moment: datetime) -> datetime:
+        return self._call(lambda: self.inner.sleep_until(moment))

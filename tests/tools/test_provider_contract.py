@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,14 @@ def test_the_clock_is_the_clouds(backend: Backend) -> None:
     assert now.utcoffset() is not None and now.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     if backend.start is not None:
         assert now == backend.start
+
+
+def test_sleeping_until_a_moment(backend: Backend) -> None:
+    now = backend.provider.now()
+    assert backend.provider.sleep_until(now - timedelta(hours=1)) == now  # the past: nothing to wait for
+    if backend.start is not None:  # a simulator: its time moves only when asked to
+        reached = backend.provider.sleep_until(now + timedelta(minutes=30))
+        assert reached >= now + timedelta(minutes=30) and backend.provider.now() == reached
 
 
 def test_list_and_filter(backend: Backend) -> None:

@@ -363,6 +363,12 @@ class AwsProvider:
                 )
             self._sleep(self._poll_seconds)
 
+    def sleep_until(self, moment: datetime) -> datetime:
+        remaining = (moment - self._clock()).total_seconds()
+        if remaining > 0:
+            self._sleep(remaining)
+        return self._clock()
+
     # -- internals --------------------------------------------------------------------------------------
     def _describe(self, region: str, **kwargs: Any) -> list[Instance]:
         with _translated():

@@ -185,6 +185,17 @@ class SimulatorHttpProvider:
             else:
                 self._sleep(self._poll_seconds)
 
+    def sleep_until(self, moment: datetime) -> datetime:
+        while True:
+            clock = self._request("GET", "/clock")
+            remaining = moment.timestamp() - _unix(clock["now"])
+            if remaining <= 0:
+                return datetime.fromtimestamp(_unix(clock["now"]), UTC)
+            if clock["speed"] == 0:
+                self._request("POST", "/clock/advance", json={"seconds": remaining})
+            else:
+                self._sleep(min(remaining / clock["speed"], self._poll_seconds))
+
 
 def _unix(timestamp: str) -> float:
     """Unix seconds from the API's ISO 8601 UTC timestamps."""

@@ -149,3 +149,9 @@ class SimulatorProvider:
     def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
         with _translated():
             return _instance(self.simulator.wait_until_stable(instance_id, timeout))
+
+    def sleep_until(self, moment: datetime) -> datetime:
+        remaining = moment.timestamp() - self.simulator.now()
+        if remaining > 0:
+            self.simulator.advance(remaining)
+        return self.now()

@@ -1,0 +1,128 @@
+"""What the specialists review and what they answer: a rollout plan in, an `Approval` out.
+
+A review is a deterministic policy, not a conversation: the same plan and cloud give the same verdict, with
+the reasons a person can check. An agent may veto single changes (they are dropped from the rollout) and
+still approve the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from statistics import fmean
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.provider import CloudProvider
+
+RolloutKind = Literal["spot_migration", "rightsizing"]
+AgentName = Literal["performance", "resource", "application"]
+
+
+class Change(BaseModel):
+    """One instance's planned change, with what the reviewers judge it by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    instance_id: str
+    application: str | None
+    provider: str
+    region: str
+    action: Literal["migrate-to-spot", "resize"]
+    instance_type: str = Field(description="The type it runs on now")
+    current: str = Field(description="Current instance type (resize) or pricing model (spot)")
+    target: str = Field(description="Target instance type (resize) or pricing model (spot)")
+    monthly_savings: float
+    risk: Literal["low", "medium", "high"]
+    confidence: float = Field(description="How much of the lookback the analysis saw (0-1)")
+    cpu_p95_pct: float
+    projected_cpu_pct: float
+    projected_memory_pct: float
+    replicas: int
+    environment: str
+    tier: str
+    stateful: bool
+    interruption_band: str = Field(description="Spot interruptions per month of its type, at plan time")
+
+
+class QualityBaseline(BaseModel):
+    """An application's quality before the rollout, and how much it moves on its own."""
+
+    model_config = ConfigDict(frozen=True)
+
+    application: str
+    p95_latency_ms: float = Field(description="Median of the p95 samples over the last window")
+    error_rate: float
+    volatility_pct: float = Field(
+        description="Largest change of that median between consecutive windows over the last day"
+    )
+
+
+class RolloutPlan(BaseModel):
+    """What a rollout would change, found by the analysis engines for a scope."""
+
+    kind: RolloutKind
+    created_at: datetime
+    instances_analyzed: int
+    opportunities: int
+    changes: list[Change]
+    skipped: dict[str, str] = Field(default_factory=dict, description="Instance id → why it is left out")
+    baselines: dict[str, QualityBaseline] = Field(default_factory=dict)
+
+    @property
+    def monthly_savings(self) -> float:
+        return round(sum(c.monthly_savings for c in self.changes), 2)
+
+
+class ReviewPolicy(BaseModel):
+    """The thresholds the reviewers apply."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_latency_increase_pct: float = Field(
+        5.0, description="The rollout's quality guard: a change projected past it would be rolled back"
+    )
+    max_cpu_pct: float = 80.0  # projected P95 CPU after a resize
+    max_memory_pct: float = 85.0  # projected P95 memory after a resize
+    max_peer_cpu_pct: float = 85.0  # P95 CPU of the peers while a spot replica is reclaimed
+    spot_bands: tuple[str, ...] = ("<5%", "5-10%", "10-15%", "15-20%")
+    production_spot_bands: tuple[str, ...] = ("<5%", "5-10%", "10-15%")
+    production_spot_min_replicas: int = 3
+    spot_min_replicas: int = 2
+
+
+class Approval(BaseModel):
+    """One agent's verdict on a plan."""
+
+    agent: AgentName
+    approved: bool = Field(description="True when at least one change passes this agent's review")
+    confidence: float = Field(ge=0, le=1)
+    reasons: list[str]
+    conditions: list[str] = Field(default_factory=list, description="What must hold while rolling out")
+    vetoes: dict[str, str] = Field(default_factory=dict, description="Instance id → why it must not change")
+
+
+Reviewer = Callable[[RolloutPlan, CloudProvider, ReviewPolicy], Approval]
+
+
+def verdict(
+    agent: AgentName,
+    plan: RolloutPlan,
+    vetoes: dict[str, str],
+    confidences: Iterable[float],
+    reasons: list[str],
+    conditions: list[str] | None = None,
+) -> Approval:
+    """An agent's Approval: approved while any change survives its vetoes."""
+    kept = len(plan.changes) - len(vetoes)
+    scores = list(confidences)
+    summary = f"{kept} of {len(plan.changes)} changes pass" + (f", {len(vetoes)} vetoed" if vetoes else "")
+    return Approval(
+        agent=agent,
+        approved=kept > 0,
+        confidence=round(fmean(scores), 3) if scores else 0.0,
+        reasons=[summary, *reasons],
+        conditions=conditions or [],
+        vetoes=vetoes,
+    )

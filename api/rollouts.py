@@ -1,0 +1,131 @@
+"""Rollouts at the command line: a progress display, and the scripted spot-migration and rightsizing demos."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.table import Table
+
+from agents.review import RolloutKind
+from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
+from graphs.rollout.workflow import RolloutRun, open_rollouts
+from mock_cloud import CloudSimulator
+from tools.adapters.simulator import SimulatorProvider
+from tools.resilience import ResilientProvider
+
+Scenario = Literal["normal", "degrade"]
+# The degrade scenario's fault: p95 latency ×1.5 and 2 % more errors for applications changed from then on.
+DEGRADATION = (1.5, 0.02)
+DEMO_OPERATOR = "demo-operator"
+
+
+class ProgressDisplay:
+    """Prints a rollout's progress events (see graphs.rollout.graph) as they arrive."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, e: dict[str, Any]) -> None:
+        say = self.console.print
+        match e["event"]:
+            case "planned":
+                say(
+                    f"[bold]Plan[/]: {e['instances_analyzed']} instances analysed, {e['opportunities']} "
+                    f"opportunities, {e['changes']} changes worth {e['monthly_savings']:,.2f} USD/month"
+                )
+            case "review":
+                verdict = "[green]approves[/]" if e["approved"] else "[red]vetoes the plan[/]"
+                say(
+                    f"  {e['agent']:<12} {verdict} (confidence {e['confidence']:.2f}), "
+                    f"{e['vetoes']} instance(s) vetoed"
+                )
+            case "awaiting_approval":
+                say(
+                    f"[yellow]Awaiting approval[/]: {len(e['instance_ids'])} instances, "
+                    f"{e['monthly_savings']:,.2f} USD/month, risk {e['risk']} — {'; '.join(e['why'])}"
+                )
+            case "decision":
+                say(f"[bold]Decision[/]: {e['decision']} by {e['by']} ({e['approved']} instances)")
+            case "wave_started":
+                say(f"[bold]Wave {e['number']}[/]: {e['instances']} instance(s)")
+            case "wave":
+                say(f"  changed {e['changed']}, failed {e['failed']}")
+            case "monitor":
+                state = "[red]degraded[/]" if e["degraded"] or e["too_many_failures"] else "[green]healthy[/]"
+                say(f"  quality {state} (worst p95 latency change {e['worst_latency_change_pct']:+.2f}%)")
+            case "rollback_started":
+                say(f"[red]Rolling back[/] {e['instances']} change(s)")
+            case "rollback":
+                say(f"  restored {e['reverted']}, failed {e['failed']}")
+            case "report":
+                say(
+                    f"[bold]Done[/]: {e['status']}, {e['changed']} changed, "
+                    f"{e['monthly_savings']:,.2f} USD/month"
+                )
+
+
+def print_report(report: RolloutReport, console: Console) -> None:
+    table = Table(title=f"Rollout {report.workflow_id} ({report.kind}): {report.status}")
+    for column in ("wave", "instances", "changed", "failed", "worst quality change", "degraded"):
+        table.add_column(column, justify="right")
+    for w in report.waves:
+        table.add_row(
+            str(w.number), str(w.instances), str(w.changed), str(w.failed),
+            f"{w.max_quality_degradation_pct:.2f}%", "yes" if w.degraded else "no",
+        )  # fmt: skip
+    console.print(table)
+    approvals = ", ".join(f"{a.agent} {a.confidence:.2f}" for a in report.approvals)
+    console.print(
+        f"analysed {report.instances_analyzed}, opportunities {report.opportunities}, "
+        f"approvals: {approvals}; "
+        f"changed {len(report.changed)}, rolled back {len(report.rolled_back)}, failed {len(report.failed)}; "
+        f"saving {report.monthly_savings:,.2f} USD/month; success rate {report.success_rate:.0%}; "
+        f"{report.reason}"
+    )
+
+
+def report_json(report: RolloutReport) -> dict[str, Any]:
+    """The report as printed by `--json`: every field, with `approvals` as the agents' verdicts."""
+    return report.model_dump(mode="json")
+
+
+def run_rollout_demo(
+    kind: RolloutKind,
+    seed: int = 7,
+    size: int = 600,
+    scenario: Scenario = "normal",
+    console: Console | None = None,
+    settings: RolloutSettings | None = None,
+) -> RolloutReport:
+    """A whole rollout on an in-process simulator: plan, reviews, a person's approval when the policy asks
+    for one (given here by `demo-operator`), waves, monitoring; `degrade` breaks quality from wave 2 on."""
+    sim = CloudSimulator(seed, size)
+    # Backing off from a throttled call spends the simulator's time, not the demo's.
+    cloud = ResilientProvider(
+        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
+    )
+    display = ProgressDisplay(console) if console else None
+
+    def progress(event: dict[str, Any]) -> None:
+        if scenario == "degrade" and event["event"] == "wave_started" and event["number"] == 2:
+            sim.set_faults({}, degradation=DEGRADATION)
+        if display:
+            display(event)
+
+    async def run() -> RolloutRun:
+        async with open_rollouts("memory", cloud) as rollouts:
+            started = await rollouts.start(
+                kind, Scope(), settings or RolloutSettings(auto_approve=True),
+                requested_by="demo", on_progress=progress,
+            )  # fmt: skip
+            if started.pending is None:
+                return started
+            decision = Decision(decision="approve", by=DEMO_OPERATOR, comment="approved by the scripted demo")
+            return await rollouts.decide(started.workflow_id, decision, on_progress=progress)
+
+    finished = asyncio.run(run())
+    if finished.report is None:
+        raise RuntimeError(f"the demo's rollout stopped early: {finished.status}")
+    return finished.report

@@ -1,0 +1,247 @@
+"""`optiinfra workflow …`: rollouts against a simulator server (or any cloud URL), kept in a database, so a
+run can be stopped, killed and resumed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from agents.review import RolloutKind
+from api.rollouts import ProgressDisplay, print_report
+from graphs.database import DEFAULT_DATABASE_URL, DatabaseUrl
+from graphs.rollout.models import Decision, RolloutSettings, Scope
+from graphs.rollout.workflow import RolloutRun, Rollouts, open_rollouts
+from tools.adapters.http import SimulatorHttpProvider
+from tools.resilience import ResilientProvider
+
+T = TypeVar("T")
+
+workflow = typer.Typer(help="Approval-gated rollouts kept in a database: start, approve, resume, audit.")
+out = Console()
+KINDS: dict[str, RolloutKind] = {"spot-migration": "spot_migration", "rightsizing": "rightsizing"}
+
+
+def _database(url: str) -> str:
+    try:
+        DatabaseUrl.parse(url)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return url
+
+
+DbOption = Annotated[
+    str, typer.Option("--db", callback=_database, help="memory, sqlite:///PATH or postgresql://…")
+]
+CloudOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cloud", help="A simulator server URL (optiinfra cloud serve); default: the one it started on"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
+ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in the audit log)")]
+
+
+def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
+    async def go() -> T:
+        cloud = ResilientProvider(SimulatorHttpProvider(cloud_url)) if cloud_url else None
+        async with open_rollouts(db_url, cloud) as rollouts:
+            return await action(rollouts)
+
+    return asyncio.run(go())
+
+
+def _show(run: RolloutRun, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(run.model_dump(mode="json")))
+        return
+    if run.report is not None:
+        print_report(run.report, out)
+    elif run.pending is not None:
+        p = run.pending
+        out.print(
+            f"{run.workflow_id}: awaiting approval of {len(p.instance_ids)} instances "
+            f"({p.monthly_savings:,.2f} USD/month, risk {p.risk}) — {'; '.join(p.why)}\n"
+            f"  optiinfra workflow approve {run.workflow_id} --by NAME [--only ID,ID]   or   reject"
+        )
+    else:
+        out.print(f"{run.workflow_id}: {run.status}, {run.waves_done} wave(s) done")
+
+
+def _progress(as_json: bool) -> Callable[[dict[str, Any]], None] | None:
+    return None if as_json else ProgressDisplay(out)
+
+
+def _ids(value: str | None) -> list[str] | None:
+    return [i.strip() for i in value.split(",") if i.strip()] if value else None
+
+
+async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None) -> Rollouts:
+    """Run on `cloud_url`, or on the cloud the workflow was started against."""
+    url = cloud_url or (await rollouts.stored(workflow_id)).cloud
+    if url is None:
+        raise typer.BadParameter("this workflow was started without --cloud; give --cloud URL")
+    rollouts.cloud = ResilientProvider(SimulatorHttpProvider(url))
+    return rollouts
+
+
+@workflow.command("start")
+def start(
+    kind: Annotated[str, typer.Argument(help="spot-migration or rightsizing")],
+    cloud: Annotated[str, typer.Option("--cloud", help="A simulator server URL (optiinfra cloud serve)")],
+    db: DbOption = DEFAULT_DATABASE_URL,
+    provider: Annotated[str | None, typer.Option(help="aws, gcp or azure")] = None,
+    region: Annotated[str | None, typer.Option()] = None,
+    application: Annotated[str | None, typer.Option()] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable")] = None,
+    instances: Annotated[
+        str | None, typer.Option("--instances", help="Only these ids, comma-separated")
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="No person unless the policy asks")
+    ] = False,
+    waves: Annotated[str, typer.Option(help="Cumulative shares per wave")] = "0.1,0.5,1.0",
+    observe_minutes: Annotated[
+        float, typer.Option(help="Quality watched after each wave (cloud minutes)")
+    ] = 60.0,
+    max_latency_increase: Annotated[float, typer.Option(help="p95 latency rise (%) that rolls back")] = 5.0,
+    max_changes: Annotated[int | None, typer.Option(min=1, help="At most this many changes")] = None,
+    by: ByOption = "cli",
+    as_json: JsonOption = False,
+) -> None:
+    """Plan, review and roll out; stops to wait for a person when the approval policy asks for one."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"'{kind}': expected one of {', '.join(KINDS)}", param_hint="KIND")
+    try:
+        scope = Scope(
+            provider=provider,
+            region=region,
+            application=application,
+            tags=dict(t.split("=", 1) for t in tag or []),
+            instance_ids=_ids(instances) or [],
+        )
+        settings = RolloutSettings(
+            waves=tuple(float(w) for w in waves.split(",")),
+            observe_minutes=observe_minutes,
+            max_latency_increase_pct=max_latency_increase,
+            auto_approve=auto_approve,
+            max_changes=max_changes,
+        )
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise typer.BadParameter(_first_error(exc)) from None
+    progress = _progress(as_json)
+    run = _run(
+        db,
+        cloud,
+        lambda r: r.start(
+            KINDS[kind], scope, settings, requested_by=by, cloud_url=cloud, on_progress=progress
+        ),
+    )
+    _show(run, as_json)
+
+
+@workflow.command("status")
+def status(workflow_id: str, db: DbOption = DEFAULT_DATABASE_URL, as_json: JsonOption = False) -> None:
+    """Where a workflow stands: waiting for a person, rolling out, or its report."""
+    _show(_run(db, None, lambda r: r.status(workflow_id)), as_json)
+
+
+@workflow.command("list")
+def list_workflows(
+    db: DbOption = DEFAULT_DATABASE_URL,
+    status: Annotated[str | None, typer.Option(help="Only workflows in this status")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every workflow in the database, oldest first."""
+    runs = _run(db, None, lambda r: r.db.runs(status=status))
+    if as_json:
+        print(json.dumps([r.model_dump(mode="json", exclude={"report"}) for r in runs]))
+        return
+    for run in runs:
+        when = f"{run.created_at:%F %T}"
+        out.print(f"{run.workflow_id}  {run.kind:<15} {run.status:<18} by {run.requested_by}  {when}")
+
+
+def _decide(workflow_id: str, decision: Decision, db: str, cloud: str | None, as_json: bool) -> None:
+    async def go(r: Rollouts) -> RolloutRun:
+        await _cloud_of(r, workflow_id, cloud)
+        return await r.decide(workflow_id, decision, on_progress=_progress(as_json))
+
+    _show(_run(db, None, go), as_json)
+
+
+@workflow.command("approve")
+def approve(
+    workflow_id: str,
+    by: ByOption = "cli",
+    only: Annotated[
+        str | None, typer.Option("--only", help="Approve only these ids, comma-separated")
+    ] = None,
+    comment: Annotated[str | None, typer.Option()] = None,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: CloudOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve the pending plan (all of it, or `--only` some instances); the rollout then proceeds."""
+    _decide(
+        workflow_id,
+        Decision(decision="approve", by=by, instance_ids=_ids(only), comment=comment),
+        db,
+        cloud,
+        as_json,
+    )
+
+
+@workflow.command("reject")
+def reject(
+    workflow_id: str,
+    by: ByOption = "cli",
+    comment: Annotated[str | None, typer.Option()] = None,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: CloudOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reject the pending plan: nothing changes, the workflow ends `rejected`."""
+    _decide(workflow_id, Decision(decision="reject", by=by, comment=comment), db, cloud, as_json)
+
+
+@workflow.command("resume")
+def resume(
+    workflow_id: str,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: CloudOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Carry on a workflow from its last checkpoint, e.g. after its process was killed."""
+
+    async def go(r: Rollouts) -> RolloutRun:
+        await _cloud_of(r, workflow_id, cloud)
+        return await r.resume(workflow_id, on_progress=_progress(as_json))
+
+    _show(_run(db, None, go), as_json)
+
+
+@workflow.command("audit")
+def audit(workflow_id: str, db: DbOption = DEFAULT_DATABASE_URL, as_json: JsonOption = False) -> None:
+    """Every review, decision (and who made it) and cloud change of a workflow, in order."""
+    entries = _run(db, None, lambda r: r.audit(workflow_id))
+    if as_json:
+        print(json.dumps([e.model_dump(mode="json") for e in entries]))
+        return
+    for e in entries:
+        subject = f" {e.instance_id}" if e.instance_id else ""
+        summary = {k: v for k, v in e.detail.items() if not isinstance(v, (dict, list))}
+        out.print(f"{e.at:%F %T}  {e.kind:<9} {e.actor:<20}{subject}  {summary}")
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)

@@ -1,0 +1,1 @@
+"""Approval-gated, checkpointed rollouts of spot migrations and rightsizing."""

@@ -1,0 +1,240 @@
+"""The rollout's vocabulary: its scope and settings, a person's decision, waves and their checks, the report,
+and the graph's state (ids, plan summaries and results; never the fleet)."""
+
+from __future__ import annotations
+
+import operator
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import TypedDict
+
+from agents.review import Approval, Change, QualityBaseline, ReviewPolicy, RolloutKind, RolloutPlan
+from tools.models import CloudName, InstanceFilter
+
+Status = Literal[
+    "planning",
+    "awaiting_approval",
+    "rolling_out",
+    "completed",
+    "rolled_back",
+    "rejected",
+    "nothing_to_do",
+]
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "rolled_back", "rejected", "nothing_to_do"})
+
+
+class Scope(BaseModel):
+    """Which instances a rollout may touch; every given field must match."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: CloudName | None = None
+    region: str | None = None
+    application: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="e.g. environment=staging, team=ml")
+    instance_ids: list[str] = Field(default_factory=list, description="Only these instances, if given")
+
+    def filter(self) -> InstanceFilter:
+        return InstanceFilter(
+            provider=self.provider, region=self.region, application=self.application, tags=self.tags
+        )
+
+
+class RolloutSettings(BaseModel):
+    """How a rollout proceeds; kept in the workflow's state, so a resumed run keeps its settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    waves: tuple[float, ...] = Field(
+        (0.1, 0.5, 1.0), description="Cumulative share of the approved instances changed by each wave"
+    )
+    observe_minutes: float = Field(60.0, gt=0, description="Quality watched (cloud time) after each wave")
+    max_latency_increase_pct: float = Field(5.0, gt=0, description="Median p95 latency rise that rolls back")
+    max_error_rate_increase_pct: float = Field(5.0, gt=0, description="Error-rate rise that rolls back")
+    error_rate_noise: float = Field(
+        0.001, ge=0, description="Absolute error-rate changes below this are noise, whatever their ratio"
+    )
+    max_failed_fraction: float = Field(
+        0.2, ge=0, le=1, description="Share of a wave's changes that may fail before everything rolls back"
+    )
+    auto_approve: bool = Field(False, description="Skip the person unless the policy below asks for one")
+    person_above_monthly_savings: float = Field(
+        10_000.0, description="A plan saving more than this (USD/month) always needs a person"
+    )
+    person_below_confidence: float = Field(
+        0.5, description="Any agent less confident than this brings a person in"
+    )
+    max_changes: int | None = Field(None, gt=0, description="At most this many changes, best first")
+
+    @field_validator("waves")
+    @classmethod
+    def _cumulative(cls, waves: tuple[float, ...]) -> tuple[float, ...]:
+        if (
+            not waves
+            or waves[-1] != 1.0
+            or any(not 0 < w <= 1 for w in waves)
+            or list(waves) != sorted(set(waves))
+        ):
+            raise ValueError("waves must rise strictly within (0, 1] and end at 1.0, e.g. 0.1,0.5,1.0")
+        return waves
+
+    def review_policy(self) -> ReviewPolicy:
+        return ReviewPolicy(max_latency_increase_pct=self.max_latency_increase_pct)
+
+
+class ApprovalRequest(BaseModel):
+    """What a person is asked to decide: sent with `interrupt()`, answered with a `Decision`."""
+
+    workflow_id: str
+    kind: RolloutKind
+    instance_ids: list[str]
+    monthly_savings: float
+    risk: Literal["low", "medium", "high"]
+    approvals: list[Approval]
+    why: list[str] = Field(description="Why the policy asks a person")
+
+
+class Decision(BaseModel):
+    """A person's answer: approve (all, or only `instance_ids`) or reject."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["approve", "reject"]
+    by: str = Field(min_length=1, max_length=128)
+    instance_ids: list[str] | None = Field(None, description="Approve only these (an edit of the plan)")
+    comment: str | None = Field(None, max_length=2000)
+
+
+class ChangeResult(BaseModel):
+    """One instance's change (or its reversal) as the cloud carried it out."""
+
+    instance_id: str = Field(description="The instance the plan names")
+    current_id: str = Field(description="Its id afterwards (a spot migration launches a replacement)")
+    action: str
+    before: str
+    after: str
+    ok: bool
+    monthly_savings: float = 0.0
+    error: str | None = None
+
+
+class QualityCheck(BaseModel):
+    application: str
+    latency_before_ms: float
+    latency_after_ms: float
+    latency_change_pct: float
+    error_rate_before: float
+    error_rate_after: float
+    error_rate_change_pct: float
+    degraded: bool
+
+
+class WaveResult(BaseModel):
+    number: int
+    started_at: datetime
+    finished_at: datetime
+    results: list[ChangeResult]
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.ok for r in self.results)
+
+
+class WaveCheck(BaseModel):
+    """The monitor's verdict after a wave."""
+
+    number: int
+    observed_until: datetime
+    checks: list[QualityCheck]
+    degraded: bool
+    too_many_failures: bool
+
+
+class WaveSummary(BaseModel):
+    number: int
+    instances: int
+    changed: int
+    failed: int
+    started_at: datetime
+    finished_at: datetime
+    max_quality_degradation_pct: float
+    degraded: bool
+
+
+class RolloutReport(BaseModel):
+    """How a rollout ended; the same for an uninterrupted run and one resumed after crashes."""
+
+    workflow_id: str
+    kind: RolloutKind
+    status: Status
+    instances_analyzed: int
+    opportunities: int
+    planned: int
+    approvals: list[Approval]
+    decided_by: str | None
+    approved: list[str]
+    waves: list[WaveSummary]
+    changed: list[str] = Field(description="Planned instance ids changed and kept")
+    replacements: dict[str, str] = Field(description="Planned id → its id now, where a change replaced it")
+    rolled_back: list[str]
+    failed: dict[str, str]
+    skipped: dict[str, str]
+    monthly_savings: float = Field(description="Realised: the savings of the changes that were kept")
+    success_rate: float = Field(description="Changes that succeeded / changes attempted (1.0 when none)")
+    max_quality_degradation_pct: float
+    reason: str
+
+
+class RolloutInput(TypedDict):
+    workflow_id: str
+    kind: RolloutKind
+    scope: Scope
+    settings: RolloutSettings
+    requested_by: str
+
+
+class RolloutOutput(TypedDict, total=False):
+    status: Status
+    report: RolloutReport
+
+
+class RolloutState(RolloutInput, total=False):
+    status: Status
+    plan: RolloutPlan
+    approvals: Annotated[list[Approval], operator.add]
+    approved: list[str]
+    decision: Decision
+    waves: Annotated[list[WaveResult], operator.add]
+    checks: Annotated[list[WaveCheck], operator.add]
+    rolled_back: list[ChangeResult]
+    clock: datetime  # the cloud's time when the last step ended: where the next wave starts
+    report: RolloutReport
+
+
+class ReviewTask(TypedDict):
+    """What `Send` hands one reviewing agent."""
+
+    agent: str
+    workflow_id: str
+    plan: RolloutPlan
+    settings: RolloutSettings
+
+
+# The classes a rollout's checkpoints may hold (see graphs.checkpointing).
+STATE_TYPES: tuple[type, ...] = (
+    Scope,
+    RolloutSettings,
+    RolloutPlan,
+    Change,
+    QualityBaseline,
+    Approval,
+    Decision,
+    ChangeResult,
+    WaveResult,
+    WaveCheck,
+    QualityCheck,
+    RolloutReport,
+    WaveSummary,
+)

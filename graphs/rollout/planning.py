@@ -1,0 +1,93 @@
+"""A rollout's plan: the analysis engines' recommendations for a scope, as changes the agents can review."""
+
+from __future__ import annotations
+
+import math
+
+from agents.review import Change, RolloutKind, RolloutPlan
+from graphs.rollout.models import RolloutSettings, Scope
+from graphs.rollout.quality import baseline
+from tools.analysis.engine import recommend
+from tools.analysis.recommendation import Kind, Recommendation
+from tools.analysis.settings import AnalysisSettings
+from tools.analysis.snapshot import FleetSnapshot, collect
+from tools.provider import CloudProvider
+
+ANALYSIS_KIND: dict[RolloutKind, Kind] = {"spot_migration": "spot", "rightsizing": "rightsize"}
+
+
+def make_plan(
+    cloud: CloudProvider,
+    kind: RolloutKind,
+    scope: Scope,
+    settings: RolloutSettings,
+    analysis: AnalysisSettings | None = None,
+) -> RolloutPlan:
+    """Changes that save money, best first, with a quality baseline per affected application.
+
+    Rightsizing keeps only downsizing: an under-provisioned machine needs more money, not a cost rollout.
+    """
+    snapshot = collect(cloud, scope.filter(), analysis)
+    wanted = set(scope.instance_ids)
+    rows = [k for k, i in enumerate(snapshot.instances) if not wanted or i.id in wanted]
+    found = recommend(snapshot, [ANALYSIS_KIND[kind]], analysis)
+    saving = [r for r in found if r.monthly_savings > 0 and (not wanted or r.instance_id in wanted)]
+    chosen = saving[: settings.max_changes] if settings.max_changes else saving
+    skipped = {r.instance_id: "beyond max_changes" for r in saving[len(chosen) :]}
+    if wanted:
+        analysed = {snapshot.instances[k].id for k in rows}
+        advised = {r.instance_id for r in saving}
+        for iid in sorted(wanted - advised):
+            skipped[iid] = (
+                f"no money-saving {ANALYSIS_KIND[kind]} recommendation for it"
+                if iid in analysed
+                else "not a running instance in the scope"
+            )
+    changes = _changes(snapshot, chosen)
+    apps = sorted({c.application for c in changes if c.application})
+    now = snapshot.now
+    return RolloutPlan(
+        kind=kind,
+        created_at=now,
+        instances_analyzed=len(rows),
+        opportunities=len(saving),
+        changes=changes,
+        skipped=skipped,
+        baselines={a: baseline(cloud, a, now, settings.observe_minutes) for a in apps},
+    )
+
+
+def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation]) -> list[Change]:
+    row = {inst.id: k for k, inst in enumerate(snapshot.instances)}
+    cpu = snapshot.cpu(95.0)
+    out = []
+    for r in recommendations:
+        k = row[r.instance_id]
+        inst, offer = snapshot.instances[k], snapshot.offer[k]
+        current_cpu = 0.0 if math.isnan(cpu[k]) else float(cpu[k])
+        out.append(
+            Change(
+                instance_id=r.instance_id,
+                application=r.application,
+                provider=r.provider,
+                region=r.region,
+                action="resize" if r.kind == "rightsize" else "migrate-to-spot",
+                instance_type=inst.instance_type,
+                current=r.current,
+                target=r.target,
+                monthly_savings=r.monthly_savings,
+                risk=r.risk,
+                confidence=r.confidence,
+                cpu_p95_pct=round(current_cpu, 2),
+                projected_cpu_pct=r.projected_cpu_pct
+                if r.projected_cpu_pct is not None
+                else round(current_cpu, 2),
+                projected_memory_pct=r.projected_memory_pct or 0.0,
+                replicas=int(inst.tags.get("replicas", "1")),
+                environment=inst.tags.get("environment", ""),
+                tier=inst.tags.get("tier", ""),
+                stateful=inst.tags.get("stateful") == "true",
+                interruption_band=offer.interruption_band,
+            )
+        )
+    return out

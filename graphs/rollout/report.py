@@ -1,0 +1,73 @@
+"""The rollout's report, from its final state alone: a resumed run reports what an uninterrupted one does."""
+
+from __future__ import annotations
+
+from graphs.rollout.models import RolloutReport, RolloutState, Status, WaveSummary
+
+
+def build_report(state: RolloutState, status: Status, reason: str) -> RolloutReport:
+    plan = state.get("plan")
+    waves = state.get("waves", [])
+    checks = {c.number: c for c in state.get("checks", [])}
+    results = [r for w in waves for r in w.results]
+    reverted = {r.instance_id: r for r in state.get("rolled_back", [])}
+    kept = [r for r in results if r.ok and not (r.instance_id in reverted and reverted[r.instance_id].ok)]
+    failed = {r.instance_id: r.error or "failed" for r in results if not r.ok}
+    failed |= {f"{iid} (rollback)": r.error or "failed" for iid, r in reverted.items() if not r.ok}
+    vetoed = {
+        iid: f"vetoed by {a.agent}: {why}"
+        for a in state.get("approvals", [])
+        for iid, why in a.vetoes.items()
+    }
+    approved = state.get("approved", [])
+    decision = state.get("decision")
+    dropped: dict[str, str] = {}
+    if plan and decision:
+        why = f"left out by {decision.by}" if decision.decision == "approve" else f"rejected by {decision.by}"
+        accounted = set(vetoed) | set(approved)
+        dropped = {c.instance_id: why for c in plan.changes if c.instance_id not in accounted}
+    summaries = []
+    worst = 0.0
+    for w in waves:
+        check = checks.get(w.number)
+        degradation = (
+            max((max(c.latency_change_pct, c.error_rate_change_pct) for c in check.checks), default=0.0)
+            if check
+            else 0.0
+        )
+        worst = max(worst, degradation)
+        summaries.append(
+            WaveSummary(
+                number=w.number,
+                instances=len(w.results),
+                changed=len(w.results) - w.failed,
+                failed=w.failed,
+                started_at=w.started_at,
+                finished_at=w.finished_at,
+                max_quality_degradation_pct=round(max(degradation, 0.0), 2),
+                degraded=bool(check and check.degraded),
+            )
+        )
+    return RolloutReport(
+        workflow_id=state["workflow_id"],
+        kind=state["kind"],
+        status=status,
+        instances_analyzed=plan.instances_analyzed if plan else 0,
+        opportunities=plan.opportunities if plan else 0,
+        planned=len(plan.changes) if plan else 0,
+        approvals=sorted(state.get("approvals", []), key=lambda a: a.agent),
+        decided_by=decision.by if decision else None,
+        approved=approved,
+        waves=summaries,
+        changed=[r.instance_id for r in kept],
+        replacements={r.instance_id: r.current_id for r in kept if r.current_id != r.instance_id},
+        rolled_back=[iid for iid, r in reverted.items() if r.ok],
+        failed=failed,
+        skipped={**(plan.skipped if plan else {}), **vetoed, **dropped},
+        monthly_savings=round(sum(r.monthly_savings for r in kept), 2),
+        success_rate=round((len(results) - sum(not r.ok for r in results)) / len(results), 4)
+        if results
+        else 1.0,
+        max_quality_degradation_pct=round(max(worst, 0.0), 2),
+        reason=reason,
+    )

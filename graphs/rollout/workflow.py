@@ -1,0 +1,227 @@
+"""Running rollouts: start, resume after a crash, decide a pending approval, read status and audit.
+
+The public functions the CLI, the demos and the HTTP service share. A workflow's id is its LangGraph
+thread; its checkpoints and its rows (run, audit, claims) live in the one database the URL names.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+from pydantic import BaseModel
+
+from agents.review import RolloutKind
+from graphs.checkpointing import open_checkpointer
+from graphs.database import AuditEntry, Database, WorkflowRun
+from graphs.rollout.graph import RolloutContext, build_rollout_graph
+from graphs.rollout.models import (
+    FINAL_STATUSES,
+    STATE_TYPES,
+    ApprovalRequest,
+    Decision,
+    RolloutInput,
+    RolloutReport,
+    RolloutSettings,
+    Scope,
+)
+from tools.analysis.settings import AnalysisSettings
+from tools.provider import CloudProvider
+
+Progress = Callable[[dict[str, Any]], None]
+# Each wave is two steps (wave, monitor); this bounds runs of a hundred waves, not a runaway loop.
+_RECURSION_LIMIT = 250
+
+
+class RolloutError(Exception):
+    """A request about a workflow that cannot be honoured as asked; the message says why."""
+
+
+class WorkflowNotFoundError(RolloutError):
+    """No workflow with this id in the database."""
+
+
+class NothingPendingError(RolloutError):
+    """A decision was sent to a workflow that is not waiting for one."""
+
+
+class InvalidDecisionError(RolloutError):
+    """A decision names instances the pending request does not hold."""
+
+
+class RolloutRun(BaseModel):
+    """Where a workflow stands."""
+
+    workflow_id: str
+    kind: RolloutKind
+    status: str
+    requested_by: str
+    planned: int | None = None
+    approved: int | None = None
+    waves_done: int = 0
+    pending: ApprovalRequest | None = None
+    report: RolloutReport | None = None
+
+
+class Rollouts:
+    """Rollout workflows on one database; `cloud` is needed only to run them, not to read them."""
+
+    def __init__(
+        self,
+        db: Database,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        cloud: CloudProvider | None,
+        analysis: AnalysisSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.graph = graph
+        self.cloud = cloud
+        self.analysis = analysis or AnalysisSettings()
+
+    async def start(
+        self,
+        kind: RolloutKind,
+        scope: Scope | None = None,
+        settings: RolloutSettings | None = None,
+        *,
+        requested_by: str = "cli",
+        workflow_id: str | None = None,
+        cloud_url: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> RolloutRun:
+        """Plan, review and carry out a rollout until it ends or waits for a person.
+
+        `cloud_url` is remembered so that a later resume or decision can find the same cloud.
+        """
+        workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
+        scope, settings = scope or Scope(), settings or RolloutSettings()
+        now = datetime.now(UTC)
+        await self.db.add_run(
+            WorkflowRun(
+                workflow_id=workflow_id,
+                kind=kind,
+                status="planning",
+                requested_by=requested_by,
+                scope=scope.model_dump(mode="json"),
+                settings=settings.model_dump(mode="json"),
+                cloud=cloud_url,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        payload = RolloutInput(
+            workflow_id=workflow_id, kind=kind, scope=scope, settings=settings, requested_by=requested_by
+        )
+        await self._drive(payload, workflow_id, on_progress)
+        return await self.status(workflow_id)
+
+    async def resume(self, workflow_id: str, on_progress: Progress | None = None) -> RolloutRun:
+        """Carry on from the last checkpoint (after a crash); a finished or waiting workflow is left as is."""
+        run = await self.status(workflow_id)
+        if run.status in FINAL_STATUSES or run.pending is not None:
+            return run
+        snapshot = await self.graph.aget_state(_config(workflow_id))
+        if snapshot.values:
+            await self._drive(None, workflow_id, on_progress)
+        else:  # killed before its first checkpoint: start over from what was asked
+            stored = await self.stored(workflow_id)
+            payload = RolloutInput(
+                workflow_id=workflow_id,
+                kind=stored.kind,  # type: ignore[typeddict-item]
+                scope=Scope.model_validate(stored.scope),
+                settings=RolloutSettings.model_validate(stored.settings),
+                requested_by=stored.requested_by,
+            )
+            await self._drive(payload, workflow_id, on_progress)
+        return await self.status(workflow_id)
+
+    async def decide(
+        self, workflow_id: str, decision: Decision, on_progress: Progress | None = None
+    ) -> RolloutRun:
+        """Answer the pending approval: approve (all or `decision.instance_ids`) or reject."""
+        run = await self.status(workflow_id)
+        if run.pending is None:
+            raise NothingPendingError(
+                f"workflow {workflow_id} is not waiting for a decision (it is {run.status})"
+            )
+        if decision.instance_ids is not None:
+            unknown = sorted(set(decision.instance_ids) - set(run.pending.instance_ids))
+            if unknown:
+                raise InvalidDecisionError(f"not among the instances awaiting approval: {', '.join(unknown)}")
+        await self._drive(Command(resume=decision.model_dump(mode="json")), workflow_id, on_progress)
+        return await self.status(workflow_id)
+
+    async def status(self, workflow_id: str) -> RolloutRun:
+        stored = await self.stored(workflow_id)
+        snapshot = await self.graph.aget_state(_config(workflow_id))
+        values = snapshot.values
+        pending = (
+            ApprovalRequest.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
+        )
+        plan = values.get("plan")
+        return RolloutRun(
+            workflow_id=workflow_id,
+            kind=stored.kind,
+            status="awaiting_approval" if pending else values.get("status", stored.status),
+            requested_by=stored.requested_by,
+            planned=len(plan.changes) if plan else None,
+            approved=len(values["approved"]) if "approved" in values else None,
+            waves_done=len(values.get("waves", [])),
+            pending=pending,
+            report=values.get("report"),
+        )
+
+    async def audit(self, workflow_id: str) -> list[AuditEntry]:
+        await self.stored(workflow_id)
+        return await self.db.audit(workflow_id)
+
+    async def stored(self, workflow_id: str) -> WorkflowRun:
+        stored = await self.db.run(workflow_id)
+        if stored is None:
+            raise WorkflowNotFoundError(f"no workflow '{workflow_id}' in this database")
+        return stored
+
+    async def _drive(self, payload: Any, workflow_id: str, on_progress: Progress | None) -> None:
+        if self.cloud is None:
+            raise RuntimeError("running a rollout needs a cloud provider")
+        context = RolloutContext(cloud=self.cloud, db=self.db, analysis=self.analysis)
+        config = _config(workflow_id)
+        async for event in self.graph.astream(payload, config, context=context, stream_mode="custom"):
+            if on_progress is not None:
+                on_progress(event)
+        snapshot = await self.graph.aget_state(config)
+        if (
+            on_progress is not None and snapshot.interrupts
+        ):  # said here, not in the gate: it re-runs on resume
+            request = ApprovalRequest.model_validate(snapshot.interrupts[0].value)
+            on_progress(
+                {
+                    "event": "awaiting_approval",
+                    **request.model_dump(
+                        mode="json", include={"instance_ids", "monthly_savings", "risk", "why"}
+                    ),
+                }
+            )
+
+
+def _config(workflow_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": workflow_id}, "recursion_limit": _RECURSION_LIMIT}
+
+
+@asynccontextmanager
+async def open_rollouts(
+    db_url: str, cloud: CloudProvider | None = None, analysis: AnalysisSettings | None = None
+) -> AsyncIterator[Rollouts]:
+    """Rollouts on the database at `db_url` (its tables and checkpoints created when missing)."""
+    db = await Database.open(db_url)
+    try:
+        async with open_checkpointer(db_url, STATE_TYPES) as saver:
+            yield Rollouts(db, build_rollout_graph().compile(checkpointer=saver), cloud, analysis)
+    finally:
+        await db.close()
