@@ -6,7 +6,9 @@ One URL chooses the database for these tables and for LangGraph's checkpoints al
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -28,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 DEFAULT_DATABASE_URL = "sqlite:///optiinfra.db"
@@ -133,6 +135,17 @@ class Database:
     def __init__(self, engine: AsyncEngine, url: DatabaseUrl) -> None:
         self.engine = engine
         self.url = url
+        # `memory` is one shared connection: concurrent nodes (the parallel reviews) must take turns on it.
+        self._turns = asyncio.Lock() if url.kind == "memory" else None
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self._turns is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._turns, self.engine.begin() as conn:
+            yield conn
 
     @classmethod
     async def open(cls, url: str) -> Database:
@@ -153,18 +166,18 @@ class Database:
 
     # -- workflow runs ----------------------------------------------------------------------------------
     async def add_run(self, run: WorkflowRun) -> None:
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             await conn.execute(self._insert_ignoring(workflows, ["workflow_id"]), [run.model_dump()])
 
     async def set_status(self, workflow_id: str, status: str, report: dict[str, Any] | None = None) -> None:
         values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
         if report is not None:
             values["report"] = report
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             await conn.execute(update(workflows).where(workflows.c.workflow_id == workflow_id).values(values))
 
     async def run(self, workflow_id: str) -> WorkflowRun | None:
-        async with self.engine.connect() as conn:
+        async with self._transaction() as conn:
             row = (
                 await conn.execute(select(workflows).where(workflows.c.workflow_id == workflow_id))
             ).first()
@@ -176,7 +189,7 @@ class Database:
             query = query.where(workflows.c.status == status)
         if kind is not None:
             query = query.where(workflows.c.kind == kind)
-        async with self.engine.connect() as conn:
+        async with self._transaction() as conn:
             return [WorkflowRun.model_validate(r._asdict()) for r in await conn.execute(query)]
 
     # -- the audit log ----------------------------------------------------------------------------------
@@ -187,13 +200,13 @@ class Database:
         now = datetime.now(UTC)
         rows = [{**e.model_dump(mode="json"), "at": e.at, "recorded_at": now} for e in entries]
         statement = self._insert_ignoring(audit_log, ["workflow_id", "key"])
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             for start in range(0, len(rows), _CHUNK):
                 await conn.execute(statement, rows[start : start + _CHUNK])
 
     async def audit(self, workflow_id: str) -> list[AuditEntry]:
         query = select(audit_log).where(audit_log.c.workflow_id == workflow_id).order_by(audit_log.c.id)
-        async with self.engine.connect() as conn:
+        async with self._transaction() as conn:
             return [AuditEntry.model_validate(r._asdict()) for r in await conn.execute(query)]
 
     # -- rollout claims: an instance belongs to at most one active rollout ------------------------------
@@ -203,7 +216,7 @@ class Database:
         now = datetime.now(UTC)
         statement = self._insert_ignoring(claims, ["instance_id"])
         held: dict[str, str] = {}
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 rows = [{"instance_id": i, "workflow_id": workflow_id, "claimed_at": now} for i in chunk]
@@ -217,7 +230,7 @@ class Database:
     async def release(self, workflow_id: str, instance_ids: Iterable[str] | None = None) -> None:
         """Let go of the workflow's claims (all of them, or only `instance_ids`)."""
         statement = delete(claims).where(claims.c.workflow_id == workflow_id)
-        async with self.engine.begin() as conn:
+        async with self._transaction() as conn:
             if instance_ids is None:
                 await conn.execute(statement)
                 return

@@ -4,6 +4,7 @@ under OPTIINFRA_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service fai
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -45,6 +46,22 @@ def postgres_url() -> str:
             "PostgreSQL", f"nothing accepts connections at {parsed.hostname}:{parsed.port or 5432}"
         )
     return url
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A database URL whose tables live in a schema of their own, dropped after the test: tests sharing the
+    server do not see each other's rows."""
+    import psycopg
+
+    schema = f"t_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def free_port() -> int:

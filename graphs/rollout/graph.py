@@ -8,11 +8,11 @@ the step that did not finish); its calls carry idempotency keys, so the replay r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
@@ -50,11 +50,14 @@ class RolloutContext:
     cloud: CloudProvider
     db: Database
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    on_progress: Callable[[dict[str, Any]], None] | None = None
 
 
-def _emit(event: str, **data: Any) -> None:
-    """Progress for whoever streams the run (`stream_mode="custom"`): the CLI's display, the API's SSE."""
-    get_stream_writer()({"event": event, **data})
+def _emit(ctx: RolloutContext, event: str, **data: Any) -> None:
+    """Progress, told as it happens: the node waits for the listener, so a listener that acts on an event
+    (a demo breaking quality when wave 2 starts) acts before the node goes on."""
+    if ctx.on_progress is not None:
+        ctx.on_progress({"event": event, **data})
 
 
 def _entry(state: RolloutState, key: str, kind: Any, actor: str, at: Any, **detail: Any) -> AuditEntry:
@@ -104,6 +107,7 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
         ]
     )  # fmt: skip
     _emit(
+        ctx,
         "planned",
         instances_analyzed=found.instances_analyzed,
         opportunities=found.opportunities,
@@ -146,6 +150,7 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
         ]
     )
     _emit(
+        ctx,
         "review",
         agent=approval.agent,
         approved=approval.approved,
@@ -180,6 +185,7 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
     wf, plan_ = state["workflow_id"], state["plan"]
     vetoed = {iid for a in state["approvals"] for iid in a.vetoes}
     keep = [c for c in plan_.changes if c.instance_id not in vetoed]
+    await ctx.db.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
     if not keep:
         return Command(goto="report", update={"status": "nothing_to_do", "approved": []})
     why = person_needed(plan_, keep, state["approvals"], state["settings"])
@@ -214,9 +220,8 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
             )
         ]
     )  # fmt: skip
-    # Instances this rollout will not touch are free for others at once.
     await ctx.db.release(wf, [c.instance_id for c in plan_.changes if c.instance_id not in set(approved)])
-    _emit("decision", decision=decision.decision, by=decision.by, approved=len(approved))
+    _emit(ctx, "decision", decision=decision.decision, by=decision.by, approved=len(approved))
     if not approved:
         status = "rejected" if decision.decision == "reject" else "nothing_to_do"
         return Command(goto="report", update={"status": status, "approved": [], "decision": decision})
@@ -231,14 +236,14 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     by_id = {c.instance_id: c for c in state["plan"].changes}
     changes = [by_id[i] for i in ids]
     started = state["clock"]
-    _emit("wave_started", number=number, instances=len(changes))
+    _emit(ctx, "wave_started", number=number, instances=len(changes))
     results: list[ChangeResult] = []
     for start in range(0, len(changes), AUDIT_BATCH):
         batch = changes[start : start + AUDIT_BATCH]
         done = await asyncio.to_thread(apply_changes, ctx.cloud, state["workflow_id"], number, batch)
         await ctx.db.record(_change_entries(state, f"w{number}", done, started))
         results += done
-        _emit("wave_progress", number=number, done=len(results), instances=len(changes))
+        _emit(ctx, "wave_progress", number=number, done=len(results), instances=len(changes))
     finished = await asyncio.to_thread(ctx.cloud.now)
     replacements = [r.current_id for r in results if r.current_id != r.instance_id]
     if replacements:
@@ -246,7 +251,7 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     result = WaveResult(
         number=number, started_at=started, finished_at=max(finished, started), results=results
     )
-    _emit("wave", number=number, changed=len(results) - result.failed, failed=result.failed)
+    _emit(ctx, "wave", number=number, changed=len(results) - result.failed, failed=result.failed)
     return {"waves": [result], "clock": result.finished_at}
 
 
@@ -284,6 +289,7 @@ async def monitor(
         ]
     )
     _emit(
+        ctx,
         "monitor",
         number=last.number,
         degraded=verdict.degraded,
@@ -301,7 +307,7 @@ async def monitor(
 async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
     done = [r for w in state["waves"] for r in w.results if r.ok]
-    _emit("rollback_started", instances=len(done))
+    _emit(ctx, "rollback_started", instances=len(done))
     reverted: list[ChangeResult] = []
     for start in range(0, len(done), AUDIT_BATCH):
         batch = await asyncio.to_thread(
@@ -310,7 +316,7 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
         await ctx.db.record(_change_entries(state, "rollback", batch, state["clock"]))
         reverted += batch
     finished = await asyncio.to_thread(ctx.cloud.now)
-    _emit("rollback", reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted))
+    _emit(ctx, "rollback", reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted))
     return {"rolled_back": reverted, "status": "rolled_back", "clock": max(finished, state["clock"])}
 
 
@@ -327,7 +333,7 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
     )
     await ctx.db.release(wf)
     await ctx.db.set_status(wf, status, final.model_dump(mode="json"))
-    _emit("report", status=status, monthly_savings=final.monthly_savings, changed=len(final.changed))
+    _emit(ctx, "report", status=status, monthly_savings=final.monthly_savings, changed=len(final.changed))
     return {"status": status, "report": final}
 
 

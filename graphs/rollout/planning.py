@@ -32,8 +32,9 @@ def make_plan(
     rows = [k for k, i in enumerate(snapshot.instances) if not wanted or i.id in wanted]
     found = recommend(snapshot, [ANALYSIS_KIND[kind]], analysis)
     saving = [r for r in found if r.monthly_savings > 0 and (not wanted or r.instance_id in wanted)]
+    # Past max_changes only a count survives (`opportunities`): a plan grows with its rollout, not the fleet.
     chosen = saving[: settings.max_changes] if settings.max_changes else saving
-    skipped = {r.instance_id: "beyond max_changes" for r in saving[len(chosen) :]}
+    skipped: dict[str, str] = {}
     if wanted:
         analysed = {snapshot.instances[k].id for k in rows}
         advised = {r.instance_id for r in saving}

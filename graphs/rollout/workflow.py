@@ -190,11 +190,11 @@ class Rollouts:
     async def _drive(self, payload: Any, workflow_id: str, on_progress: Progress | None) -> None:
         if self.cloud is None:
             raise RuntimeError("running a rollout needs a cloud provider")
-        context = RolloutContext(cloud=self.cloud, db=self.db, analysis=self.analysis)
+        context = RolloutContext(
+            cloud=self.cloud, db=self.db, analysis=self.analysis, on_progress=on_progress
+        )
         config = _config(workflow_id)
-        async for event in self.graph.astream(payload, config, context=context, stream_mode="custom"):
-            if on_progress is not None:
-                on_progress(event)
+        await self.graph.ainvoke(payload, config, context=context)
         snapshot = await self.graph.aget_state(config)
         if (
             on_progress is not None and snapshot.interrupts

@@ -1,0 +1,314 @@
+"""The rollout graph end to end on an in-process simulator: every gate path, degradation and rollback,
+faults, concurrent workflows, the audit log, and the checkpoints' size."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.runnables import RunnableConfig
+
+from graphs.database import AuditEntry, Database, DatabaseUrl
+from graphs.rollout.graph import build_rollout_graph
+from graphs.rollout.models import Decision, RolloutSettings, Scope
+from graphs.rollout.workflow import InvalidDecisionError, NothingPendingError, RolloutRun, open_rollouts
+from mock_cloud import CloudSimulator
+from mock_cloud.faults import FaultRule
+from tools.adapters.simulator import SimulatorProvider
+from tools.errors import CapacityError
+from tools.models import Instance
+from tools.resilience import ResilientProvider
+
+SEED, SIZE = 7, 300
+SNAPSHOT = Path(__file__).with_name("rollout_graph.mmd")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every checkpoint back end the factory offers."""
+    if request.param == "memory":
+        yield "memory"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rollouts.db'}"
+    else:
+        yield request.getfixturevalue("postgres_schema_url")
+
+
+def cloud_of(sim: CloudSimulator) -> ResilientProvider:
+    return ResilientProvider(
+        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
+    )
+
+
+async def test_auto_approved_spot_migration_changes_each_approved_instance_once(db_url: str) -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts(db_url, cloud_of(sim)) as rollouts:
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+        audit = await rollouts.audit(run.workflow_id)
+        plan = (await rollouts.graph.aget_state(_thread(run.workflow_id))).values["plan"]
+    report = run.report
+    assert run.status == report.status == "completed" and run.pending is None  # type: ignore[union-attr]
+    assert report is not None and report.decided_by == "policy"
+    assert [a.agent for a in report.approvals] == ["application", "performance", "resource"]
+    assert all(a.approved and 0 < a.confidence <= 1 for a in report.approvals)
+    assert sorted(report.changed) == sorted(report.approved) and report.success_rate == 1.0
+    assert [w.instances for w in report.waves] == _wave_sizes(len(report.approved))
+    for original, replacement in report.replacements.items():  # each moved exactly once, to spot
+        new = sim.get_instance(replacement)
+        assert new.pricing_model == "spot" and new.state == "running" and new.replaces == original
+        assert sim.get_instance(original).replaced_by == replacement
+    launched = [e for e in sim.events() if e.kind == "launched"]
+    assert len(launched) == len(report.changed)
+    kept = [c for c in plan.changes if c.instance_id in report.changed]
+    assert report.monthly_savings == pytest.approx(sum(c.monthly_savings for c in kept), abs=0.01)
+    assert report.monthly_savings > 0
+    kinds = [e.kind for e in audit]
+    assert (
+        kinds.count("review") == 3
+        and kinds.count("decision") == 1
+        and kinds.count("change") == len(report.changed)
+    )
+    assert next(e for e in audit if e.kind == "decision").actor == "policy"
+
+
+def _wave_sizes(n: int) -> list[int]:
+    first = -(-n // 10)
+    second = -(-n // 2) - first
+    return [first, second, n - first - second]
+
+
+def _thread(workflow_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": workflow_id}}
+
+
+async def test_vetoed_instances_are_dropped_with_the_reason_and_the_rest_proceeds() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+    report = run.report
+    assert report is not None
+    vetoed = {iid for a in report.approvals for iid in a.vetoes}
+    assert vetoed and report.changed and not vetoed & set(report.changed)
+    for iid in vetoed:
+        assert report.skipped[iid].startswith("vetoed by ")
+        assert (
+            sim.get_instance(iid).pricing_model == "on-demand" and sim.get_instance(iid).replaced_by is None
+        )
+
+
+async def test_a_person_approves_and_is_recorded(db_url: str) -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts(db_url, cloud_of(sim)) as rollouts:
+        waiting = await rollouts.start("rightsizing", requested_by="ci")
+        assert waiting.status == "awaiting_approval" and waiting.pending is not None
+        assert waiting.pending.why == ["auto-approve is off"] and len(waiting.pending.approvals) == 3
+        assert not [e for e in sim.events() if e.kind in ("resized", "stopping")]  # nothing changed yet
+        assert (await rollouts.status(waiting.workflow_id)).pending == waiting.pending
+        done = await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="alice"))
+        audit = await rollouts.audit(waiting.workflow_id)
+    assert done.status == "completed" and done.report is not None and done.report.decided_by == "alice"
+    assert sorted(done.report.changed) == sorted(waiting.pending.instance_ids)
+    for iid in done.report.changed:
+        inst = sim.get_instance(iid)
+        assert inst.state == "running" and inst.instance_type != _type_before(audit, iid)
+    decision = next(e for e in audit if e.kind == "decision")
+    assert decision.actor == "alice" and decision.detail["decision"] == "approve"
+
+
+def _type_before(audit: list[AuditEntry], iid: str) -> str:
+    return str(next(e.detail["before"] for e in audit if e.kind == "change" and e.instance_id == iid))
+
+
+async def test_a_person_rejects_and_nothing_changes() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        waiting = await rollouts.start("spot_migration")
+        done = await rollouts.decide(
+            waiting.workflow_id, Decision(decision="reject", by="bob", comment="not this week")
+        )
+        with pytest.raises(NothingPendingError):
+            await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="bob"))
+    assert done.status == "rejected" and done.report is not None
+    assert (
+        done.report.changed == []
+        and done.report.waves == []
+        and done.report.reason == "rejected by bob: not this week"
+    )
+    assert not [e for e in sim.events() if e.kind == "launched"]
+
+
+async def test_a_person_edits_the_plan_down_to_some_instances() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        waiting = await rollouts.start("spot_migration")
+        assert waiting.pending is not None
+        chosen = waiting.pending.instance_ids[:3]
+        with pytest.raises(InvalidDecisionError, match="i-nope"):
+            await rollouts.decide(
+                waiting.workflow_id, Decision(decision="approve", by="carol", instance_ids=["i-nope"])
+            )
+        done = await rollouts.decide(
+            waiting.workflow_id, Decision(decision="approve", by="carol", instance_ids=chosen)
+        )
+    assert done.report is not None and sorted(done.report.changed) == sorted(chosen)
+    left_out = set(waiting.pending.instance_ids) - set(chosen)
+    assert all(done.report.skipped[i] == "left out by carol" for i in left_out)
+    assert all(sim.get_instance(i).replaced_by is None for i in left_out)
+
+
+async def test_policy_brings_a_person_in_for_large_savings_even_with_auto_approve() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    settings = RolloutSettings(auto_approve=True, person_above_monthly_savings=100.0)
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        waiting = await rollouts.start("spot_migration", settings=settings)
+    assert waiting.pending is not None and any("above the 100 limit" in why for why in waiting.pending.why)
+
+
+async def test_degradation_rolls_back_every_change() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+
+    def degrade_from_wave_two(event: dict[str, object]) -> None:
+        if event["event"] == "wave_started" and event["number"] == 2:
+            sim.set_faults({}, degradation=(1.3, 0.01))
+
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        run = await rollouts.start(
+            "spot_migration", settings=RolloutSettings(auto_approve=True), on_progress=degrade_from_wave_two
+        )
+    report = run.report
+    assert report is not None and report.status == "rolled_back" and report.changed == []
+    assert len(report.waves) == 2 and report.waves[1].degraded and not report.waves[0].degraded
+    assert sorted(report.rolled_back) == sorted(report.approved[: sum(w.instances for w in report.waves)])
+    assert report.max_quality_degradation_pct > 5 and report.monthly_savings == 0
+    for iid in report.rolled_back:  # back on on-demand, running, its spot replacement gone
+        spot = sim.get_instance(sim.get_instance(iid).replaced_by or "")
+        back = sim.get_instance(spot.replaced_by or "")
+        assert back.pricing_model == "on-demand" and back.state == "running"
+        assert back.instance_type == sim.get_instance(iid).instance_type
+        assert spot.state in ("shutting-down", "terminated")
+
+
+async def test_throttling_is_retried_and_the_rollout_completes() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    sim.set_faults({"migrate": FaultRule(throttle_rate=0.3)})
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+    assert run.report is not None and run.report.status == "completed" and run.report.success_rate == 1.0
+    assert len([e for e in sim.events() if e.kind == "launched"]) == len(run.report.changed)
+
+
+async def test_capacity_errors_past_the_limit_roll_back_cleanly() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    sim.set_faults({"migrate": FaultRule(capacity_error_rate=0.8)})  # most calls fail even after retries
+
+    def capacity_returns(event: dict[str, object]) -> None:
+        if event["event"] == "rollback_started":
+            sim.clear_faults()
+
+    async with open_rollouts("memory", cloud_of(sim)) as rollouts:
+        run = await rollouts.start(
+            "spot_migration", settings=RolloutSettings(auto_approve=True), on_progress=capacity_returns
+        )
+    report = run.report
+    assert (
+        report is not None and report.status == "rolled_back" and "too many changes failed" in report.reason
+    )
+    assert report.failed and report.success_rate < 1 and report.changed == [] and report.rolled_back
+    assert all(why.startswith("CapacityError") for why in report.failed.values())
+    launched = [i for i in sim.list_instances(state="running") if i.pricing_model == "spot" and i.replaces]
+    assert not launched  # nothing the rollout launched is left running on spot
+
+
+class NoCapacityForNewTypes(SimulatorProvider):
+    """A cloud with no capacity left for the types a rollout resizes to: starting on them fails."""
+
+    def __init__(self, sim: CloudSimulator, full: set[str]) -> None:
+        super().__init__(sim)
+        self.full = full
+
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        if self.get_instance(instance_id).instance_type in self.full:
+            raise CapacityError(f"no capacity for {self.full}", provider=self.name)
+        return super().start(instance_id, idempotency_key)
+
+
+async def test_a_resize_that_cannot_start_again_is_restored_not_left_stopped() -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    async with open_rollouts("memory", SimulatorProvider(sim)) as rollouts:
+        waiting = await rollouts.start("rightsizing")
+        assert waiting.pending is not None
+        plan = (await rollouts.graph.aget_state(_thread(waiting.workflow_id))).values["plan"]
+        targets = {c.target for c in plan.changes if c.instance_id in waiting.pending.instance_ids}
+        rollouts.cloud = NoCapacityForNewTypes(sim, targets)
+        done = await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="erin"))
+    report = done.report
+    assert report is not None and report.status == "rolled_back" and report.changed == []
+    assert set(report.failed) == set(report.approved[: report.waves[0].instances])
+    for iid, why in report.failed.items():  # back on its own type and running: never left stopped
+        assert why.startswith("CapacityError") and "restored to" in why
+        inst = sim.get_instance(iid)
+        assert inst.state == "running" and inst.instance_type not in targets
+
+
+async def test_two_workflows_over_overlapping_scopes_never_share_an_instance(tmp_path: Path) -> None:
+    sim = CloudSimulator(SEED, SIZE)
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    async with open_rollouts(url, cloud_of(sim)) as rollouts:
+        first = await rollouts.start("spot_migration")  # waits for a person: its instances stay claimed
+        assert first.pending is not None
+        aws_only = await rollouts.start("spot_migration", Scope(provider="aws"))
+        second_plan = aws_only.pending.instance_ids if aws_only.pending else []
+        assert not set(second_plan) & set(first.pending.instance_ids)
+        skipped = (await rollouts.graph.aget_state(_thread(aws_only.workflow_id))).values["plan"].skipped
+        held = {i for i, why in skipped.items() if why == f"already in rollout {first.workflow_id}"}
+        assert held and held <= set(first.pending.instance_ids)
+        await rollouts.decide(first.workflow_id, Decision(decision="reject", by="dave"))
+        third = await rollouts.start("spot_migration", Scope(provider="aws"))  # released: claimable again
+    assert third.pending is not None and held <= set(third.pending.instance_ids) | _vetoed(third)
+
+
+def _vetoed(run: RolloutRun) -> set[str]:
+    return {i for a in (run.pending.approvals if run.pending else []) for i in a.vetoes}
+
+
+async def test_checkpoints_grow_with_the_rollout_not_the_fleet(tmp_path: Path) -> None:
+    """The same 20 changes in a fleet of 300 and of 3,000: checkpoint bytes stay within 10 %."""
+    sizes = {}
+    for size in (300, 3000):
+        sim = CloudSimulator(SEED, size)
+        path = tmp_path / f"{size}.db"
+        settings = RolloutSettings(auto_approve=True, max_changes=20)
+        async with open_rollouts(f"sqlite:///{path}", cloud_of(sim)) as rollouts:
+            run = await rollouts.start("spot_migration", settings=settings)
+            assert run.report is not None and run.report.planned == 20
+            db = rollouts.db
+            sizes[size] = await _checkpoint_bytes(db)
+    assert sizes[3000] < sizes[300] * 1.1, sizes
+
+
+async def _checkpoint_bytes(db: Database) -> int:
+    from sqlalchemy import text
+
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            text(
+                "SELECT coalesce(sum(length(checkpoint)), 0)"
+                " + (SELECT coalesce(sum(length(value)), 0) FROM writes) FROM checkpoints"
+            )
+        )
+        return int(rows.scalar_one())
+
+
+def test_the_graph_drawing_matches_its_snapshot() -> None:
+    drawn = build_rollout_graph().compile().get_graph().draw_mermaid()
+    if not SNAPSHOT.exists():  # first run writes it; review the diff like code
+        SNAPSHOT.write_text(drawn)
+    assert drawn == SNAPSHOT.read_text()
+
+
+def test_database_urls_are_checked() -> None:
+    assert DatabaseUrl.parse("sqlite:///x.db").sqlalchemy == "sqlite+aiosqlite:///x.db"
+    assert DatabaseUrl.parse("postgresql://u@h/d").sqlalchemy == "postgresql+psycopg://u@h/d"
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        DatabaseUrl.parse("mysql://u@h/d")
