@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -112,9 +113,14 @@ def start(
     max_latency_increase: Annotated[float, typer.Option(help="p95 latency rise (%) that rolls back")] = 5.0,
     max_changes: Annotated[int | None, typer.Option(min=1, help="At most this many changes")] = None,
     by: ByOption = "cli",
+    workflow_id: Annotated[
+        str | None, typer.Option("--id", help="Choose the workflow id (default: a new random one)")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Plan, review and roll out; stops to wait for a person when the approval policy asks for one."""
+    if workflow_id is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", workflow_id):
+        raise typer.BadParameter("1 to 40 letters, digits, '_', '.' or '-'", param_hint="--id")
     if kind not in KINDS:
         raise typer.BadParameter(f"'{kind}': expected one of {', '.join(KINDS)}", param_hint="KIND")
     try:
@@ -139,7 +145,13 @@ def start(
         db,
         cloud,
         lambda r: r.start(
-            KINDS[kind], scope, settings, requested_by=by, cloud_url=cloud, on_progress=progress
+            KINDS[kind],
+            scope,
+            settings,
+            requested_by=by,
+            workflow_id=workflow_id,
+            cloud_url=cloud,
+            on_progress=progress,
         ),
     )
     _show(run, as_json)

@@ -47,6 +47,10 @@ class WorkflowNotFoundError(RolloutError):
     """No workflow with this id in the database."""
 
 
+class WorkflowExistsError(RolloutError):
+    """A new workflow was given the id of an existing one."""
+
+
 class NothingPendingError(RolloutError):
     """A decision was sent to a workflow that is not waiting for one."""
 
@@ -100,6 +104,8 @@ class Rollouts:
         `cloud_url` is remembered so that a later resume or decision can find the same cloud.
         """
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
+        if await self.db.run(workflow_id) is not None:
+            raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or choose another id")
         scope, settings = scope or Scope(), settings or RolloutSettings()
         now = datetime.now(UTC)
         await self.db.add_run(
