@@ -105,7 +105,7 @@ class Rollouts:
         """
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
         if await self.db.run(workflow_id) is not None:
-            raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or choose another id")
+            raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or pick another id")
         scope, settings = scope or Scope(), settings or RolloutSettings()
         now = datetime.now(UTC)
         await self.db.add_run(
