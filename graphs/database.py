@@ -70,6 +70,14 @@ audit_log = Table(
     UniqueConstraint("workflow_id", "key", name="optiinfra_audit_once"),
 )
 
+# A rollout's full plan, written once: its checkpoints carry a summary and ids, not every change's details.
+plans = Table(
+    "optiinfra_plans",
+    metadata,
+    Column("workflow_id", String(64), primary_key=True),
+    Column("plan", JSON, nullable=False),
+)
+
 claims = Table(
     "optiinfra_claims",
     metadata,
@@ -192,6 +200,20 @@ class Database:
         async with self._transaction() as conn:
             return [WorkflowRun.model_validate(r._asdict()) for r in await conn.execute(query)]
 
+    # -- plans ------------------------------------------------------------------------------------------
+    async def save_plan(self, workflow_id: str, plan: dict[str, Any]) -> None:
+        """Store the plan (a re-planned workflow, after a crash, replaces it)."""
+        insert = postgresql_insert if self.url.kind == "postgresql" else sqlite_insert
+        statement = insert(plans).values(workflow_id=workflow_id, plan=plan)
+        statement = statement.on_conflict_do_update(index_elements=["workflow_id"], set_={"plan": plan})
+        async with self._transaction() as conn:
+            await conn.execute(statement)
+
+    async def plan(self, workflow_id: str) -> dict[str, Any] | None:
+        async with self._transaction() as conn:
+            row = (await conn.execute(select(plans.c.plan).where(plans.c.workflow_id == workflow_id))).first()
+        return dict(row[0]) if row else None
+
     # -- the audit log ----------------------------------------------------------------------------------
     async def record(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries; one already recorded under its workflow and key is left as it was."""
@@ -249,4 +271,7 @@ def _sqlite_wal(connection: Any, _record: Any) -> None:
     write-ahead logging lets readers go on while one writes."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL survives a killed process (only a power cut may lose the last commits) and
+    # spares an fsync per transaction.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

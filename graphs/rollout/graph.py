@@ -25,6 +25,7 @@ from graphs.rollout.models import (
     ApprovalRequest,
     ChangeResult,
     Decision,
+    PlanSummary,
     ReviewTask,
     RolloutInput,
     RolloutOutput,
@@ -40,7 +41,7 @@ from tools.analysis.settings import AnalysisSettings
 from tools.provider import CloudProvider
 
 # Changes carried out between two audit writes: each batch is durable before the next begins.
-AUDIT_BATCH = 100
+AUDIT_BATCH = 250
 
 
 @dataclass
@@ -51,6 +52,15 @@ class RolloutContext:
     db: Database
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     on_progress: Callable[[dict[str, Any]], None] | None = None
+    plans: dict[str, RolloutPlan] = field(default_factory=dict)  # read once per run, not once per node
+
+    async def plan(self, workflow_id: str) -> RolloutPlan:
+        if workflow_id not in self.plans:
+            stored = await self.db.plan(workflow_id)
+            if stored is None:
+                raise LookupError(f"workflow {workflow_id} has no stored plan")
+            self.plans[workflow_id] = RolloutPlan.model_validate(stored)
+        return self.plans[workflow_id]
 
 
 def _emit(ctx: RolloutContext, event: str, **data: Any) -> None:
@@ -97,6 +107,8 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
                 },
             }
         )
+    await ctx.db.save_plan(state["workflow_id"], found.model_dump(mode="json"))
+    ctx.plans[state["workflow_id"]] = found
     await ctx.db.record(
         [
             _entry(
@@ -115,19 +127,17 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
         monthly_savings=found.monthly_savings,
         skipped=len(found.skipped),
     )
-    return {"plan": found, "status": "planning", "clock": found.created_at}
+    return {"plan": PlanSummary.of(found), "status": "planning", "clock": found.created_at}
 
 
 def fan_out(state: RolloutState) -> list[Send] | Literal["report"]:
     """One review per agent, in parallel; nothing to review goes straight to the report."""
-    if not state["plan"].changes:
+    if not state["plan"].changes:  # a count here: the plan itself is in the database
         return "report"
     return [
         Send(
             "review",
-            ReviewTask(
-                agent=a, workflow_id=state["workflow_id"], plan=state["plan"], settings=state["settings"]
-            ),
+            ReviewTask(agent=a, workflow_id=state["workflow_id"], settings=state["settings"]),
         )
         for a in REVIEWERS
     ]
@@ -136,7 +146,8 @@ def fan_out(state: RolloutState) -> list[Send] | Literal["report"]:
 async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
     reviewer = REVIEWERS[task["agent"]]  # type: ignore[index]
-    approval = await asyncio.to_thread(reviewer, task["plan"], ctx.cloud, task["settings"].review_policy())
+    plan_ = await ctx.plan(task["workflow_id"])
+    approval = await asyncio.to_thread(reviewer, plan_, ctx.cloud, task["settings"].review_policy())
     await ctx.db.record(
         [
             AuditEntry(
@@ -144,7 +155,7 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
                 key=f"review/{approval.agent}",
                 kind="review",
                 actor=f"{approval.agent}-agent",
-                at=task["plan"].created_at,
+                at=plan_.created_at,
                 detail=approval.model_dump(mode="json"),
             )
         ]
@@ -182,7 +193,8 @@ def person_needed(
 
 async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command[Literal["wave", "report"]]:
     ctx = runtime.context
-    wf, plan_ = state["workflow_id"], state["plan"]
+    wf = state["workflow_id"]
+    plan_ = await ctx.plan(wf)
     vetoed = {iid for a in state["approvals"] for iid in a.vetoes}
     keep = [c for c in plan_.changes if c.instance_id not in vetoed]
     await ctx.db.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
@@ -233,7 +245,7 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     ctx = runtime.context
     number = len(state.get("waves", [])) + 1
     ids = wave_slices(state["approved"], state["settings"].waves)[number - 1]
-    by_id = {c.instance_id: c for c in state["plan"].changes}
+    by_id = {c.instance_id: c for c in (await ctx.plan(state["workflow_id"])).changes}
     changes = [by_id[i] for i in ids]
     started = state["clock"]
     _emit(ctx, "wave_started", number=number, instances=len(changes))
@@ -263,7 +275,7 @@ async def monitor(
     until = last.finished_at + timedelta(minutes=settings.observe_minutes)
     # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.
     await asyncio.to_thread(ctx.cloud.sleep_until, until)
-    by_id = {c.instance_id: c for c in state["plan"].changes}
+    by_id = {c.instance_id: c for c in (await ctx.plan(state["workflow_id"])).changes}
     apps = sorted({a for r in last.results if r.ok and (a := by_id[r.instance_id].application)})
     checks = await asyncio.to_thread(
         lambda: [compare(ctx.cloud, a, last.started_at, last.finished_at, settings) for a in apps]
@@ -326,7 +338,8 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
     if status == "planning":
         status = "nothing_to_do"
     reason = _reason(state, status)
-    final = build_report(state, status, reason)
+    plan_ = await ctx.plan(state["workflow_id"]) if "plan" in state else None
+    final = build_report(state, plan_, status, reason)
     wf = state["workflow_id"]
     await ctx.db.record(
         [_entry(state, "report", "status", "optiinfra", state["clock"], status=status, reason=reason)]
@@ -349,8 +362,8 @@ def _reason(state: RolloutState, status: str) -> str:
     if status == "rejected":
         decision = state["decision"]
         return f"rejected by {decision.by}" + (f": {decision.comment}" if decision.comment else "")
-    plan_ = state.get("plan")
-    if plan_ is not None and not plan_.changes:
+    summary = state.get("plan")
+    if summary is not None and not summary.changes:
         return "no change to make in this scope"
     return "every change was vetoed or left out"
 

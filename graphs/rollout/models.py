@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from agents.review import Approval, Change, QualityBaseline, ReviewPolicy, RolloutKind, RolloutPlan
+from agents.review import Approval, ReviewPolicy, RolloutKind, RolloutPlan
 from tools.models import CloudName, InstanceFilter
 
 Status = Literal[
@@ -82,6 +82,28 @@ class RolloutSettings(BaseModel):
 
     def review_policy(self) -> ReviewPolicy:
         return ReviewPolicy(max_latency_increase_pct=self.max_latency_increase_pct)
+
+
+class PlanSummary(BaseModel):
+    """What the state keeps of a plan (the plan itself is stored once, in the database)."""
+
+    kind: RolloutKind
+    created_at: datetime
+    instances_analyzed: int
+    opportunities: int
+    changes: int
+    monthly_savings: float
+
+    @classmethod
+    def of(cls, plan: RolloutPlan) -> PlanSummary:
+        return cls(
+            kind=plan.kind,
+            created_at=plan.created_at,
+            instances_analyzed=plan.instances_analyzed,
+            opportunities=plan.opportunities,
+            changes=len(plan.changes),
+            monthly_savings=plan.monthly_savings,
+        )
 
 
 class ApprovalRequest(BaseModel):
@@ -202,7 +224,7 @@ class RolloutOutput(TypedDict, total=False):
 
 class RolloutState(RolloutInput, total=False):
     status: Status
-    plan: RolloutPlan
+    plan: PlanSummary
     approvals: Annotated[list[Approval], operator.add]
     approved: list[str]
     decision: Decision
@@ -218,7 +240,6 @@ class ReviewTask(TypedDict):
 
     agent: str
     workflow_id: str
-    plan: RolloutPlan
     settings: RolloutSettings
 
 
@@ -226,9 +247,7 @@ class ReviewTask(TypedDict):
 STATE_TYPES: tuple[type, ...] = (
     Scope,
     RolloutSettings,
-    RolloutPlan,
-    Change,
-    QualityBaseline,
+    PlanSummary,
     Approval,
     Decision,
     ChangeResult,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from agents.review import RolloutPlan
 from graphs.rollout.models import RolloutReport, RolloutState, Status, WaveSummary
 
 
-def build_report(state: RolloutState, status: Status, reason: str) -> RolloutReport:
-    plan = state.get("plan")
+def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, reason: str) -> RolloutReport:
     waves = state.get("waves", [])
     checks = {c.number: c for c in state.get("checks", [])}
     results = [r for w in waves for r in w.results]

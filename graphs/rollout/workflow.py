@@ -17,7 +17,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from agents.review import RolloutKind
+from agents.review import RolloutKind, RolloutPlan
 from graphs.checkpointing import open_checkpointer
 from graphs.database import AuditEntry, Database, WorkflowRun
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
@@ -170,18 +170,24 @@ class Rollouts:
         pending = (
             ApprovalRequest.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
         )
-        plan = values.get("plan")
+        summary = values.get("plan")
         return RolloutRun(
             workflow_id=workflow_id,
             kind=stored.kind,
             status="awaiting_approval" if pending else values.get("status", stored.status),
             requested_by=stored.requested_by,
-            planned=len(plan.changes) if plan else None,
+            planned=summary.changes if summary else None,
             approved=len(values["approved"]) if "approved" in values else None,
             waves_done=len(values.get("waves", [])),
             pending=pending,
             report=values.get("report"),
         )
+
+    async def plan(self, workflow_id: str) -> RolloutPlan | None:
+        """The workflow's full plan (None while it is still being made)."""
+        await self.stored(workflow_id)
+        stored = await self.db.plan(workflow_id)
+        return RolloutPlan.model_validate(stored) if stored else None
 
     async def audit(self, workflow_id: str) -> list[AuditEntry]:
         await self.stored(workflow_id)

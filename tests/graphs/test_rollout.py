@@ -46,7 +46,8 @@ async def test_auto_approved_spot_migration_changes_each_approved_instance_once(
     async with open_rollouts(db_url, cloud_of(sim)) as rollouts:
         run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
         audit = await rollouts.audit(run.workflow_id)
-        plan = (await rollouts.graph.aget_state(_thread(run.workflow_id))).values["plan"]
+        plan = await rollouts.plan(run.workflow_id)
+        assert plan is not None
     report = run.report
     assert run.status == report.status == "completed" and run.pending is None  # type: ignore[union-attr]
     assert report is not None and report.decided_by == "policy"
@@ -238,7 +239,8 @@ async def test_a_resize_that_cannot_start_again_is_restored_not_left_stopped() -
     async with open_rollouts("memory", SimulatorProvider(sim)) as rollouts:
         waiting = await rollouts.start("rightsizing")
         assert waiting.pending is not None
-        plan = (await rollouts.graph.aget_state(_thread(waiting.workflow_id))).values["plan"]
+        plan = await rollouts.plan(waiting.workflow_id)
+        assert plan is not None
         targets = {c.target for c in plan.changes if c.instance_id in waiting.pending.instance_ids}
         rollouts.cloud = NoCapacityForNewTypes(sim, targets)
         done = await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="erin"))
@@ -260,7 +262,7 @@ async def test_two_workflows_over_overlapping_scopes_never_share_an_instance(tmp
         aws_only = await rollouts.start("spot_migration", Scope(provider="aws"))
         second_plan = aws_only.pending.instance_ids if aws_only.pending else []
         assert not set(second_plan) & set(first.pending.instance_ids)
-        skipped = (await rollouts.graph.aget_state(_thread(aws_only.workflow_id))).values["plan"].skipped
+        skipped = (await rollouts.plan(aws_only.workflow_id)).skipped  # type: ignore[union-attr]
         held = {i for i, why in skipped.items() if why == f"already in rollout {first.workflow_id}"}
         assert held and held <= set(first.pending.instance_ids)
         await rollouts.decide(first.workflow_id, Decision(decision="reject", by="dave"))
