@@ -34,8 +34,9 @@ def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> App
             reason = "the only production replica: the restart a resize needs is an outage"
         if reason is None and base is not None and base.volatility_pct > policy.max_latency_increase_pct:
             reason = (
-                f"{c.application}'s p95 latency moves up to {base.volatility_pct:.0f}% between quiet hours: "
-                f"a {policy.max_latency_increase_pct:g}% guard cannot tell a regression from that"
+                f"{c.application}'s p95 latency moved up to {base.volatility_pct:.0f}% from one hour to "
+                f"the next lately: a {policy.max_latency_increase_pct:g}% guard cannot tell a regression "
+                "from that"
             )
         if reason:
             vetoes[c.instance_id] = reason

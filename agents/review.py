@@ -55,7 +55,7 @@ class QualityBaseline(BaseModel):
     p95_latency_ms: float = Field(description="Median of the p95 samples over the last window")
     error_rate: float
     volatility_pct: float = Field(
-        description="Largest change of that median between consecutive windows over the last day"
+        description="Largest change of that median between consecutive windows over the last days"
     )
 
 

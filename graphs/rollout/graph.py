@@ -35,7 +35,7 @@ from graphs.rollout.models import (
     WaveResult,
 )
 from graphs.rollout.planning import make_plan
-from graphs.rollout.quality import compare
+from graphs.rollout.quality import compare, wave_degraded
 from graphs.rollout.report import build_report
 from tools.analysis.settings import AnalysisSettings
 from tools.provider import CloudProvider
@@ -285,7 +285,7 @@ async def monitor(
         number=last.number,
         observed_until=until,
         checks=checks,
-        degraded=any(c.degraded for c in checks),
+        degraded=wave_degraded(checks, settings),
         too_many_failures=too_many_failures,
     )
     await ctx.db.record(

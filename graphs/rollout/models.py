@@ -56,6 +56,16 @@ class RolloutSettings(BaseModel):
     error_rate_noise: float = Field(
         0.001, ge=0, description="Absolute error-rate changes below this are noise, whatever their ratio"
     )
+    significance: float = Field(
+        0.01, gt=0, lt=1, description="A rise past the guard must also be this unlikely by chance (one-sided)"
+    )
+    tolerated_degraded_share: float = Field(
+        0.01,
+        ge=0,
+        lt=1,
+        description="Share of a wave's applications that may look degraded before it rolls back: at the "
+        "significance above, about 1 in 100 unchanged services looks degraded by chance",
+    )
     max_failed_fraction: float = Field(
         0.2, ge=0, le=1, description="Share of a wave's changes that may fail before everything rolls back"
     )
@@ -147,9 +157,11 @@ class QualityCheck(BaseModel):
     latency_before_ms: float
     latency_after_ms: float
     latency_change_pct: float
+    latency_p_value: float = Field(description="Chance of samples this much higher with no real change")
     error_rate_before: float
     error_rate_after: float
     error_rate_change_pct: float
+    error_rate_p_value: float
     degraded: bool
 
 
