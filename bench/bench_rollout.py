@@ -32,7 +32,8 @@ from typing_extensions import TypedDict
 
 from agents.review import Change
 from graphs.rollout.execution import apply_changes, wave_slices
-from graphs.rollout.models import Decision, RolloutSettings
+from graphs.rollout.models import Decision, RolloutSettings, Scope
+from graphs.rollout.planning import make_plan
 from graphs.rollout.quality import compare
 from graphs.rollout.workflow import open_rollouts
 from mock_cloud import CloudSimulator
@@ -135,7 +136,9 @@ def bare_graph(sim: CloudSimulator, changes: list[Change], settings: RolloutSett
 async def bare(candidates: int, changes: list[Change], workdir: Path) -> float:
     sim = CloudSimulator(SEED, int(candidates * FLEET_PER_CANDIDATE))
     path = workdir / f"bare-{candidates}-{time.monotonic_ns()}.db"
-    settings = RolloutSettings()
+    settings = RolloutSettings(max_changes=candidates)
+    # Plan as the rollout did, untimed: both simulators then hold the same warm state when the waves start.
+    make_plan(SimulatorProvider(sim), "spot_migration", Scope(), settings)
     async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
         graph = bare_graph(sim, changes, settings).compile(checkpointer=saver)
         start = time.perf_counter()

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import (
     JSON,
     Column,
@@ -86,6 +86,15 @@ claims = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=False),
 )
 
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite keeps no time zone: every time written here is UTC, so a naive one read back is too."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Times as the tables return them: SQLite drops the zone of the UTC times written, so they come back naive.
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
 AuditKind = Literal["plan", "review", "decision", "change", "rollback", "status"]
 
 
@@ -97,7 +106,7 @@ class AuditEntry(BaseModel):
     kind: AuditKind
     actor: str = Field(description="An agent, a person, or 'optiinfra' for the workflow itself")
     instance_id: str | None = None
-    at: datetime
+    at: UtcDatetime
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -109,8 +118,8 @@ class WorkflowRun(BaseModel):
     scope: dict[str, Any]
     settings: dict[str, Any]
     cloud: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     report: dict[str, Any] | None = None
 
 

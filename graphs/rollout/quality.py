@@ -9,6 +9,7 @@ service's ordinary wobble from rolling back a rollout that touches a thousand se
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from datetime import datetime, timedelta
 from statistics import median
 
@@ -22,9 +23,9 @@ _LOOKBACK = timedelta(days=3)
 
 
 def _samples(q: ApplicationQuality, start: datetime, end: datetime) -> tuple[list[float], list[float]]:
-    """(p95 latencies, error rates) of the samples in (start, end]."""
-    picked = [k for k, t in enumerate(q.timestamps) if start < t <= end]
-    return [q.p95_latency_ms[k] for k in picked], [q.error_rate[k] for k in picked]
+    """(p95 latencies, error rates) of the samples in (start, end]; timestamps come oldest first."""
+    first, last = bisect_right(q.timestamps, start), bisect_right(q.timestamps, end)
+    return q.p95_latency_ms[first:last], q.error_rate[first:last]
 
 
 def _median(values: list[float]) -> float:

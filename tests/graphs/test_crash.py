@@ -23,8 +23,6 @@ from tests.conftest import serve_simulator
 
 SEED, SIZE = 7, 300
 KIND = "spot-migration"
-# Kill once the cloud has seen this many spot replacements launched: inside waves 1, 2 and 3.
-KILL_AFTER_LAUNCHES = (3, 20, 45)
 
 
 def cli(*args: str) -> list[str]:
@@ -35,8 +33,10 @@ def start_args(cloud: str, db: str, workflow_id: str) -> list[str]:
     return cli("start", KIND, "--cloud", cloud, "--db", db, "--auto-approve", "--id", workflow_id, "--json")
 
 
-def launches(cloud: str) -> list[dict[str, Any]]:
-    return [e for e in httpx.get(f"{cloud}/events").json() if e["kind"] == "launched"]
+def launches(cloud: str, pricing: str = "spot") -> list[dict[str, Any]]:
+    """The replacements the cloud launched (`spot` ones for the rollout, `on-demand` ones to roll back)."""
+    events = httpx.get(f"{cloud}/events").json()
+    return [e for e in events if e["kind"] == "launched" and e["detail"].startswith(f"{pricing} replacement")]
 
 
 def finish(args: list[str]) -> dict[str, Any]:
@@ -49,12 +49,12 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k != "workflow_id"}
 
 
-def kill_when(args: list[str], cloud: str, launched: int) -> bool:
+def kill_when(args: list[str], cloud: str, launched: int, pricing: str = "spot") -> bool:
     """Run `args` and SIGKILL it once `launched` replacements exist; False if it finished first."""
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         while process.poll() is None:
-            if len(launches(cloud)) >= launched:
+            if len(launches(cloud, pricing)) >= launched:
                 process.send_signal(signal.SIGKILL)
                 process.wait(timeout=30)
                 return True
@@ -79,12 +79,15 @@ def test_killed_and_resumed_rollout_changes_each_instance_once(crash_db: str, tm
         reference = finish(
             start_args(reference_cloud, f"sqlite:///{tmp_path / 'reference.db'}", "wf-reference")
         )
-    assert reference["status"] == "completed" and len(reference["report"]["changed"]) > 45
+    assert reference["status"] == "completed"
+    ends = [sum(w["instances"] for w in reference["report"]["waves"][: k + 1]) for k in range(3)]
+    assert ends[0] >= 2, "too small a rollout to kill inside its waves"
+    inside_each_wave = (ends[0] // 2, (ends[0] + ends[1]) // 2, (ends[1] + ends[2]) // 2)
 
     with serve_simulator(SEED, SIZE) as cloud:
         killed = 0
         args = start_args(cloud, crash_db, "wf-crash")
-        for point in KILL_AFTER_LAUNCHES:
+        for point in inside_each_wave:
             killed += kill_when(args, cloud, point)
             args = cli("resume", "wf-crash", "--db", crash_db, "--json")  # the cloud URL is remembered
         assert killed >= 2, "the run outpaced the kills: too few crashes to test anything"
@@ -105,11 +108,13 @@ def test_a_killed_rollback_is_resumed_to_the_end(tmp_path: Path) -> None:
             f"{cloud}/faults",
             json={"rules": {}, "degradation": {"latency_factor": 1.5, "error_rate_increase": 0.02}},
         ).raise_for_status()
-        wave_one = 7
-        assert kill_when(start_args(cloud, db, "wf-rollback"), cloud, wave_one + 2)  # 2 restored, then killed
+        assert kill_when(
+            start_args(cloud, db, "wf-rollback"), cloud, 2, "on-demand"
+        )  # 2 restored, then killed
         resumed = finish(cli("resume", "wf-rollback", "--db", db, "--json"))
-        events = launches(cloud)
+        moved, back = launches(cloud), launches(cloud, "on-demand")
     report = resumed["report"]
-    assert report["status"] == "rolled_back" and len(report["rolled_back"]) == wave_one
-    back = Counter(e["detail"] for e in events if e["detail"].startswith("on-demand replacement"))
-    assert len(back) == wave_one and all(n == 1 for n in back.values())
+    assert report["status"] == "rolled_back" and len(report["waves"]) == 1
+    assert len(report["rolled_back"]) == len(moved) == report["waves"][0]["changed"] > 2
+    per_replacement = Counter(e["detail"] for e in back)  # each spot replacement moved back exactly once
+    assert len(per_replacement) == len(moved) and all(n == 1 for n in per_replacement.values())
