@@ -129,3 +129,12 @@ def run_rollout_demo(
     if finished.report is None:
         raise RuntimeError(f"the demo's rollout stopped early: {finished.status}")
     return finished.report
+
+
+def demo_main(kind: RolloutKind, argv: list[str]) -> None:
+    """What `demos/<kind>.py [normal|degrade] [SEED] [SIZE]` runs."""
+    scenario: Scenario = "degrade" if argv[:1] == ["degrade"] else "normal"
+    seed = int(argv[1]) if len(argv) > 1 else 7
+    size = int(argv[2]) if len(argv) > 2 else 600
+    console = Console()
+    print_report(run_rollout_demo(kind, seed, size, scenario, console), console)

@@ -6,16 +6,7 @@ Downsizes over-provisioned instances whose projected latency stays within the ro
 
 import sys
 
-from rich.console import Console
-
-from api.rollouts import print_report, run_rollout_demo
+from api.rollouts import demo_main
 
 if __name__ == "__main__":
-    scenario = sys.argv[1] if len(sys.argv) > 1 else "normal"
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    size = int(sys.argv[3]) if len(sys.argv) > 3 else 600
-    console = Console()
-    report = run_rollout_demo(
-        "rightsizing", seed, size, "degrade" if scenario == "degrade" else "normal", console
-    )
-    print_report(report, console)
+    demo_main("rightsizing", sys.argv[1:])

@@ -7,16 +7,7 @@ rolls out in waves of 10 %, 50 % and 100 % while watching quality, and prints th
 
 import sys
 
-from rich.console import Console
-
-from api.rollouts import print_report, run_rollout_demo
+from api.rollouts import demo_main
 
 if __name__ == "__main__":
-    scenario = sys.argv[1] if len(sys.argv) > 1 else "normal"
-    seed = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-    size = int(sys.argv[3]) if len(sys.argv) > 3 else 600
-    console = Console()
-    report = run_rollout_demo(
-        "spot_migration", seed, size, "degrade" if scenario == "degrade" else "normal", console
-    )
-    print_report(report, console)
+    demo_main("spot_migration", sys.argv[1:])

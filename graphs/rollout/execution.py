@@ -89,57 +89,44 @@ def _migrate(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Ch
             launched.append((c, exc))
     out = []
     for c, outcome in launched:
-        result = ChangeResult(
-            instance_id=c.instance_id,
-            current_id=c.instance_id,
-            action=c.action,
-            before=c.current,
-            after=c.target,
-            ok=False,
-        )
         if isinstance(outcome, ProviderError):
-            out.append(result.model_copy(update={"error": f"{type(outcome).__name__}: {outcome}"}))
+            out.append(_failed(c, outcome))
             continue
         try:
             replacement = cloud.wait_until_stable(outcome.replacement.id)
         except ProviderError as exc:
-            out.append(result.model_copy(update={"error": f"{type(exc).__name__}: {exc}"}))
+            out.append(_failed(c, exc))
             continue
-        ok = replacement.state == "running"
-        out.append(
-            result.model_copy(
-                update={
-                    "current_id": replacement.id,
-                    "ok": ok,
-                    "monthly_savings": c.monthly_savings if ok else 0.0,
-                    "error": None if ok else f"replacement {replacement.id} ended {replacement.state}",
-                }
-            )
-        )
+        ended = f"replacement {replacement.id} ended {replacement.state}"
+        out.append(_outcome(c, replacement.id, replacement.state == "running", ended))
     return out
 
 
 def _resize(cloud: CloudProvider, key: str, c: Change) -> ChangeResult:
-    result = ChangeResult(
-        instance_id=c.instance_id,
-        current_id=c.instance_id,
-        action=c.action,
-        before=c.current,
-        after=c.target,
-        ok=False,
-    )
     try:
         inst = cloud.resize(c.instance_id, c.target, key)
     except ProviderError as exc:
-        return result.model_copy(update={"error": f"{type(exc).__name__}: {exc}{_restore(cloud, key, c)}"})
+        return _failed(c, exc, _restore(cloud, key, c))
     ok = inst.state == "running" and inst.instance_type == c.target
-    return result.model_copy(
-        update={
-            "ok": ok,
-            "monthly_savings": c.monthly_savings if ok else 0.0,
-            "error": None if ok else f"ended {inst.state} on {inst.instance_type}",
-        }
+    return _outcome(c, c.instance_id, ok, f"ended {inst.state} on {inst.instance_type}")
+
+
+def _outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResult:
+    """The change's result: kept (its savings count) or not, with `otherwise` saying why not."""
+    return ChangeResult(
+        instance_id=c.instance_id,
+        current_id=current_id,
+        action=c.action,
+        before=c.current,
+        after=c.target,
+        ok=ok,
+        monthly_savings=c.monthly_savings if ok else 0.0,
+        error=None if ok else otherwise,
     )
+
+
+def _failed(c: Change, exc: ProviderError, note: str = "") -> ChangeResult:
+    return _outcome(c, c.instance_id, False, f"{type(exc).__name__}: {exc}{note}")
 
 
 def _restore(cloud: CloudProvider, key: str, c: Change) -> str:
