@@ -129,10 +129,10 @@ class Rollouts:
 
     async def resume(self, workflow_id: str, on_progress: Progress | None = None) -> RolloutRun:
         """Carry on from the last checkpoint (after a crash); a finished or waiting workflow is left as is."""
-        run = await self.status(workflow_id)
-        if run.status in FINAL_STATUSES or run.pending is not None:
-            return run
+        await self.stored(workflow_id)
         snapshot = await self.graph.aget_state(_config(workflow_id))
+        if snapshot.interrupts or (snapshot.values and not snapshot.next):  # waiting for a person, or done
+            return await self.status(workflow_id)
         if snapshot.values:
             await self._drive(None, workflow_id, on_progress)
         else:  # killed before its first checkpoint: start over from what was asked
@@ -174,7 +174,7 @@ class Rollouts:
         return RolloutRun(
             workflow_id=workflow_id,
             kind=stored.kind,
-            status="awaiting_approval" if pending else values.get("status", stored.status),
+            status=_shown_status(values, pending is not None, stored.status),
             requested_by=stored.requested_by,
             planned=summary.changes if summary else None,
             approved=len(values["approved"]) if "approved" in values else None,
@@ -220,6 +220,15 @@ class Rollouts:
                     ),
                 }
             )
+
+
+def _shown_status(values: dict[str, Any], pending: bool, stored: str) -> str:
+    """The state's status names the outcome as soon as it is decided; until the report is written, the
+    workflow is still `reporting` (a crash in between leaves it to a resume to finish)."""
+    if pending:
+        return "awaiting_approval"
+    status = str(values.get("status", stored))
+    return "reporting" if status in FINAL_STATUSES and "report" not in values else status
 
 
 def _config(workflow_id: str) -> RunnableConfig:

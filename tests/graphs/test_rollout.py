@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 from langchain_core.runnables import RunnableConfig
 
+from graphs.checkpointing import open_checkpointer
 from graphs.database import AuditEntry, Database, DatabaseUrl
 from graphs.rollout.graph import build_rollout_graph
-from graphs.rollout.models import Decision, RolloutSettings, Scope
-from graphs.rollout.workflow import InvalidDecisionError, NothingPendingError, RolloutRun, open_rollouts
+from graphs.rollout.models import STATE_TYPES, Decision, RolloutSettings, Scope
+from graphs.rollout.workflow import (
+    InvalidDecisionError,
+    NothingPendingError,
+    RolloutRun,
+    Rollouts,
+    open_rollouts,
+)
 from mock_cloud import CloudSimulator
 from mock_cloud.faults import FaultRule
 from tools.adapters.simulator import SimulatorProvider
@@ -314,3 +321,27 @@ def test_database_urls_are_checked() -> None:
     assert DatabaseUrl.parse("postgresql://u@h/d").sqlalchemy == "postgresql+psycopg://u@h/d"
     with pytest.raises(ValueError, match="unsupported database URL"):
         DatabaseUrl.parse("mysql://u@h/d")
+
+
+async def test_resume_finishes_a_run_stopped_between_its_verdict_and_its_report(tmp_path: Path) -> None:
+    """The last monitor has decided `completed` but the report was never written (the process died):
+    the workflow shows as `reporting`, and a resume writes the report instead of calling it done."""
+    url = f"sqlite:///{tmp_path / 'rollouts.db'}"
+    sim = CloudSimulator(SEED, SIZE)
+    db = await Database.open(url)
+    try:
+        async with open_checkpointer(url, STATE_TYPES) as saver:
+            dies_before_report = build_rollout_graph().compile(
+                checkpointer=saver, interrupt_before=["report"]
+            )
+            run = await Rollouts(db, dies_before_report, cloud_of(sim)).start(
+                "spot_migration", settings=RolloutSettings(auto_approve=True)
+            )
+            assert run.status == "reporting" and run.report is None
+            whole = Rollouts(db, build_rollout_graph().compile(checkpointer=saver), cloud_of(sim))
+            done = await whole.resume(run.workflow_id)
+            again = await whole.resume(run.workflow_id)  # finished: a resume changes nothing
+    finally:
+        await db.close()
+    assert done.status == "completed" and done.report is not None and done.report.changed
+    assert again.report == done.report
