@@ -131,7 +131,9 @@ class Rollouts:
         """Carry on from the last checkpoint (after a crash); a finished or waiting workflow is left as is."""
         await self.stored(workflow_id)
         snapshot = await self.graph.aget_state(_config(workflow_id))
-        if snapshot.interrupts or (snapshot.values and not snapshot.next):  # waiting for a person, or done
+        # Done means reported: `snapshot.next` alone is empty too when a step's writes were saved but the
+        # process died before the checkpoint that would have named the next step.
+        if snapshot.interrupts or "report" in snapshot.values:
             return await self.status(workflow_id)
         if snapshot.values:
             await self._drive(None, workflow_id, on_progress)
