@@ -3,9 +3,11 @@ faults, concurrent workflows, the audit log, and the checkpoints' size."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from langchain_core.runnables import RunnableConfig
 
@@ -22,6 +24,8 @@ from graphs.rollout.workflow import (
 )
 from mock_cloud import CloudSimulator
 from mock_cloud.faults import FaultRule
+from tests.conftest import serve_simulator
+from tools.adapters.http import SimulatorHttpProvider
 from tools.adapters.simulator import SimulatorProvider
 from tools.errors import CapacityError
 from tools.models import Instance
@@ -345,3 +349,29 @@ async def test_resume_finishes_a_run_stopped_between_its_verdict_and_its_report(
         await db.close()
     assert done.status == "completed" and done.report is not None and done.report.changed
     assert again.report == done.report
+
+
+async def test_two_workflows_started_at_once_split_their_overlap(tmp_path: Path) -> None:
+    """Both plan at the same moment over overlapping scopes against one cloud: every instance is claimed by
+    exactly one of them, and none is changed twice."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    settings = RolloutSettings(auto_approve=True, person_above_monthly_savings=1e9)
+    with serve_simulator(SEED, SIZE) as cloud_url:
+        cloud = SimulatorHttpProvider(cloud_url)
+        async with open_rollouts(url, cloud) as rollouts:
+            everything, aws = await asyncio.gather(
+                rollouts.start("spot_migration", Scope(), settings),
+                rollouts.start("spot_migration", Scope(provider="aws"), settings),
+            )
+        launched = [e for e in httpx.get(f"{cloud_url}/events").json() if e["kind"] == "launched"]
+    assert everything.report is not None and aws.report is not None
+    first, second = set(everything.report.changed), set(aws.report.changed)
+    assert first and second and not first & second
+    assert len(launched) == len(first) + len(second)  # one replacement per changed instance, no more
+    held_by_other = [
+        why
+        for report in (everything.report, aws.report)
+        for why in report.skipped.values()
+        if why.startswith("already in rollout")
+    ]
+    assert held_by_other  # they did overlap, and one of them stood back
