@@ -209,19 +209,16 @@ class Rollouts:
         )
         config = _config(workflow_id)
         await self.graph.ainvoke(payload, config, context=context)
+        if on_progress is None:
+            return
+        # Said here rather than in the gate, which runs again when the person's answer resumes it.
         snapshot = await self.graph.aget_state(config)
-        if (
-            on_progress is not None and snapshot.interrupts
-        ):  # said here, not in the gate: it re-runs on resume
+        if snapshot.interrupts:
             request = ApprovalRequest.model_validate(snapshot.interrupts[0].value)
-            on_progress(
-                {
-                    "event": "awaiting_approval",
-                    **request.model_dump(
-                        mode="json", include={"instance_ids", "monthly_savings", "risk", "why"}
-                    ),
-                }
+            shown = request.model_dump(
+                mode="json", include={"instance_ids", "monthly_savings", "risk", "why"}
             )
+            on_progress({"event": "awaiting_approval", **shown})
 
 
 def _shown_status(values: dict[str, Any], pending: bool, stored: str) -> str:
