@@ -127,7 +127,8 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
         monthly_savings=found.monthly_savings,
         skipped=len(found.skipped),
     )
-    return {"plan": PlanSummary.of(found), "status": "planning", "clock": found.created_at}
+    status = "planning" if found.changes else "nothing_to_do"
+    return {"plan": PlanSummary.of(found), "status": status, "clock": found.created_at}
 
 
 def fan_out(state: RolloutState) -> list[Send] | Literal["report"]:
@@ -145,7 +146,7 @@ def fan_out(state: RolloutState) -> list[Send] | Literal["report"]:
 
 async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
-    reviewer = REVIEWERS[task["agent"]]  # type: ignore[index]
+    reviewer = REVIEWERS[task["agent"]]
     plan_ = await ctx.plan(task["workflow_id"])
     approval = await asyncio.to_thread(reviewer, plan_, ctx.cloud, task["settings"].review_policy())
     await ctx.db.record(
@@ -171,9 +172,7 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
     return {"approvals": [approval]}
 
 
-def person_needed(
-    plan: RolloutPlan, keep: list[Change], approvals: list[Approval], settings: RolloutSettings
-) -> list[str]:
+def person_needed(keep: list[Change], approvals: list[Approval], settings: RolloutSettings) -> list[str]:
     """Why a person must decide; empty when the policy may approve on its own."""
     why = []
     if not settings.auto_approve:
@@ -200,7 +199,7 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
     await ctx.db.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
     if not keep:
         return Command(goto="report", update={"status": "nothing_to_do", "approved": []})
-    why = person_needed(plan_, keep, state["approvals"], state["settings"])
+    why = person_needed(keep, state["approvals"], state["settings"])
     if why:
         await ctx.db.set_status(wf, "awaiting_approval")
         request = ApprovalRequest(
@@ -334,9 +333,7 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
 
 async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
-    status = state.get("status", "nothing_to_do")
-    if status == "planning":
-        status = "nothing_to_do"
+    status = state["status"]
     reason = _reason(state, status)
     plan_ = await ctx.plan(state["workflow_id"]) if "plan" in state else None
     final = build_report(state, plan_, status, reason)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
-from agents.review import Approval, ReviewPolicy, RolloutKind, RolloutPlan
+from agents.review import AgentName, Approval, ReviewPolicy, RolloutKind, RolloutPlan
 from tools.models import CloudName, InstanceFilter
 
 Status = Literal[
@@ -250,7 +250,7 @@ class RolloutState(RolloutInput, total=False):
 class ReviewTask(TypedDict):
     """What `Send` hands one reviewing agent."""
 
-    agent: str
+    agent: AgentName
     workflow_id: str
     settings: RolloutSettings
 
