@@ -1,0 +1,52 @@
+"""The LLM factory: a model spec such as `ollama:llama3.2` → a LangChain chat model, or none.
+
+The caller (the CLI, the service) reads the environment (`OPTIINFRA_LLM`, `OLLAMA_HOST`); this module only
+turns what it is given into a model. Every answer the model gives is checked by its user, so a model here is
+an improvement when it works and nothing worse than none when it does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseChatModel
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+DEFAULT_TIMEOUT_SECONDS = 20.0
+
+
+class LlmSpecError(ValueError):
+    """A model spec that names no known provider or no model."""
+
+
+@dataclass(frozen=True)
+class LlmSpec:
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, spec: str | None) -> LlmSpec | None:
+        """`ollama:MODEL`; empty, `none` or `embedded` mean no model (the embedded router alone)."""
+        if spec is None or spec.strip().lower() in ("", "none", "embedded"):
+            return None
+        provider, _, model = spec.strip().partition(":")
+        if provider != "ollama" or not model:
+            raise LlmSpecError(f"'{spec}': expected ollama:MODEL (e.g. ollama:llama3.2) or none")
+        return cls(provider, model)
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+def chat_model(
+    spec: LlmSpec, host: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> BaseChatModel:
+    """A chat model for `spec`; `timeout` bounds each HTTP call to the model server."""
+    from langchain_ollama import ChatOllama  # imported here: chat without a model never pays for it
+
+    return ChatOllama(
+        model=spec.model,
+        base_url=host or DEFAULT_OLLAMA_HOST,
+        temperature=0,
+        client_kwargs={"timeout": timeout},
+    )

@@ -1,0 +1,67 @@
+"""Words that settle what an embedding blurs: whether a request asks to *do* something, to *decide*, or
+how a change *went*.
+
+Sentence embeddings place "migrate them to spot", "is the spot migration finished?" and "reject the spot
+migration" close together: they share their topic. What tells them apart is grammar, a verb at the start
+or a question about progress, which a few patterns read reliably. Each cue adds to (or takes from) its
+route's score; the embedding still decides among the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents.routing.models import RouteName
+
+
+def _any(*phrases: str) -> str:
+    return "(?:" + "|".join(phrases) + ")"
+
+
+# "do we …" asks; "do the spot migration" orders.
+_QUESTION = _any(
+    "what", "which", "how", "is", "are", "was", "were", "can", "could", "would", "should", "will", "any",
+    "where", "why", "when", r"(?:do|does|did)\s+(?:we|i|you|they|it|our|any|all|the\s+\w+\s+have)",
+) + r"\b"  # fmt: skip
+# "can you …", "could you …" are requests, not questions.
+_ASKS = rf"^\W*(?!(?:can|could|would) you){_QUESTION}|\?\s*$"
+_DECISION_FIRST = _any(
+    r"(?:i\s+)?approve[sd]?", "reject(?:ed)?", "decline", "deny", "veto", "cancel", "abort", "confirm",
+    "lgtm", "ship it", "go ahead", "proceed", "yes", "yep", "sure", "ok(?:ay)?", "no", "nope", "don'?t",
+    "do not", r"i don'?t approve",
+)  # fmt: skip
+_PROGRESS = _any(
+    "status", "progress", "finished", "complete[d]?", "done", "how far", "stand", "waves?",
+    r"roll(?:ed)? back", "the report", "(?:rollout|migration|rightsizing|final) report", "results? of",
+    "what came of", "what happened", "how did .* go", "still running", "did it (?:work|finish)",
+    "did the change", "in the end", "actually save", "workflows?",
+    r"pending (?:approval|workflows?|rollouts?|changes?)", "what(?:'s| is) pending", "waiting for approval",
+)  # fmt: skip
+_CHANGE = _any("migrat\\w*", "move", "switch", "put", "convert", "roll", "get")
+_RESIZE = _any(
+    "resiz\\w*", "downsiz\\w*", "right-?siz\\w*", "shrink", "scale down", "make .* smaller",
+    "reduce the size", "change i-",
+)  # fmt: skip
+
+CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
+    ("approval", 0.25, re.compile(rf"^\W*{_DECISION_FIRST}\b", re.I)),
+    ("approval", 0.15, re.compile(r"\b(?:approve|reject|go ahead with|sign off)\b", re.I)),
+    ("status", 0.25, re.compile(rf"\b{_PROGRESS}\b", re.I)),
+    # A question is not an order: "will the api cope on a smaller size?" asks about a change.
+    ("spot_migration", -0.1, re.compile(_ASKS, re.I)),
+    ("rightsizing", -0.1, re.compile(_ASKS, re.I)),
+    (
+        "spot_migration",
+        0.12,
+        re.compile(rf"^(?!\W*{_QUESTION}).*\b{_CHANGE}\b.*\b(?:spot|preemptible|low[- ]priority)\b", re.I),
+    ),  # fmt: skip
+    ("rightsizing", 0.12, re.compile(rf"^(?!\W*{_QUESTION}).*\b{_RESIZE}", re.I)),
+)
+
+
+def cue_bonus(text: str) -> dict[RouteName, float]:
+    bonus: dict[RouteName, float] = {}
+    for route, weight, pattern in CUES:
+        if pattern.search(text):
+            bonus[route] = bonus.get(route, 0.0) + weight
+    return bonus
