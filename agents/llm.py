@@ -7,9 +7,13 @@ an improvement when it works and nothing worse than none when it does not.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -50,3 +54,26 @@ def chat_model(
         temperature=0,
         client_kwargs={"timeout": timeout},
     )
+
+
+class ModelUnavailableError(Exception):
+    """The model did not answer in time, or its server could not be reached or refused the request."""
+
+
+async def ask(model: BaseChatModel, messages: list[BaseMessage], timeout: float, **kwargs: Any) -> str:
+    """The model's reply text (possibly empty), within `timeout` seconds.
+
+    What a model server can do wrong (hang, be down, refuse) becomes one `ModelUnavailableError`, so a caller
+    has one thing to fall back from; anything else is a bug of ours and propagates.
+    """
+    try:
+        reply = await asyncio.wait_for(model.ainvoke(messages, **kwargs), timeout)
+    except TimeoutError as exc:
+        raise ModelUnavailableError(f"no answer within {timeout:g} s") from exc
+    except (httpx.HTTPError, ConnectionError) as exc:
+        raise ModelUnavailableError(f"unreachable: {exc}") from exc
+    except Exception as exc:
+        if type(exc).__module__.split(".")[0] not in ("ollama", "langchain_ollama"):
+            raise
+        raise ModelUnavailableError(f"refused: {exc}") from exc  # the ollama client's ResponseError
+    return reply.content if isinstance(reply.content, str) else ""

@@ -16,11 +16,11 @@ import asyncio
 import logging
 import re
 
-import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
+from agents.llm import ModelUnavailableError, ask
 from agents.routing.embedded import EmbeddedRouter
 from agents.routing.models import Route, RouteName, RouteParams
 from tools.models import CloudName
@@ -41,6 +41,7 @@ class ModelRoute(BaseModel):
     application: str | None = None
 
 
+SCHEMA = ModelRoute.model_json_schema()
 INSTRUCTIONS = """You route requests to a cloud cost optimisation assistant. Answer with JSON only.
 Routes:
 - cost: spend, bills, cost breakdowns, forecasts, budgets, prices, savings estimates
@@ -62,9 +63,9 @@ class ModelAnswerError(ValueError):
     """The model's answer is not a route (empty, not JSON, or not the schema)."""
 
 
-def parse_answer(content: object) -> ModelRoute:
+def parse_answer(content: str) -> ModelRoute:
     """The route in a model's message content; small models sometimes wrap their JSON in a code fence."""
-    if not isinstance(content, str) or not content.strip():
+    if not content.strip():
         raise ModelAnswerError("the model's answer was empty")
     try:
         return ModelRoute.model_validate_json(_FENCE.sub("", content))
@@ -115,20 +116,9 @@ class ModelRouter:
         self.calls += 1
         messages = [SystemMessage(INSTRUCTIONS), HumanMessage(text)]
         try:
-            reply = await asyncio.wait_for(
-                self.model.ainvoke(messages, format=ModelRoute.model_json_schema()), self.timeout
-            )
-            answer = parse_answer(reply.content)
-        except TimeoutError:
-            log.warning("model took longer than %.1f s to route; the embedded router decided", self.timeout)
-            return fallback
-        except (ModelAnswerError, httpx.HTTPError, ConnectionError) as exc:
-            log.warning("model answer not used (%s); the embedded router decided", exc)
-            return fallback
-        except Exception as exc:  # the ollama client's ResponseError and whatever a server sends back
-            if type(exc).__module__.split(".")[0] not in ("ollama", "langchain_ollama"):
-                raise
-            log.warning("model server refused (%s); the embedded router decided", exc)
+            answer = parse_answer(await ask(self.model, messages, self.timeout, format=SCHEMA))
+        except (ModelUnavailableError, ModelAnswerError) as exc:
+            log.warning("model did not route (%s); the embedded router decided", exc)
             return fallback
         if shares[answer.route] < self.min_support and fallback.confidence >= self.sure:
             log.warning(

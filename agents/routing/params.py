@@ -63,7 +63,8 @@ _APPROVE = re.compile(
 )
 _TEAM = re.compile(r"\b(?:team\s+([a-z][a-z0-9_-]*)|([a-z][a-z0-9_-]*)\s+team)\b", re.IGNORECASE)
 _APPLICATION = re.compile(
-    r"\b(?:app|application|service)\s+(?:called\s+|named\s+)?([a-z][a-z0-9-]*[a-z0-9])\b"
+    r"\b(?:app|application|service)\s+(?:called|named)\s+([a-z][a-z0-9-]*[a-z0-9])\b"
+    r"|\b(?:app|application|service)\s+([a-z0-9]+(?:-[a-z0-9]+)+)\b"
     r"|\b([a-z]+(?:-[a-z]+)*-\d{3,})\b",
     re.IGNORECASE,
 )

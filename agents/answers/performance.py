@@ -1,0 +1,73 @@
+"""The performance specialist answers: how busy instances are, and which are the wrong size for their load."""
+
+from __future__ import annotations
+
+from agents.answers.base import Answer, Facts, Question, Tools, dump, usd
+from tools.toolkit.results import MetricsSummary, RightsizingReport
+
+MAX_INSTANCES = 5  # per answer: a chat reply, not a report
+
+
+async def answer(question: Question, tools: Tools) -> Answer:
+    if question.params.instance_ids:
+        return await _metrics(question, tools)
+    return await _sizing(question, tools)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+async def _metrics(question: Question, tools: Tools) -> Answer:
+    lines: list[str] = []
+    facts: Facts = {}
+    found: list[MetricsSummary] = []
+    for iid in question.params.instance_ids[:MAX_INSTANCES]:
+        m: MetricsSummary = await tools.call("get_instance_metrics", instance_id=iid, hours=168)
+        found.append(m)
+        lines.append(
+            f"{iid} over the last 7 days: CPU mean {_pct(m.cpu_mean_pct)}, P95 {_pct(m.cpu_p95_pct)}, "
+            f"max {_pct(m.cpu_max_pct)}; memory P95 {_pct(m.memory_p95_pct)}; "
+            f"network {m.network_mean_mbps or 0:.1f} Mbit/s on average."
+        )
+        facts |= {f"{iid}_{k}": v for k, v in m.model_dump().items() if isinstance(v, (int, float))}
+        if m.cpu_p95_pct is not None and m.cpu_p95_pct > 80:
+            lines.append("  It runs hot: P95 CPU above 80% leaves little headroom.")
+        elif m.cpu_p95_pct is not None and m.cpu_p95_pct < 20:
+            lines.append("  It is mostly idle: a smaller type would likely do.")
+    ids = question.params.instance_ids[:MAX_INSTANCES]
+    return Answer(
+        agent="performance",
+        text="\n".join(lines),
+        facts=facts,
+        data={"metrics": dump(found)},
+        instance_ids=ids,
+    )
+
+
+async def _sizing(question: Question, tools: Tools) -> Answer:
+    report: RightsizingReport = await tools.call(
+        "find_rightsizing", provider=question.params.provider, limit=MAX_INSTANCES
+    )
+    counts = report.findings
+    total = sum(counts.values())
+    facts: Facts = {"instances": total, **{f"{k}_count": v for k, v in counts.items()}}
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    lines = [f"Of {total} running instances sized at their P95 with 20% headroom: {summary}."]
+    if report.recommendations:
+        lines.append("Largest savings from resizing:")
+    for r in report.recommendations:
+        cpu = f", projected P95 CPU {r.projected_cpu_pct:.1f}%" if r.projected_cpu_pct is not None else ""
+        lines.append(
+            f"  {r.instance_id} ({r.finding}): {r.current} → {r.target}, {usd(r.monthly_savings)}/month{cpu}"
+        )
+        facts[f"{r.instance_id}_usd"] = r.monthly_savings
+        if r.projected_cpu_pct is not None:
+            facts[f"{r.instance_id}_projected_cpu_pct"] = r.projected_cpu_pct
+    return Answer(
+        agent="performance",
+        text="\n".join(lines),
+        facts=facts,
+        data={"rightsizing": dump(report)},
+        instance_ids=[r.instance_id for r in report.recommendations],
+    )

@@ -1,0 +1,173 @@
+"""The resource specialist answers: the inventory, one instance's details, idle machines, the type catalog and
+spot interruption risk."""
+
+from __future__ import annotations
+
+from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
+from tools.analysis.recommendation import Recommendation
+from tools.models import Instance, InstanceState, InstanceTypeOffer
+from tools.toolkit.results import InstanceList, SpotReport
+
+MAX_SHOWN = 10
+_STATES: tuple[InstanceState, ...] = ("running", "stopped", "pending", "stopping", "terminated")
+
+
+async def answer(question: Question, tools: Tools) -> Answer:
+    text, params = question.text, question.params
+    if has(text, "spot") and has(
+        text, "risk\\w*", "interrupt\\w*", "safe", "could", "can", "eligible", "suitable"
+    ):
+        return await _spot(question, tools)
+    if params.instance_ids:
+        return await _describe(question, tools)
+    if has(text, "idle", "unused", "doing nothing", "turn off", "shut down", "sitting"):
+        return await _idle(question, tools)
+    if has(text, "types?", "sizes?", "offered", "sold", "sell", "vcpus?", "catalog") or params.instance_type:
+        return await _types(question, tools)
+    return await _inventory(question, tools)
+
+
+async def _describe(question: Question, tools: Tools) -> Answer:
+    found: list[Instance] = []
+    lines: list[str] = []
+    facts: Facts = {}
+    for iid in question.params.instance_ids[:MAX_SHOWN]:
+        i: Instance = await tools.call("describe_instance", instance_id=iid)
+        found.append(i)
+        app = f", serving {i.application}" if i.application else ""
+        lines.append(
+            f"{i.id} ({i.name}) is {i.state}: {i.instance_type} on {i.provider} {i.region}, {i.vcpus} vCPU, "
+            f"{i.memory_gb:g} GB, {i.pricing_model} at {i.hourly_price:.4f} USD/h{app}."
+        )
+        facts |= {
+            f"{i.id}_vcpus": i.vcpus,
+            f"{i.id}_memory_gb": i.memory_gb,
+            f"{i.id}_hourly": i.hourly_price,
+        }
+    return Answer(
+        agent="resource",
+        text="\n".join(lines),
+        facts=facts,
+        data={"instances": dump(found)},
+        instance_ids=[i.id for i in found],
+        application=found[0].application if len(found) == 1 else None,
+    )
+
+
+async def _inventory(question: Question, tools: Tools) -> Answer:
+    params, text = question.params, question.text
+    state = next((s for s in _STATES if has(text, s)), None)
+    pricing = (
+        "spot" if has(text, "on spot", "spot pricing") else "reserved" if has(text, "reserved") else None
+    )
+    tags = {k: v for k, v in (("environment", params.environment), ("team", params.team)) if v}
+    listed: InstanceList = await tools.call(
+        "list_instances", provider=params.provider, region=params.region, state=state,
+        pricing_model=pricing, application=params.application, tags=tags, limit=500,
+    )  # fmt: skip
+    scope = " ".join(
+        w for w in (state, pricing, params.environment, params.team and f"team {params.team}",
+                    params.provider, params.region and f"in {params.region}") if w
+    )  # fmt: skip
+    lines = [f"{listed.total} instances" + (f" ({scope})" if scope else "") + "."]
+    facts: Facts = {"instances": listed.total}
+    by_state: dict[str, int] = {}
+    by_region: dict[str, int] = {}
+    for i in listed.instances:
+        by_state[i.state] = by_state.get(i.state, 0) + 1
+        by_region[f"{i.provider} {i.region}"] = by_region.get(f"{i.provider} {i.region}", 0) + 1
+    if listed.total <= len(listed.instances) and by_state:
+        lines.append(
+            "By state: " + ", ".join(f"{n} {s}" for s, n in sorted(by_state.items(), key=lambda kv: -kv[1]))
+        )
+        lines.append(
+            "By region: "
+            + ", ".join(f"{r} {n}" for r, n in sorted(by_region.items(), key=lambda kv: -kv[1])[:8])
+        )
+        facts |= {f"{s}_count": n for s, n in by_state.items()} | {
+            f"{r}_count": n for r, n in by_region.items()
+        }
+    for i in listed.instances[:MAX_SHOWN] if listed.total <= MAX_SHOWN else []:
+        lines.append(f"  {i.id} {i.instance_type} {i.state} {i.region} {i.application or ''}".rstrip())
+    return Answer(
+        agent="resource",
+        text="\n".join(lines),
+        facts=facts,
+        data={"total": listed.total, "instances": dump(listed.instances[:50])},
+        instance_ids=[i.id for i in listed.instances[:MAX_SHOWN]],
+    )
+
+
+async def _idle(question: Question, tools: Tools) -> Answer:
+    found: list[Recommendation] = await tools.call(
+        "find_idle_instances", provider=question.params.provider, limit=MAX_SHOWN
+    )
+    total = sum(r.monthly_savings for r in found)
+    lines = [f"{len(found)} idle instances (P95 CPU under 3% and almost no network for 7 days), "
+             f"{usd(total)} a month between them:"]  # fmt: skip
+    facts: Facts = {"idle": len(found), "monthly_usd": round(total, 2)}
+    for r in found:
+        lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {r.action}, "
+                     f"{usd(r.monthly_savings)}/month")  # fmt: skip
+        facts[f"{r.instance_id}_usd"] = r.monthly_savings
+    return Answer(
+        agent="resource",
+        text="\n".join(lines),
+        facts=facts,
+        data={"idle": dump(found)},
+        instance_ids=[r.instance_id for r in found],
+    )
+
+
+async def _types(question: Question, tools: Tools) -> Answer:
+    params, text = question.params, question.text
+    provider = params.provider or "aws"
+    gpu = True if has(text, "gpus?") else None
+    offers: list[InstanceTypeOffer] = await tools.call(
+        "list_instance_types", provider=provider, region=params.region, gpu=gpu, limit=500
+    )
+    if params.instance_type:
+        offers = [o for o in offers if o.name == params.instance_type] or offers[:0]
+    where = offers[0].region if offers else params.region or "its main region"
+    lines = [f"{len(offers)} {'GPU ' if gpu else ''}instance types sold on {provider} in {where}"
+             + (", cheapest first:" if len(offers) > 1 else ":")]  # fmt: skip
+    facts: Facts = {"types": len(offers)}
+    for o in offers[:MAX_SHOWN]:
+        gpus = f", {o.gpu_count} GPU" if o.gpu_count else ""
+        lines.append(f"  {o.name}: {o.vcpus} vCPU, {o.memory_gb:g} GB{gpus}, {o.on_demand_hourly:.4f} USD/h, "
+                     f"spot interruptions {o.interruption_band}")  # fmt: skip
+        facts |= {f"{o.name}_vcpus": o.vcpus, f"{o.name}_memory_gb": o.memory_gb,
+                  f"{o.name}_on_demand": o.on_demand_hourly, f"{o.name}_gpus": o.gpu_count}  # fmt: skip
+    if params.instance_type and not offers:
+        lines = [f"{params.instance_type} is not sold on {provider} in {where}."]
+    return Answer(agent="resource", text="\n".join(lines), facts=facts, data={"types": dump(offers[:50])})
+
+
+async def _spot(question: Question, tools: Tools) -> Answer:
+    params = question.params
+    report: SpotReport = await tools.call(
+        "assess_spot_risk", instance_ids=params.instance_ids, provider=params.provider,
+        application=params.application,
+    )  # fmt: skip
+    eligible = [a for a in report.assessments if a.eligible]
+    savings = sum(a.monthly_savings for a in eligible)
+    lines = [f"{report.eligible} of {report.eligible + report.not_eligible} on-demand instances could run on "
+             f"spot, saving {usd(savings)} a month."]  # fmt: skip
+    facts: Facts = {
+        "eligible": report.eligible,
+        "not_eligible": report.not_eligible,
+        "monthly_usd": round(savings, 2),
+    }
+    shown = report.assessments if params.instance_ids else sorted(eligible, key=lambda a: -a.monthly_savings)
+    for a in shown[:MAX_SHOWN]:
+        verdict = "eligible" if a.eligible else "not eligible"
+        lines.append(f"  {a.instance_id}: {verdict}, {a.risk} risk, interruptions {a.interruption_band}, "
+                     f"{usd(a.monthly_savings)}/month — {a.reasons[0] if a.reasons else ''}")  # fmt: skip
+        facts[f"{a.instance_id}_usd"] = a.monthly_savings
+    return Answer(
+        agent="resource",
+        text="\n".join(lines),
+        facts=facts,
+        data={"spot": dump(report.model_copy(update={"assessments": shown[:50]}))},
+        instance_ids=[a.instance_id for a in shown[:MAX_SHOWN]],
+    )
