@@ -11,11 +11,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
+from agents.llm import LlmSpecError
 from agents.review import RolloutKind
+from agents.routing.encoder import EncoderUnavailableError
+from api.chat_commands import chat_command, route_command
 from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.tour import run_cloud_tour
 from api.workflow_commands import workflow
 from graphs.rollout.workflow import RolloutError
+from graphs.supervisor.chat import ChatError
 from mock_cloud import CloudSimulator, SimClock, SimulatorError, load_catalog
 from mock_cloud.catalog import PROVIDERS
 from mock_cloud.schemas import MAX_FLEET_SIZE
@@ -40,6 +44,8 @@ demo = typer.Typer(help="Scripted demos on an in-process simulator.", no_args_is
 app.add_typer(cloud, name="cloud")
 app.add_typer(demo, name="demo")
 app.add_typer(workflow, name="workflow")
+app.command("route")(route_command)
+app.command("chat")(chat_command)
 
 out = Console()
 
@@ -244,7 +250,7 @@ def main() -> None:
     except (SimulatorError, ProviderError) as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(1)
-    except RolloutError as exc:
+    except (RolloutError, ChatError, LlmSpecError, EncoderUnavailableError) as exc:
         print(f"optiinfra: {exc}", file=sys.stderr)
         sys.exit(1)
     except (OSError, DBAPIError) as exc:  # the database (or a file) cannot be reached

@@ -1,0 +1,139 @@
+"""Chatting: one turn of a conversation in, its reply out; the conversation kept in the database.
+
+The public functions the CLI, the demo and the HTTP service share. A conversation is a LangGraph thread
+(`chat:<thread id>`, so it never meets a rollout's thread); the rollouts it starts live in the same database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel
+
+from agents.narrative import Narrator
+from agents.routing import EmbeddedRouter, ModelRouter, Route, build_router
+from graphs.checkpointing import open_checkpointer
+from graphs.rollout.workflow import Rollouts, open_rollouts
+from graphs.supervisor.graph import MAX_HOPS, SupervisorContext, build_supervisor_graph
+from graphs.supervisor.models import STATE_TYPES, ChatInput, Exchange, PendingApproval
+from tools.provider import CloudProvider
+from tools.toolkit import build_toolkit
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class ChatError(ValueError):
+    """A message the conversation cannot take (empty, too long); the message says why."""
+
+
+class ChatTurn(BaseModel):
+    thread_id: str
+    route: Route
+    reply: str
+    data: dict[str, Any]
+    pending_approval: PendingApproval | None
+    model_calls: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's and the service's shape: the route's name at the top, how it was decided beside it."""
+        return {
+            "thread_id": self.thread_id,
+            "route": self.route.route,
+            "reply": self.reply,
+            "data": self.data,
+            "pending_approval": self.pending_approval.model_dump(mode="json")
+            if self.pending_approval
+            else None,
+            "routing": self.route.model_dump(mode="json", exclude={"route"}),
+            "model_calls": self.model_calls,
+        }
+
+
+class Chat:
+    def __init__(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        context: SupervisorContext,
+        router: EmbeddedRouter | ModelRouter,
+    ) -> None:
+        self.graph = graph
+        self.context = context
+        self.router = router
+
+    def _model_calls(self) -> int:
+        routed = self.router.calls if isinstance(self.router, ModelRouter) else 0
+        return routed + (self.context.narrator.calls if self.context.narrator else 0)
+
+    async def turn(
+        self,
+        thread_id: str,
+        message: str,
+        by: str = "chat",
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+    ) -> ChatTurn:
+        """Answer `message` in the conversation `thread_id` (a new one when unknown)."""
+        if not message.strip():
+            raise ChatError("say something: the message is empty")
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise ChatError(f"the message is {len(message)} characters; at most {MAX_MESSAGE_CHARS}")
+        calls = self._model_calls()
+        self.context.on_progress = on_progress
+        result = await self.graph.ainvoke(
+            ChatInput(message=message, by=by), _config(thread_id), context=self.context
+        )
+        reply = result["reply"]
+        return ChatTurn(
+            thread_id=thread_id,
+            route=result["route"],
+            reply=reply.text,
+            data=reply.data,
+            pending_approval=result.get("pending"),
+            model_calls=self._model_calls() - calls,
+        )
+
+    async def history(self, thread_id: str) -> list[Exchange]:
+        snapshot = await self.graph.aget_state(_config(thread_id))
+        return list(snapshot.values.get("history", []))
+
+
+def new_thread_id() -> str:
+    return f"t-{secrets.token_hex(4)}"
+
+
+def _config(thread_id: str) -> RunnableConfig:
+    # Each hop is two steps (worker, respond), plus understand: room for MAX_HOPS and nothing runaway.
+    return {"configurable": {"thread_id": f"chat:{thread_id}"}, "recursion_limit": 2 * MAX_HOPS + 4}
+
+
+@asynccontextmanager
+async def open_chat(
+    db_url: str,
+    cloud: CloudProvider,
+    model: BaseChatModel | None = None,
+    *,
+    router: EmbeddedRouter | None = None,
+    cloud_url: str | None = None,
+    model_timeout: float = 20.0,
+) -> AsyncIterator[Chat]:
+    """Conversations on the database at `db_url` about `cloud`; with `model`, it routes and writes narratives
+    (falling back to the embedded router and the templates whenever its answer does not hold)."""
+    chosen = build_router(model, router, timeout=model_timeout)
+    narrator = Narrator(model, timeout=model_timeout) if model is not None else None
+    async with open_rollouts(db_url, cloud) as rollouts, open_checkpointer(db_url, STATE_TYPES) as saver:
+        context = SupervisorContext(
+            router=chosen,
+            toolkit=build_toolkit(cloud),
+            rollouts=rollouts,
+            narrator=narrator,
+            cloud_url=cloud_url,
+        )
+        yield Chat(build_supervisor_graph().compile(checkpointer=saver), context, chosen)
+
+
+__all__ = ["Chat", "ChatError", "ChatTurn", "Rollouts", "new_thread_id", "open_chat"]

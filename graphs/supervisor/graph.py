@@ -1,0 +1,312 @@
+"""The supervisor graph: understand → one worker (a specialist, a rollout, an approval, a status, small talk)
+→ respond. One thread per conversation, checkpointed, so a conversation survives its process.
+
+A worker may hand the turn to another worker (an approval with no workflow in the conversation hands over to
+`status`, which lists what waits); every hop counts, and past `MAX_HOPS` the turn answers with what it has.
+A turn can therefore not loop, whatever the router or a model says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from agents.answers import answer
+from agents.answers.base import Question, usd
+from agents.narrative import Narrator
+from agents.review import RolloutKind
+from agents.routing import SPECIALISTS, Route, Router
+from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
+from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
+from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
+from tools.toolkit import Toolkit
+
+MAX_HOPS = 3
+Worker = Literal["cost", "performance", "resource", "application", "rollout", "approval", "status", "general"]
+WORKERS: tuple[Worker, ...] = get_args(Worker)
+_KIND: dict[str, RolloutKind] = {"spot_migration": "spot_migration", "rightsizing": "rightsizing"}
+_NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
+# Words that point back at something said earlier in the conversation.
+_BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
+
+
+@dataclass
+class SupervisorContext:
+    router: Router
+    toolkit: Toolkit
+    rollouts: Rollouts
+    narrator: Narrator | None = None
+    cloud_url: str | None = None  # remembered by the workflows chat starts, for `optiinfra workflow …`
+    on_progress: Callable[[dict[str, Any]], None] | None = None
+
+
+def resolve(route: Route, text: str, state: ChatState) -> Route:
+    """The route with what the request leaves to the conversation filled in from it."""
+    params, found = route.params, dict[str, Any]()
+    if route.route in ("approval", "status"):
+        if params.workflow_id is None and state.get("workflow_id"):
+            found["workflow_id"] = state["workflow_id"]
+    elif _BACK.search(text) and route.route != "general":
+        if not params.instance_ids and state.get("instance_ids"):
+            found["instance_ids"] = state["instance_ids"]
+        if not params.application and state.get("application"):
+            found["application"] = state["application"]
+    return route.model_copy(update={"params": params.model_copy(update=found)}) if found else route
+
+
+async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Worker]:
+    text = state["message"]
+    route = resolve(await runtime.context.router.aroute(text), text, state)
+    worker: Worker = "rollout" if route.route in _KIND else route.route  # type: ignore[assignment]
+    return Command(goto=worker, update={"route": route, "hops": 1, "reply": None, "pending": None})
+
+
+def _next(state: ChatState, worker: Worker, update: dict[str, Any]) -> Command[Any]:
+    """Go on to `worker`, or answer now when the turn has taken its last hop."""
+    hops = state.get("hops", 0) + 1
+    if hops > MAX_HOPS:
+        return Command(goto="respond", update=update)
+    return Command(goto=worker, update={**update, "hops": hops})
+
+
+async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    route = state["route"]
+    found = await answer(
+        route.route, Question(text=state["message"], params=route.params), runtime.context.toolkit
+    )
+    update: dict[str, Any] = {
+        "reply": Reply(
+            agent=found.agent, text=found.text, facts=found.facts, data=found.data | {"tools": found.tools}
+        )
+    }
+    if found.instance_ids:
+        update["instance_ids"] = found.instance_ids
+    if found.application:
+        update["application"] = found.application
+    return update
+
+
+async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    ctx, route = runtime.context, state["route"]
+    params, kind = route.params, _KIND[route.route]
+    tags = {k: v for k, v in (("environment", params.environment), ("team", params.team)) if v}
+    scope = Scope(
+        provider=params.provider,
+        region=params.region,
+        application=params.application,
+        tags=tags,
+        instance_ids=params.instance_ids,
+    )
+    try:
+        run = await ctx.rollouts.start(
+            kind,
+            scope,
+            RolloutSettings(),  # a person approves every change started from chat
+            requested_by=state["by"],
+            cloud_url=ctx.cloud_url,
+            on_progress=ctx.on_progress,
+        )
+    except RolloutError as exc:
+        return {"reply": Reply(agent="rollout", text=f"I could not start the {_NAMES[kind]}: {exc}")}
+    plan = await ctx.rollouts.plan(run.workflow_id)
+    lines = []
+    if plan is not None:
+        scope_words = _scope_words(scope)
+        lines.append(
+            f"I planned a {_NAMES[kind]}{scope_words}: {len(plan.changes)} money-saving changes among "
+            f"{plan.instances_analyzed} instances analysed, {usd(plan.monthly_savings)} a month "
+            f"(workflow {run.workflow_id})."
+        )
+        for iid, why in list(plan.skipped.items())[:5]:
+            lines.append(f"  {iid} is left out: {why}.")
+        if params.instance_type and kind == "rightsizing":
+            targets = {c.instance_id: c.target for c in plan.changes}
+            for iid in params.instance_ids:
+                if iid in targets and targets[iid] != params.instance_type:
+                    lines.append(
+                        f"  You asked for {params.instance_type} for {iid}; the analysis sizes it to "
+                        f"{targets[iid]} (its P95 load with 20% headroom), and that is what is planned."
+                    )
+    pending = run.pending
+    if pending is not None:
+        planned = len(plan.changes) if plan else 0
+        for a in pending.approvals:
+            if a.vetoes:
+                example = next(iter(a.vetoes.values()))
+                lines.append(f"  The {a.agent} agent vetoes {len(a.vetoes)} of {planned} (e.g. {example}).")
+            else:
+                lines.append(f"  The {a.agent} agent approves all {planned} (confidence {a.confidence:.2f}).")
+        lines.append(
+            f"{len(pending.instance_ids)} changes need your approval: {usd(pending.monthly_savings)} a "
+            f'month, {pending.risk} risk. Say "approve", "approve only <ids>" or "reject".'
+        )
+    elif run.report is not None:
+        lines.append(report_text(run.report))
+    facts = {"planned": run.planned or 0, "analysed": plan.instances_analyzed if plan else 0}
+    data: dict[str, Any] = {"workflow": run.model_dump(mode="json", exclude={"report"})}
+    ids = pending.instance_ids if pending else []
+    return {
+        "reply": Reply(agent="rollout", text="\n".join(lines), facts=facts, data=data),
+        "workflow_id": run.workflow_id,
+        "instance_ids": ids or state.get("instance_ids", []),
+    }
+
+
+def _scope_words(scope: Scope) -> str:
+    parts = [f"{v}" for v in (scope.tags.get("environment"), scope.provider, scope.region) if v]
+    if team := scope.tags.get("team"):
+        parts.append(f"team {team}")
+    if scope.application:
+        parts.append(scope.application)
+    if scope.instance_ids:
+        parts.append(", ".join(scope.instance_ids[:3]) + ("…" if len(scope.instance_ids) > 3 else ""))
+    return f" ({'; '.join(parts)})" if parts else " (the whole fleet)"
+
+
+def report_text(report: RolloutReport) -> str:
+    words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
+             "nothing_to_do": "had nothing to do"}  # fmt: skip
+    text = f"The {_NAMES[report.kind]} {report.workflow_id} {words[report.status]}"
+    if report.waves:
+        text += (
+            f": {len(report.changed)} of {len(report.approved)} approved instances changed in "
+            f"{len(report.waves)} waves, saving {usd(report.monthly_savings)} a month"
+        )
+        if report.rolled_back:
+            text += f"; {len(report.rolled_back)} rolled back"
+        if report.failed:
+            text += f"; {len(report.failed)} failed"
+    return f"{text}. {report.reason[:1].upper()}{report.reason[1:]}."
+
+
+async def approval(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Any]:
+    ctx, params = runtime.context, state["route"].params
+    if params.workflow_id is None:
+        intro = "There is no rollout waiting in this conversation. "
+        return _next(state, "status", {"reply": Reply(agent="approval", text=intro)})
+    if params.decision is None:
+        text = f'Do you approve workflow {params.workflow_id}? Say "approve" or "reject".'
+        return Command(goto="respond", update={"reply": Reply(agent="approval", text=text)})
+    only = params.instance_ids or None if params.decision == "approve" else None
+    decision = Decision(
+        decision=params.decision, by=state["by"], instance_ids=only, comment=state["message"][:2000]
+    )
+    try:
+        run = await ctx.rollouts.decide(params.workflow_id, decision, on_progress=ctx.on_progress)
+    except RolloutError as exc:
+        return Command(goto="respond", update={"reply": Reply(agent="approval", text=str(exc))})
+    return Command(
+        goto="respond",
+        update={"reply": _run_reply("approval", run), "workflow_id": run.workflow_id},
+    )
+
+
+def _run_reply(agent: str, run: RolloutRun) -> Reply:
+    data = {"workflow": run.model_dump(mode="json")}
+    if run.report is not None:
+        r = run.report
+        facts = {"changed": len(r.changed), "approved": len(r.approved), "monthly_usd": r.monthly_savings,
+                 "waves": len(r.waves), "rolled_back": len(r.rolled_back)}  # fmt: skip
+        return Reply(agent=agent, text=report_text(r), facts=facts, data=data)
+    if run.pending is not None:
+        p = run.pending
+        text = (
+            f"Workflow {run.workflow_id} ({_NAMES[run.kind]}) is waiting for your approval of "
+            f"{len(p.instance_ids)} changes, {usd(p.monthly_savings)} a month, {p.risk} risk."
+        )
+        return Reply(agent=agent, text=text, data=data)
+    text = f"Workflow {run.workflow_id} ({_NAMES[run.kind]}) is {run.status.replace('_', ' ')}"
+    return Reply(agent=agent, text=f"{text}, {run.waves_done} wave(s) done.", data=data)
+
+
+async def status(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    ctx, params = runtime.context, state["route"].params
+    before = state.get("reply")
+    intro = before.text if before is not None else ""
+    if params.workflow_id is not None:
+        try:
+            run = await ctx.rollouts.status(params.workflow_id)
+        except RolloutError as exc:
+            return {"reply": Reply(agent="status", text=intro + str(exc))}
+        reply = _run_reply("status", run)
+        return {
+            "reply": reply.model_copy(update={"text": intro + reply.text}),
+            "workflow_id": run.workflow_id,
+        }
+    runs = [
+        r
+        for r in await ctx.rollouts.db.runs()
+        if r.status in ("awaiting_approval", "rolling_out", "planning")
+    ]
+    if not runs:
+        return {"reply": Reply(agent="status", text=intro + "No rollout is waiting or running.")}
+    lines = [intro + f"{len(runs)} rollout(s) waiting or running:"]
+    lines += [
+        f"  {r.workflow_id}: {_NAMES[r.kind]} {r.status.replace('_', ' ')}, by {r.requested_by}" for r in runs
+    ]
+    lines.append('Name one to act on it, e.g. "status of ' + runs[0].workflow_id + '".')
+    data = {"workflows": [r.model_dump(mode="json", include={"workflow_id", "kind", "status"}) for r in runs]}
+    return {"reply": Reply(agent="status", text="\n".join(lines), data=data)}
+
+
+HELP = (
+    "I can answer questions about your cloud's costs, performance, resources and applications, start spot "
+    "migrations and rightsizing (you approve before anything changes), and tell you how they went. Try: "
+    '"where can we save money?", "which instances are over-provisioned?", "is the checkout service '
+    'healthy?", "move the staging workers to spot".'
+)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening)|howdy)\b", re.IGNORECASE)
+_THANKS = re.compile(r"\b(?:thanks|thank you|cheers|bye|goodbye)\b", re.IGNORECASE)
+
+
+async def general(state: ChatState) -> dict[str, Any]:
+    text = state["message"]
+    if _THANKS.search(text):
+        reply = "You're welcome. I'm here when you need another look at the cloud bill."
+    elif _GREETING.search(text) or re.search(r"\b(?:help|what can you|who are you)\b", text, re.IGNORECASE):
+        reply = "Hello! " + HELP
+    else:
+        reply = "That is outside what I can help with: I look after cloud costs and operations. " + HELP
+    return {"reply": Reply(agent="general", text=reply)}
+
+
+async def respond(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
+    ctx, route = runtime.context, state["route"]
+    reply = state.get("reply") or Reply(agent="supervisor", text="I could not finish that in one turn.")
+    if ctx.narrator is not None and route.route in SPECIALISTS and reply.facts:
+        written = await ctx.narrator.write(state["message"], reply.text, reply.facts)
+        if written is not None:
+            reply = reply.model_copy(update={"text": written, "narrated_by_model": True})
+    pending = None
+    if workflow_id := state.get("workflow_id"):
+        run = await ctx.rollouts.status(workflow_id)
+        pending = PendingApproval.of(run.pending) if run.pending else None
+    exchange = Exchange(user=state["message"], route=route.route, reply=reply.text)
+    return {"reply": reply, "pending": pending, "history": [exchange]}
+
+
+def build_supervisor_graph() -> StateGraph[ChatState, SupervisorContext, ChatInput, ChatOutput]:
+    graph = StateGraph(
+        ChatState, context_schema=SupervisorContext, input_schema=ChatInput, output_schema=ChatOutput
+    )
+    graph.add_node("understand", understand, destinations=WORKERS)
+    for name in SPECIALISTS:
+        graph.add_node(name, specialist)
+        graph.add_edge(name, "respond")
+    graph.add_node("rollout", rollout)
+    graph.add_edge("rollout", "respond")
+    graph.add_node("approval", approval, destinations=("status", "respond"))
+    graph.add_node("status", status)
+    graph.add_edge("status", "respond")
+    graph.add_node("general", general)
+    graph.add_edge("general", "respond")
+    graph.add_node("respond", respond)
+    graph.add_edge(START, "understand")
+    graph.add_edge("respond", END)
+    return graph
