@@ -17,8 +17,19 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from mock_cloud import CloudSimulator
+from tools.adapters.simulator import SimulatorProvider
+from tools.resilience import ResilientProvider
+
 REQUIRE_SERVICES_VARIABLE = "OPTIINFRA_REQUIRE_SERVICES"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def cloud_of(sim: CloudSimulator) -> ResilientProvider:
+    """The simulator as the workflows use it: retried, backing off in the simulator's time, not ours."""
+    return ResilientProvider(
+        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
+    )
 
 
 def service_missing(service: str, why: str) -> NoReturn:

@@ -80,13 +80,11 @@ async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> d
     found = await answer(
         route.route, Question(text=state["message"], params=route.params), runtime.context.toolkit
     )
-    update: dict[str, Any] = {
-        "reply": Reply(
-            agent=found.agent, text=found.text, facts=found.facts, data=found.data | {"tools": found.tools}
-        )
-    }
-    if found.instance_ids:
-        update["instance_ids"] = found.instance_ids
+    data = found.data | {"tools": found.tools}
+    update: dict[str, Any] = {}
+    if found.instance_ids:  # what "them" will mean next turn
+        data["instance_ids"] = update["instance_ids"] = found.instance_ids
+    update["reply"] = Reply(agent=found.agent, text=found.text, facts=found.facts, data=data)
     if found.application:
         update["application"] = found.application
     return update
@@ -134,14 +132,15 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
                         f"{targets[iid]} (its P95 load with 20% headroom), and that is what is planned."
                     )
     pending = run.pending
+    reviews = pending.approvals if pending else run.report.approvals if run.report else []
+    planned = len(plan.changes) if plan else 0
+    for a in reviews:
+        if a.vetoes:
+            example = next(iter(a.vetoes.values()))
+            lines.append(f"  The {a.agent} agent vetoes {len(a.vetoes)} of {planned} (e.g. {example}).")
+        else:
+            lines.append(f"  The {a.agent} agent approves all {planned} (confidence {a.confidence:.2f}).")
     if pending is not None:
-        planned = len(plan.changes) if plan else 0
-        for a in pending.approvals:
-            if a.vetoes:
-                example = next(iter(a.vetoes.values()))
-                lines.append(f"  The {a.agent} agent vetoes {len(a.vetoes)} of {planned} (e.g. {example}).")
-            else:
-                lines.append(f"  The {a.agent} agent approves all {planned} (confidence {a.confidence:.2f}).")
         lines.append(
             f"{len(pending.instance_ids)} changes need your approval: {usd(pending.monthly_savings)} a "
             f'month, {pending.risk} risk. Say "approve", "approve only <ids>" or "reject".'

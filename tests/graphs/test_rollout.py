@@ -24,12 +24,11 @@ from graphs.rollout.workflow import (
 )
 from mock_cloud import CloudSimulator
 from mock_cloud.faults import FaultRule
-from tests.conftest import serve_simulator
+from tests.conftest import cloud_of, serve_simulator
 from tools.adapters.http import SimulatorHttpProvider
 from tools.adapters.simulator import SimulatorProvider
 from tools.errors import CapacityError
 from tools.models import Instance
-from tools.resilience import ResilientProvider
 
 SEED, SIZE = 7, 300
 SNAPSHOT = Path(__file__).with_name("rollout_graph.mmd")
@@ -44,12 +43,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'rollouts.db'}"
     else:
         yield request.getfixturevalue("postgres_schema_url")
-
-
-def cloud_of(sim: CloudSimulator) -> ResilientProvider:
-    return ResilientProvider(
-        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
-    )
 
 
 async def test_auto_approved_spot_migration_changes_each_approved_instance_once(db_url: str) -> None:
