@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_TIMEOUT_SECONDS = 20.0
+DEFAULT_MAX_TOKENS = 256
 
 
 class LlmSpecError(ValueError):
@@ -43,15 +44,23 @@ class LlmSpec:
 
 
 def chat_model(
-    spec: LlmSpec, host: str | None = None, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    spec: LlmSpec,
+    host: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
 ) -> BaseChatModel:
-    """A chat model for `spec`; `timeout` bounds each HTTP call to the model server."""
+    """A chat model for `spec`; `timeout` bounds each HTTP call to the model server.
+
+    `max_tokens` bounds each answer: a small model held to a JSON grammar can repeat an array item until
+    it is stopped, and a route or a five-sentence narrative never needs more.
+    """
     from langchain_ollama import ChatOllama  # imported here: chat without a model never pays for it
 
     return ChatOllama(
         model=spec.model,
         base_url=host or DEFAULT_OLLAMA_HOST,
         temperature=0,
+        num_predict=max_tokens,
         client_kwargs={"timeout": timeout},
     )
 

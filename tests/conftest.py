@@ -75,6 +75,25 @@ def postgres_schema_url(postgres_url: str) -> Iterator[str]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@pytest.fixture(scope="session")
+def ollama_host() -> str:
+    """The Ollama server at OLLAMA_HOST, checked to answer and to hold OPTIINFRA_TEST_OLLAMA_MODEL."""
+    host = os.environ.get("OLLAMA_HOST", "http://127.0.0.1:11434")
+    host = host if "://" in host else f"http://{host}"
+    try:
+        tags = httpx.get(f"{host}/api/tags", timeout=5).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        service_missing("Ollama", f"{host} does not answer ({exc})")
+    model = ollama_model()
+    if not any(m["name"].split(":")[0] == model for m in tags.get("models", [])):
+        service_missing("Ollama", f"the server at {host} has no model '{model}'")
+    return host
+
+
+def ollama_model() -> str:
+    return os.environ.get("OPTIINFRA_TEST_OLLAMA_MODEL", "gemma3-270m")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -14,8 +14,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from agents.answers.base import Fact
 from agents.narrative import Narrator
 from agents.routing import EmbeddedRouter, ModelRouter, Route, build_router
 from graphs.checkpointing import open_checkpointer
@@ -37,6 +38,8 @@ class ChatTurn(BaseModel):
     route: Route
     reply: str
     data: dict[str, Any]
+    facts: dict[str, Fact] = Field(description="The numbers the reply may state")
+    narrated_by_model: bool
     pending_approval: PendingApproval | None
     model_calls: int
 
@@ -47,6 +50,8 @@ class ChatTurn(BaseModel):
             "route": self.route.route,
             "reply": self.reply,
             "data": self.data,
+            "facts": self.facts,
+            "narrated_by_model": self.narrated_by_model,
             "pending_approval": self.pending_approval.model_dump(mode="json")
             if self.pending_approval
             else None,
@@ -93,6 +98,8 @@ class Chat:
             route=result["route"],
             reply=reply.text,
             data=reply.data,
+            facts=reply.facts,
+            narrated_by_model=reply.narrated_by_model,
             pending_approval=result.get("pending"),
             model_calls=self._model_calls() - calls,
         )
