@@ -10,7 +10,7 @@ import pytest
 
 from agents.routing import EmbeddedRouter
 from graphs.supervisor.chat import Chat, ChatError, open_chat
-from graphs.supervisor.graph import MAX_HOPS, _next
+from graphs.supervisor.graph import MAX_HOPS, _next, build_supervisor_graph
 from graphs.supervisor.models import ChatState
 from mock_cloud import CloudSimulator
 from tests.agents.scripted_model import HANG, ScriptedChatModel
@@ -205,3 +205,11 @@ async def test_small_talk_and_rollouts_cost_one_model_call(
         assert (await chat.turn("m3", "hello")).model_calls == 1
         started = await chat.turn("m3", "move the staging instances to spot")
     assert started.model_calls == 1 and started.pending_approval is not None
+
+
+def test_the_graph_drawing_matches_its_snapshot() -> None:
+    drawn = build_supervisor_graph().compile().get_graph().draw_mermaid()
+    snapshot = Path(__file__).parent / "supervisor_graph.mmd"
+    if not snapshot.exists():  # first run writes it; review the diff like code
+        snapshot.write_text(drawn)
+    assert drawn == snapshot.read_text()
