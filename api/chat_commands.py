@@ -28,7 +28,7 @@ from graphs.supervisor.chat import Chat, ChatError, ChatTurn, new_thread_id, ope
 from mock_cloud import CloudSimulator
 from mock_cloud.schemas import MAX_FLEET_SIZE
 from tools.adapters.http import SimulatorHttpProvider
-from tools.adapters.simulator import SimulatorProvider
+from tools.adapters.simulator import resilient_simulator
 from tools.provider import CloudProvider
 from tools.resilience import ResilientProvider
 
@@ -48,7 +48,7 @@ TimeoutOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-def _model(spec_text: str | None, timeout: float) -> BaseChatModel | None:
+def chosen_model(spec_text: str | None, timeout: float) -> BaseChatModel | None:
     try:
         spec = LlmSpec.parse(spec_text if spec_text is not None else os.environ.get("OPTIINFRA_LLM"))
     except LlmSpecError as exc:
@@ -69,7 +69,7 @@ def route_command(
     as_json: JsonOption = False,
 ) -> None:
     """Where a request would go: its route, what it names, how sure the router is and which router decided."""
-    router = build_router(_model(llm, llm_timeout), EmbeddedRouter(), timeout=llm_timeout)
+    router = build_router(chosen_model(llm, llm_timeout), EmbeddedRouter(), timeout=llm_timeout)
     if text is not None:
         found = asyncio.run(router.aroute(text))
         if as_json:
@@ -101,9 +101,7 @@ def _cloud(cloud_url: str | None, seed: int, size: int) -> CloudProvider:
         return ResilientProvider(SimulatorHttpProvider(cloud_url))
     sim = CloudSimulator(seed, size)
     # Backing off from a throttled call spends the simulator's time, not the user's.
-    return ResilientProvider(
-        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
-    )
+    return resilient_simulator(sim)
 
 
 def _database(url: str) -> str:
@@ -147,7 +145,7 @@ def chat_command(
     as_json: JsonOption = False,
 ) -> None:
     """Ask about costs, performance, resources and applications; start, approve and follow rollouts."""
-    model = _model(llm, llm_timeout)
+    model = chosen_model(llm, llm_timeout)
     thread_id = thread or new_thread_id()
 
     async def go() -> None:

@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
-from agents.llm import LlmSpecError
+from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpecError
 from agents.review import RolloutKind
 from agents.routing.encoder import EncoderUnavailableError
-from api.chat_commands import chat_command, route_command
+from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
+from api.chat_demo import run_chat_demo
 from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.tour import run_cloud_tour
 from api.workflow_commands import workflow
@@ -237,6 +238,17 @@ def demo_rightsizing(
 ) -> None:
     """Downsize over-provisioned instances in reviewed, monitored waves (in-process simulator)."""
     _rollout_demo("rightsizing", seed, size, scenario, as_json)
+
+
+@demo.command("chat")
+def demo_chat(
+    seed: SeedOption = 7,
+    size: SizeOption = 600,
+    llm: LlmOption = None,
+    llm_timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
+) -> None:
+    """A scripted conversation: questions, a spot migration started from chat, approved and followed up."""
+    run_chat_demo(seed, size, out, chosen_model(llm, llm_timeout))
 
 
 def _counts(counts: dict[str, int] | dict[str, float]) -> str:

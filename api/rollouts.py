@@ -12,8 +12,7 @@ from agents.review import RolloutKind
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, open_rollouts
 from mock_cloud import CloudSimulator
-from tools.adapters.simulator import SimulatorProvider
-from tools.resilience import ResilientProvider
+from tools.adapters.simulator import resilient_simulator
 
 Scenario = Literal["normal", "degrade"]
 # The degrade scenario's fault: p95 latency ×1.5 and 2 % more errors for applications changed from then on.
@@ -103,9 +102,7 @@ def run_rollout_demo(
     for one (given here by `demo-operator`), waves, monitoring; `degrade` breaks quality from wave 2 on."""
     sim = CloudSimulator(seed, size)
     # Backing off from a throttled call spends the simulator's time, not the demo's.
-    cloud = ResilientProvider(
-        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
-    )
+    cloud = resilient_simulator(sim)
     display = ProgressDisplay(console) if console else None
 
     def progress(event: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from mock_cloud import CloudSimulator
-from tools.adapters.simulator import SimulatorProvider
+from tools.adapters.simulator import resilient_simulator
 from tools.resilience import ResilientProvider
 
 REQUIRE_SERVICES_VARIABLE = "OPTIINFRA_REQUIRE_SERVICES"
@@ -27,9 +27,7 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 def cloud_of(sim: CloudSimulator) -> ResilientProvider:
     """The simulator as the workflows use it: retried, backing off in the simulator's time, not ours."""
-    return ResilientProvider(
-        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
-    )
+    return resilient_simulator(sim)
 
 
 def service_missing(service: str, why: str) -> NoReturn:

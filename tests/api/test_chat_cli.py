@@ -85,3 +85,10 @@ def test_bad_input_is_one_clear_line_and_a_failing_status() -> None:
     assert bad_llm.returncode == 2 and "expected ollama:MODEL" in bad_llm.stderr
     bad_db = optiinfra("chat", "hello", "--db", "mysql://x")
     assert bad_db.returncode == 2 and "--db" in bad_db.stderr
+
+
+def test_the_chat_demo_runs_its_conversation_to_a_completed_migration() -> None:
+    result = optiinfra("demo", "chat", "--size", "200")
+    assert result.returncode == 0, result.stderr
+    assert "Awaiting your approval" in result.stdout
+    assert "completed" in result.stdout and "outside what I can help with" in result.stdout

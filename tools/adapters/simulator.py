@@ -22,6 +22,7 @@ from tools.models import (
     PricingModel,
     UtilisationSummary,
 )
+from tools.resilience import ResilientProvider
 
 
 @contextmanager
@@ -155,3 +156,11 @@ class SimulatorProvider:
         if remaining > 0:
             self.simulator.advance(remaining)
         return self.now()
+
+
+def resilient_simulator(sim: CloudSimulator) -> ResilientProvider:
+    """The in-process simulator as workflows and chat use it: retried on throttling and outages, backing off
+    in the simulator's time rather than the caller's."""
+    return ResilientProvider(
+        SimulatorProvider(sim), sleep=lambda seconds: None if sim.advance(seconds) else None
+    )
