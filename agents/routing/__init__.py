@@ -17,6 +17,8 @@ from agents.routing.models import ROUTES, SPECIALISTS, Route, RouteName, RoutePa
 
 
 class Router(Protocol):
+    uses_model: bool  # whether routing a request sends it to a model
+
     async def aroute(self, text: str) -> Route: ...
 
 

@@ -29,6 +29,8 @@ class RouterSettings:
 
 
 class EmbeddedRouter:
+    uses_model = False
+
     def __init__(
         self,
         encoder: SentenceEncoder | None = None,

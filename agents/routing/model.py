@@ -94,6 +94,8 @@ def grounded_params(answer: ModelRoute, rules: RouteParams, text: str) -> RouteP
 class ModelRouter:
     """Routes with `model`, falling back to `embedded`; `calls` counts the requests sent to the model."""
 
+    uses_model = True
+
     def __init__(
         self,
         model: BaseChatModel,

@@ -6,6 +6,7 @@ The public functions the CLI, the demo and the HTTP service share. A conversatio
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from agents.answers.base import Fact
 from agents.narrative import Narrator
-from agents.routing import EmbeddedRouter, ModelRouter, Route, build_router
+from agents.routing import EmbeddedRouter, Route, build_router
 from graphs.checkpointing import open_checkpointer
 from graphs.rollout.workflow import Rollouts, open_rollouts
 from graphs.supervisor.graph import MAX_HOPS, SupervisorContext, build_supervisor_graph
@@ -61,19 +62,9 @@ class ChatTurn(BaseModel):
 
 
 class Chat:
-    def __init__(
-        self,
-        graph: CompiledStateGraph[Any, Any, Any, Any],
-        context: SupervisorContext,
-        router: EmbeddedRouter | ModelRouter,
-    ) -> None:
+    def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], context: SupervisorContext) -> None:
         self.graph = graph
         self.context = context
-        self.router = router
-
-    def _model_calls(self) -> int:
-        routed = self.router.calls if isinstance(self.router, ModelRouter) else 0
-        return routed + (self.context.narrator.calls if self.context.narrator else 0)
 
     async def turn(
         self,
@@ -87,10 +78,10 @@ class Chat:
             raise ChatError("say something: the message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
             raise ChatError(f"the message is {len(message)} characters; at most {MAX_MESSAGE_CHARS}")
-        calls = self._model_calls()
-        self.context.on_progress = on_progress
+        # A context per turn: turns of different conversations may run at once.
+        context = dataclasses.replace(self.context, on_progress=on_progress)
         result = await self.graph.ainvoke(
-            ChatInput(message=message, by=by), _config(thread_id), context=self.context
+            ChatInput(message=message, by=by), _config(thread_id), context=context
         )
         reply = result["reply"]
         return ChatTurn(
@@ -101,7 +92,7 @@ class Chat:
             facts=reply.facts,
             narrated_by_model=reply.narrated_by_model,
             pending_approval=result.get("pending"),
-            model_calls=self._model_calls() - calls,
+            model_calls=result["model_calls"],
         )
 
     async def history(self, thread_id: str) -> list[Exchange]:
@@ -140,7 +131,7 @@ async def open_chat(
             narrator=narrator,
             cloud_url=cloud_url,
         )
-        yield Chat(build_supervisor_graph().compile(checkpointer=saver), context, chosen)
+        yield Chat(build_supervisor_graph().compile(checkpointer=saver), context)
 
 
 __all__ = ["Chat", "ChatError", "ChatTurn", "Rollouts", "new_thread_id", "open_chat"]

@@ -64,7 +64,10 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
     text = state["message"]
     route = resolve(await runtime.context.router.aroute(text), text, state)
     worker: Worker = "rollout" if route.route in _KIND else route.route  # type: ignore[assignment]
-    return Command(goto=worker, update={"route": route, "hops": 1, "reply": None, "pending": None})
+    calls = 1 if runtime.context.router.uses_model else 0
+    return Command(
+        goto=worker, update={"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls}
+    )
 
 
 def _next(state: ChatState, worker: Worker, update: dict[str, Any]) -> Command[Any]:
@@ -278,7 +281,9 @@ async def general(state: ChatState) -> dict[str, Any]:
 async def respond(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
     ctx, route = runtime.context, state["route"]
     reply = state.get("reply") or Reply(agent="supervisor", text="I could not finish that in one turn.")
+    calls = state.get("model_calls", 0)
     if ctx.narrator is not None and route.route in SPECIALISTS and reply.facts:
+        calls += 1
         written = await ctx.narrator.write(state["message"], reply.text, reply.facts)
         if written is not None:
             reply = reply.model_copy(update={"text": written, "narrated_by_model": True})
@@ -287,7 +292,7 @@ async def respond(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         run = await ctx.rollouts.status(workflow_id)
         pending = PendingApproval.of(run.pending) if run.pending else None
     exchange = Exchange(user=state["message"], route=route.route, reply=reply.text)
-    return {"reply": reply, "pending": pending, "history": [exchange]}
+    return {"reply": reply, "pending": pending, "history": [exchange], "model_calls": calls}
 
 
 def build_supervisor_graph() -> StateGraph[ChatState, SupervisorContext, ChatInput, ChatOutput]:

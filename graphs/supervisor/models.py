@@ -57,13 +57,15 @@ class ChatInput(TypedDict):
 
 class ChatOutput(TypedDict, total=False):
     route: Route
-    reply: Reply | None
+    reply: Reply
     pending: PendingApproval | None
+    model_calls: int
 
 
 class ChatState(ChatInput, total=False):
     route: Route
     hops: int  # steps taken this turn; bounded, so a turn cannot loop
+    model_calls: int  # requests this turn sent to a model
     reply: Reply | None
     pending: PendingApproval | None
     history: Annotated[list[Exchange], recent]
