@@ -59,8 +59,6 @@ class SentenceEncoder:
                 options = ort.SessionOptions()
                 options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 options.log_severity_level = 3
-                # One request is a few dozen tokens: a second thread costs more in handoff than it saves.
-                options.intra_op_num_threads = 1
                 self._session = ort.InferenceSession(
                     str(model), sess_options=options, providers=["CPUExecutionProvider"]
                 )
