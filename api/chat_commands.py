@@ -23,7 +23,8 @@ from rich.markup import escape
 from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError, chat_model
 from agents.routing import EmbeddedRouter, Route, build_router
 from api.rollouts import ProgressDisplay
-from graphs.database import DEFAULT_DATABASE_URL, DatabaseUrl
+from api.workflow_commands import DbOption
+from graphs.database import DEFAULT_DATABASE_URL
 from graphs.supervisor.chat import Chat, ChatError, ChatTurn, new_thread_id, open_chat
 from mock_cloud import CloudSimulator
 from mock_cloud.schemas import MAX_FLEET_SIZE
@@ -104,14 +105,6 @@ def _cloud(cloud_url: str | None, seed: int, size: int) -> CloudProvider:
     return resilient_simulator(sim)
 
 
-def _database(url: str) -> str:
-    try:
-        DatabaseUrl.parse(url)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    return url
-
-
 def show_turn(turn: ChatTurn, console: Console) -> None:
     source = "" if turn.route.source == "embedded" else f", {turn.route.source}"
     console.print(f"[dim]({turn.route.route}{source} · thread {turn.thread_id})[/]")
@@ -131,9 +124,7 @@ def chat_command(
     thread: Annotated[
         str | None, typer.Option("--thread", help="Carry on this conversation (default: new)")
     ] = None,
-    db: Annotated[
-        str, typer.Option("--db", callback=_database, help="memory, sqlite:///PATH or postgresql://…")
-    ] = (DEFAULT_DATABASE_URL),
+    db: DbOption = DEFAULT_DATABASE_URL,
     llm: LlmOption = None,
     llm_timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
     cloud_url: Annotated[
