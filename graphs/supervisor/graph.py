@@ -21,7 +21,7 @@ from agents.answers import answer
 from agents.answers.base import Question, usd
 from agents.narrative import Narrator
 from agents.review import RolloutKind
-from agents.routing import SPECIALISTS, Route, Router
+from agents.routing import SPECIALISTS, Route, RouteName, Router
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
@@ -31,6 +31,12 @@ MAX_HOPS = 3
 Worker = Literal["cost", "performance", "resource", "application", "rollout", "approval", "status", "general"]
 WORKERS: tuple[Worker, ...] = get_args(Worker)
 _KIND: dict[str, RolloutKind] = {"spot_migration": "spot_migration", "rightsizing": "rightsizing"}
+# Both kinds of change are one worker; every other route is a worker of its own name.
+_WORKER: dict[RouteName, Worker] = {
+    "cost": "cost", "performance": "performance", "resource": "resource", "application": "application",
+    "spot_migration": "rollout", "rightsizing": "rollout", "approval": "approval", "status": "status",
+    "general": "general",
+}  # fmt: skip
 _NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
@@ -63,10 +69,10 @@ def resolve(route: Route, text: str, state: ChatState) -> Route:
 async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Worker]:
     text = state["message"]
     route = resolve(await runtime.context.router.aroute(text), text, state)
-    worker: Worker = "rollout" if route.route in _KIND else route.route  # type: ignore[assignment]
     calls = 1 if runtime.context.router.uses_model else 0
     return Command(
-        goto=worker, update={"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls}
+        goto=_WORKER[route.route],
+        update={"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls},
     )
 
 
@@ -195,7 +201,7 @@ async def approval(state: ChatState, runtime: Runtime[SupervisorContext]) -> Com
     if params.decision is None:
         text = f'Do you approve workflow {params.workflow_id}? Say "approve" or "reject".'
         return Command(goto="respond", update={"reply": Reply(agent="approval", text=text)})
-    only = params.instance_ids or None if params.decision == "approve" else None
+    only = (params.instance_ids or None) if params.decision == "approve" else None
     decision = Decision(
         decision=params.decision, by=state["by"], instance_ids=only, comment=state["message"][:2000]
     )
@@ -289,8 +295,11 @@ async def respond(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
             reply = reply.model_copy(update={"text": written, "narrated_by_model": True})
     pending = None
     if workflow_id := state.get("workflow_id"):
-        run = await ctx.rollouts.status(workflow_id)
-        pending = PendingApproval.of(run.pending) if run.pending else None
+        try:
+            run = await ctx.rollouts.status(workflow_id)
+            pending = PendingApproval.of(run.pending) if run.pending else None
+        except RolloutError:
+            pass  # its rows are gone (a reset database): nothing waits, and the reply stands
     exchange = Exchange(user=state["message"], route=route.route, reply=reply.text)
     return {"reply": reply, "pending": pending, "history": [exchange], "model_calls": calls}
 
