@@ -1,4 +1,5 @@
-"""The service's database: workflow runs, the audit log and rollout claims, under one SQLAlchemy metadata.
+"""The service's database: workflow runs, the audit log, rollout claims, API keys, progress events and
+workflow leases, under one SQLAlchemy metadata.
 
 One URL chooses the database for these tables and for LangGraph's checkpoints alike: `memory`,
 `sqlite:///path` (the embedded default) or `postgresql://…` (several replicas on one database).
@@ -10,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -25,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     event,
+    func,
     select,
     update,
 )
@@ -87,6 +89,44 @@ claims = Table(
 )
 
 
+# Who may use the HTTP service: a key's name and role, and only a hash of the key itself.
+api_keys = Table(
+    "optiinfra_api_keys",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+# A workflow's progress, in order, for whoever follows it from any replica.
+events = Table(
+    "optiinfra_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workflow_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", JSON, nullable=False),
+)
+# Which replica drives a workflow, until when: a replica that dies stops renewing, and another takes over.
+leases = Table(
+    "optiinfra_leases",
+    metadata,
+    Column("workflow_id", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+# The schema's version. Each step so far only adds tables, which `create_all` does on open; a step that
+# changes a table will be an explicit statement here, run once when the stored version is older.
+schema_version = Table(
+    "optiinfra_schema",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+SCHEMA_VERSION = 2  # 1: runs, audit, plans, claims; 2: API keys, events, leases
+
+
 def _as_utc(moment: datetime) -> datetime:
     """SQLite keeps no time zone: every time written here is UTC, so a naive one read back is too."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -121,6 +161,17 @@ class WorkflowRun(BaseModel):
     created_at: UtcDatetime
     updated_at: UtcDatetime
     report: dict[str, Any] | None = None
+
+
+Role = Literal["viewer", "operator", "approver", "admin"]
+
+
+class ApiKey(BaseModel):
+    name: str
+    role: Role
+    key_hash: str
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None = None
 
 
 @dataclass(frozen=True)
@@ -176,7 +227,22 @@ class Database:
             engine = create_async_engine(parsed.sqlalchemy, pool_pre_ping=True)
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-        return cls(engine, parsed)
+        db = cls(engine, parsed)
+        async with db._transaction() as conn:
+            stored = (await conn.execute(select(func.max(schema_version.c.version)))).scalar()
+            if stored is None or stored < SCHEMA_VERSION:
+                row = {"version": SCHEMA_VERSION, "applied_at": datetime.now(UTC)}
+                await conn.execute(db._insert_ignoring(schema_version, ["version"]), [row])
+        return db
+
+    async def schema_version(self) -> int:
+        async with self._transaction() as conn:
+            return int((await conn.execute(select(func.max(schema_version.c.version)))).scalar() or 0)
+
+    async def ping(self) -> None:
+        """Raises when the database cannot be reached."""
+        async with self._transaction() as conn:
+            await conn.execute(select(1))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -268,6 +334,74 @@ class Database:
             ids = sorted(set(instance_ids))
             for start in range(0, len(ids), _CHUNK):
                 await conn.execute(statement.where(claims.c.instance_id.in_(ids[start : start + _CHUNK])))
+
+    # -- API keys ---------------------------------------------------------------------------------------
+    async def add_key(self, key: ApiKey) -> bool:
+        """Store a key; False when its name is taken."""
+        async with self._transaction() as conn:
+            result = await conn.execute(self._insert_ignoring(api_keys, ["name"]), [key.model_dump()])
+        return bool(result.rowcount)
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        async with self._transaction() as conn:
+            row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))).first()
+        return ApiKey.model_validate(row._asdict()) if row else None
+
+    async def keys(self) -> list[ApiKey]:
+        async with self._transaction() as conn:
+            rows = await conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.name))
+            return [ApiKey.model_validate(r._asdict()) for r in rows]
+
+    async def revoke_key(self, name: str) -> bool:
+        """Revoke the key called `name`; False when there is no such key still in use."""
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        async with self._transaction() as conn:
+            return bool((await conn.execute(statement)).rowcount)
+
+    # -- progress events --------------------------------------------------------------------------------
+    async def add_events(self, workflow_id: str, found: Sequence[dict[str, Any]]) -> None:
+        now = datetime.now(UTC)
+        async with self._transaction() as conn:
+            await conn.execute(
+                events.insert(), [{"workflow_id": workflow_id, "at": now, "event": e} for e in found]
+            )
+
+    async def events(self, workflow_id: str, after: int = 0) -> list[tuple[int, dict[str, Any]]]:
+        """The workflow's events after the one numbered `after`, oldest first, with their numbers."""
+        query = (
+            select(events.c.id, events.c.event)
+            .where(events.c.workflow_id == workflow_id, events.c.id > after)
+            .order_by(events.c.id)
+        )
+        async with self._transaction() as conn:
+            return [(int(i), dict(e)) for i, e in await conn.execute(query)]
+
+    # -- leases: one replica drives a workflow at a time --------------------------------------------------
+    async def acquire_lease(self, workflow_id: str, owner: str, seconds: float) -> bool:
+        """Take (or renew) the workflow's lease for `seconds`; False while another owner's is still valid."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=seconds)
+        row = {"workflow_id": workflow_id, "owner": owner, "expires_at": until}
+        async with self._transaction() as conn:
+            if (await conn.execute(self._insert_ignoring(leases, ["workflow_id"]), [row])).rowcount:
+                return True
+            taken = await conn.execute(
+                update(leases)
+                .where(leases.c.workflow_id == workflow_id)
+                .where((leases.c.owner == owner) | (leases.c.expires_at < now))
+                .values(owner=owner, expires_at=until)
+            )
+            return bool(taken.rowcount)
+
+    async def release_lease(self, workflow_id: str, owner: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                delete(leases).where(leases.c.workflow_id == workflow_id, leases.c.owner == owner)
+            )
 
     def _insert_ignoring(self, table: Table, keys: list[str]) -> Any:
         """INSERT that skips rows whose `keys` already exist (both dialects say ON CONFLICT DO NOTHING)."""

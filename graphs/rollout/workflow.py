@@ -103,6 +103,22 @@ class Rollouts:
 
         `cloud_url` is remembered so that a later resume or decision can find the same cloud.
         """
+        workflow_id = await self.register(
+            kind, scope, settings, requested_by=requested_by, workflow_id=workflow_id, cloud_url=cloud_url
+        )
+        return await self.resume(workflow_id, on_progress)
+
+    async def register(
+        self,
+        kind: RolloutKind,
+        scope: Scope | None = None,
+        settings: RolloutSettings | None = None,
+        *,
+        requested_by: str = "cli",
+        workflow_id: str | None = None,
+        cloud_url: str | None = None,
+    ) -> str:
+        """Record a new workflow without running it (`resume` runs it from the start): its id, at once."""
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
         if await self.db.run(workflow_id) is not None:
             raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or pick another id")
@@ -121,14 +137,11 @@ class Rollouts:
                 updated_at=now,
             )
         )
-        payload = RolloutInput(
-            workflow_id=workflow_id, kind=kind, scope=scope, settings=settings, requested_by=requested_by
-        )
-        await self._drive(payload, workflow_id, on_progress)
-        return await self.status(workflow_id)
+        return workflow_id
 
     async def resume(self, workflow_id: str, on_progress: Progress | None = None) -> RolloutRun:
-        """Carry on from the last checkpoint (after a crash); a finished or waiting workflow is left as is."""
+        """Run a registered workflow, or carry on from its last checkpoint (after a crash); a finished or
+        waiting workflow is left as is."""
         await self.stored(workflow_id)
         snapshot = await self.graph.aget_state(_config(workflow_id))
         # Done means reported: `snapshot.next` alone is empty too when a step's writes were saved but the
@@ -137,7 +150,7 @@ class Rollouts:
             return await self.status(workflow_id)
         if snapshot.values:
             await self._drive(None, workflow_id, on_progress)
-        else:  # killed before its first checkpoint: start over from what was asked
+        else:  # registered, or killed before its first checkpoint: start from what was asked
             stored = await self.stored(workflow_id)
             payload = RolloutInput(
                 workflow_id=workflow_id,
