@@ -17,6 +17,7 @@ from agents.routing.encoder import EncoderUnavailableError
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
 from api.chat_demo import run_chat_demo
 from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
+from api.service_commands import apikey, serve_command
 from api.tour import run_cloud_tour
 from api.workflow_commands import workflow
 from graphs.rollout.workflow import RolloutError
@@ -46,6 +47,8 @@ app.add_typer(cloud, name="cloud")
 app.add_typer(demo, name="demo")
 app.add_typer(workflow, name="workflow")
 app.command("route")(route_command)
+app.command("serve")(serve_command)
+app.add_typer(apikey, name="apikey")
 app.command("chat")(chat_command)
 
 out = Console()

@@ -6,6 +6,7 @@ The public functions the CLI, the demo and the HTTP service share. A conversatio
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import secrets
 from collections.abc import AsyncIterator, Callable
@@ -116,14 +117,19 @@ async def open_chat(
     model: BaseChatModel | None = None,
     *,
     router: EmbeddedRouter | None = None,
+    rollouts: Rollouts | None = None,
     cloud_url: str | None = None,
     model_timeout: float = 20.0,
 ) -> AsyncIterator[Chat]:
     """Conversations on the database at `db_url` about `cloud`; with `model`, it routes and writes narratives
-    (falling back to the embedded router and the templates whenever its answer does not hold)."""
+    (falling back to the embedded router and the templates whenever its answer does not hold). `rollouts`
+    already open on the same database are shared rather than opened again."""
     chosen = build_router(model, router, timeout=model_timeout)
     narrator = Narrator(model, timeout=model_timeout) if model is not None else None
-    async with open_rollouts(db_url, cloud) as rollouts, open_checkpointer(db_url, STATE_TYPES) as saver:
+    async with contextlib.AsyncExitStack() as stack:
+        if rollouts is None:
+            rollouts = await stack.enter_async_context(open_rollouts(db_url, cloud))
+        saver = await stack.enter_async_context(open_checkpointer(db_url, STATE_TYPES))
         context = SupervisorContext(
             router=chosen,
             toolkit=build_toolkit(cloud),

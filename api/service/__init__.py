@@ -1,0 +1,1 @@
+"""The HTTP service (`optiinfra serve`): chat, workflow triggers and approvals, cloud views, under /api/v1."""

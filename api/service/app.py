@@ -1,0 +1,120 @@
+"""The FastAPI app: routes under /api/v1, problem+json errors, API keys, metrics, background workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from langchain_core.language_models import BaseChatModel
+
+from api.service import problems
+from api.service.metrics import CountedCloud, ServiceMetrics
+from api.service.problems import Problem
+from api.service.runner import WorkflowRunner
+from api.service.security import BodyLimit, Guard
+from api.service.settings import ServiceSettings
+from api.service.views import router as views
+from api.service.workflows import router as workflows
+from graphs.rollout.workflow import open_rollouts
+from graphs.supervisor.chat import open_chat
+from mock_cloud import CloudSimulator
+from tools.adapters.http import SimulatorHttpProvider
+from tools.adapters.simulator import resilient_simulator
+from tools.provider import CloudProvider
+from tools.resilience import ResilientProvider
+
+
+def make_cloud(settings: ServiceSettings) -> tuple[CloudProvider, str | None]:
+    """The cloud the settings name, and its URL (None for the in-process simulator)."""
+    if settings.cloud == "sim":
+        return resilient_simulator(CloudSimulator(settings.seed, settings.size)), None
+    return ResilientProvider(SimulatorHttpProvider(settings.cloud)), settings.cloud
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    cloud: CloudProvider | None = None,
+    model: BaseChatModel | None = None,
+    sweep: bool = True,
+) -> FastAPI:
+    """The service. `cloud` and `model` default to what `settings` name; `sweep=False` leaves orphaned
+    workflows alone (tests that drive the runner by hand)."""
+    settings = settings or ServiceSettings()
+    metrics = ServiceMetrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        base, cloud_url = (
+            (cloud, settings.cloud if settings.cloud != "sim" else None) if cloud else make_cloud(settings)
+        )
+        counted: Any = CountedCloud(base, metrics, serial=cloud_url is None)
+        async with (
+            open_rollouts(settings.db, counted) as rollouts,
+            open_chat(
+                settings.db,
+                counted,
+                model,
+                rollouts=rollouts,
+                cloud_url=cloud_url,
+                model_timeout=settings.llm_timeout,
+            ) as chat,
+        ):
+            runner = WorkflowRunner(rollouts, settings.replica, settings.lease_seconds, cloud_url)
+            app.state.settings, app.state.metrics, app.state.cloud = settings, metrics, counted
+            app.state.cloud_url, app.state.rollouts, app.state.chat, app.state.runner = (
+                cloud_url,
+                rollouts,
+                chat,
+                runner,
+            )
+            app.state.guard = Guard(rollouts.db, settings.auth, settings.rate_per_minute)
+            sweeper = asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)) if sweep else None
+            try:
+                yield
+            finally:
+                if sweeper is not None:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
+                await runner.close()
+
+    app = FastAPI(
+        title="OptiInfra",
+        version="0.1.0",
+        description="Safe cloud cost optimisation: chat, approval-gated rollouts, cloud views. Errors are "
+        "application/problem+json; every /api/v1 route takes `Authorization: Bearer <API key>`.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.middleware("http")(metrics.middleware)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(views)
+    app.include_router(workflows)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> dict[str, str]:
+        """The database and the cloud answer."""
+        try:
+            await request.app.state.rollouts.db.ping()
+        except Exception as exc:
+            raise Problem(503, f"database unreachable: {type(exc).__name__}") from None
+        try:
+            await asyncio.to_thread(request.app.state.cloud.now)
+        except Exception as exc:
+            raise Problem(503, f"cloud unreachable: {type(exc).__name__}") from None
+        return {"status": "ready"}
+
+    @app.get("/metrics", tags=["health"], response_class=Response)
+    async def prometheus(request: Request) -> Response:
+        """Prometheus text format."""
+        return await metrics.exposition(request.app.state.rollouts.db)
+
+    return app

@@ -1,0 +1,68 @@
+"""One error shape for every failure: RFC 9457 `application/problem+json` (type, title, status, detail).
+
+Client mistakes are 4xx with what was wrong; anything unexpected is a bare 500 with no detail, logged here
+with its trace for the operator, never sent to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger("optiinfra.service")
+TITLES = {
+    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+    409: "Conflict", 413: "Request too large", 415: "Unsupported media type", 422: "Invalid request",
+    429: "Too many requests", 500: "Internal error", 503: "Unavailable",
+}  # fmt: skip
+
+
+def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    title = TITLES.get(status, "Error")
+    body = {"type": f"https://optiinfra.dev/problems/{title.lower().replace(' ', '-')}", "title": title,
+            "status": status, "detail": detail}  # fmt: skip
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+class Problem(Exception):
+    """Raised by a route to answer with a problem document."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers
+
+
+def install(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem(exc.status, exc.detail, exc.headers)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        return problem(exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    async def on_invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if malformed:
+            return problem(
+                400, f"malformed JSON: {malformed[0].get('ctx', {}).get('error', 'cannot be parsed')}"
+            )
+        problems = []
+        for e in exc.errors()[:5]:
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+        return problem(422, "; ".join(problems) or "invalid request")
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "the service could not complete this request; it has been logged")
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,154 @@
+"""Workflows in the service's background: each driven by one replica at a time, under a lease in the
+database; their progress written to the database for anyone following them, from any replica.
+
+A replica takes a workflow's lease before it drives it (starting, deciding, or adopting an orphan) and
+renews it while it works. A replica that dies stops renewing; once the lease expires, another replica's
+sweep adopts the workflow and resumes it from its last checkpoint, and the cloud calls it repeats replay
+under their idempotency keys: every change is applied once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from graphs.database import Database
+from graphs.rollout.models import Decision
+from graphs.rollout.workflow import NothingPendingError, Progress, RolloutRun, Rollouts
+
+log = logging.getLogger("optiinfra.workflows")
+RESUMABLE = ("planning", "rolling_out")  # stored statuses of a workflow some replica should be driving
+
+
+class WorkflowBusyError(Exception):
+    """Another replica (or request) is driving this workflow right now."""
+
+
+class WorkflowRunner:
+    def __init__(
+        self,
+        rollouts: Rollouts,
+        owner: str,
+        lease_seconds: float,
+        cloud_url: str | None,
+        on_finished: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.rollouts = rollouts
+        self.db: Database = rollouts.db
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.cloud_url = cloud_url
+        self.on_finished = on_finished
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+
+    async def start(self, workflow_id: str) -> None:
+        """Drive a registered workflow in the background (unless another replica already adopted it)."""
+        if await self.db.acquire_lease(workflow_id, self.owner, self.lease_seconds):
+            self._spawn(workflow_id, functools.partial(self.rollouts.resume, workflow_id))
+
+    async def decide(self, workflow_id: str, decision: Decision) -> None:
+        """Answer the pending approval in the background; refused while someone else drives the workflow."""
+        if workflow_id in self.tasks or not await self.db.acquire_lease(
+            workflow_id, self.owner, self.lease_seconds
+        ):
+            raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
+        try:
+            # Checked again under the lease: a decision that raced another sees it already taken.
+            run = await self.rollouts.status(workflow_id)
+            if run.pending is None:
+                raise NothingPendingError(
+                    f"workflow {workflow_id} is not waiting for a decision (it is {run.status})"
+                )
+        except BaseException:
+            await self.db.release_lease(workflow_id, self.owner)
+            raise
+        self._spawn(workflow_id, functools.partial(self.rollouts.decide, workflow_id, decision))
+
+    async def wait(self, workflow_id: str) -> None:
+        """Until this replica stops driving the workflow (for tests and orderly shutdown)."""
+        task = self.tasks.get(workflow_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def sweep(self) -> list[str]:
+        """Adopt the workflows no live replica is driving; returns their ids."""
+        adopted = []
+        for status in RESUMABLE:
+            for run in await self.db.runs(status=status):
+                if run.workflow_id in self.tasks or run.cloud != self.cloud_url:
+                    continue
+                if await self.db.acquire_lease(run.workflow_id, self.owner, self.lease_seconds):
+                    log.info(
+                        "adopting workflow %s (%s)",
+                        run.workflow_id,
+                        status,
+                        extra={"workflow_id": run.workflow_id},
+                    )
+                    self._spawn(run.workflow_id, functools.partial(self.rollouts.resume, run.workflow_id))
+                    adopted.append(run.workflow_id)
+        return adopted
+
+    async def sweep_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:  # a database hiccup must not end the sweeping for good
+                log.exception("sweep failed; trying again in %.0f s", interval)
+            await asyncio.sleep(interval)
+
+    async def close(self) -> None:
+        """Stop driving: the leases are released, so another replica (or a restart) carries on at once."""
+        for task in list(self.tasks.values()):
+            task.cancel()
+        for task in list(self.tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _spawn(self, workflow_id: str, work: Callable[[Progress], Awaitable[RolloutRun]]) -> None:
+        self.tasks[workflow_id] = asyncio.create_task(
+            self._drive(workflow_id, work), name=f"workflow {workflow_id}"
+        )
+
+    async def _drive(self, workflow_id: str, work: Callable[[Progress], Awaitable[RolloutRun]]) -> None:
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        writer = asyncio.create_task(self._write_events(workflow_id, queue))
+        renewer = asyncio.create_task(self._renew(workflow_id))
+        status = "failed"
+        try:
+            run = await work(queue.put_nowait)
+            status = run.status
+            queue.put_nowait({"event": "status", "status": run.status})
+        except Exception:
+            log.exception("workflow %s stopped on an error; a resume carries it on", workflow_id,
+                          extra={"workflow_id": workflow_id})  # fmt: skip
+        finally:
+            renewer.cancel()
+            queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(writer)
+            await self.db.release_lease(workflow_id, self.owner)
+            self.tasks.pop(workflow_id, None)
+            if self.on_finished:
+                self.on_finished(workflow_id, status)
+
+    async def _write_events(self, workflow_id: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        """Events in the order they happened; whatever has queued up goes in one write."""
+        done = False
+        while not done:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            done = batch[-1] is None
+            found = [e for e in batch if e is not None]
+            if found:
+                await self.db.add_events(workflow_id, found)
+
+    async def _renew(self, workflow_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            if not await self.db.acquire_lease(workflow_id, self.owner, self.lease_seconds):
+                log.error("lost the lease of workflow %s", workflow_id, extra={"workflow_id": workflow_id})

@@ -1,0 +1,163 @@
+"""What the HTTP API takes and returns: models of its own, so the domain can change under stable clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["spot_migration", "rightsizing"]
+Cloud = Literal["aws", "gcp", "azure"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChatRequest(Strict):
+    thread_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    message: str = Field(min_length=1, max_length=4000)
+
+
+class PendingApprovalOut(BaseModel):
+    workflow_id: str
+    kind: Kind
+    instance_ids: list[str]
+    monthly_savings: float
+    risk: str
+    why: list[str]
+
+
+class ChatResponse(BaseModel):
+    thread_id: str
+    route: str
+    reply: str
+    data: dict[str, Any]
+    pending_approval: PendingApprovalOut | None
+    routing: dict[str, Any] = Field(description="params, confidence and source of the route")
+
+
+class ScopeIn(Strict):
+    provider: Cloud | None = None
+    region: str | None = Field(None, max_length=64)
+    application: str | None = Field(None, max_length=128)
+    tags: dict[str, str] = Field(default_factory=dict, max_length=20)
+    instance_ids: list[str] = Field(default_factory=list, max_length=10_000)
+
+
+class WorkflowRequest(Strict):
+    kind: Kind
+    scope: ScopeIn = Field(default_factory=ScopeIn)
+    auto_approve: bool = False
+    waves: list[float] | None = Field(None, min_length=1, max_length=20, description="e.g. [0.1, 0.5, 1.0]")
+    max_changes: int | None = Field(None, gt=0, le=100_000)
+    max_latency_increase_pct: float | None = Field(None, gt=0, le=1000)
+
+
+class WorkflowAccepted(BaseModel):
+    workflow_id: str
+    status: str
+
+
+class Review(BaseModel):
+    agent: str
+    approved: bool
+    confidence: float
+    reasons: list[str]
+    vetoes: dict[str, str]
+
+
+class WorkflowOut(BaseModel):
+    workflow_id: str
+    kind: Kind
+    status: str
+    requested_by: str
+    created_at: datetime
+    planned: int | None
+    approved: int | None
+    waves_done: int
+    plan: dict[str, Any] | None = Field(description="instances analysed, opportunities, changes, savings")
+    approvals: list[Review]
+    pending: PendingApprovalOut | None
+    report: dict[str, Any] | None
+
+
+class WorkflowSummary(BaseModel):
+    workflow_id: str
+    kind: str
+    status: str
+    requested_by: str
+    created_at: datetime
+
+
+class DecisionRequest(Strict):
+    decision: Literal["approve", "reject"]
+    instance_ids: list[str] | None = Field(None, max_length=10_000, description="Approve only these")
+    comment: str | None = Field(None, max_length=2000)
+
+
+class AuditOut(BaseModel):
+    kind: str
+    actor: str
+    instance_id: str | None
+    at: datetime
+    detail: dict[str, Any]
+
+
+class InstanceOut(BaseModel):
+    id: str
+    name: str
+    provider: str
+    region: str
+    instance_type: str
+    pricing_model: str
+    state: str
+    application: str | None
+    tags: dict[str, str]
+    vcpus: int
+    memory_gb: float
+    hourly_price: float
+
+
+class InstancePage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[InstanceOut]
+
+
+class CostGroupOut(BaseModel):
+    key: str
+    amount: float
+
+
+class CostsOut(BaseModel):
+    start: datetime
+    end: datetime
+    group_by: str | None
+    total: float
+    groups: list[CostGroupOut]
+
+
+class RecommendationPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    monthly_savings: float = Field(description="Of every recommendation matching, not only this page")
+    items: list[RecommendationOut]
+
+
+class RecommendationOut(BaseModel):
+    instance_id: str
+    provider: str
+    region: str
+    application: str | None
+    kind: str
+    action: str
+    current: str
+    target: str
+    monthly_savings: float
+    risk: str
+    confidence: float
+    reasons: list[str]

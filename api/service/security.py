@@ -1,0 +1,95 @@
+"""Who is calling and what they may do: API keys (Bearer), roles, a rate limit per key, a body size limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.service.keys import GRANTS, Permission, key_hash
+from api.service.problems import Problem, problem
+from graphs.database import Database, Role
+
+_VERBS: dict[Permission, str] = {
+    "read": "read",
+    "operate": "start workflows or chat",
+    "decide": "approve or reject",
+    "admin": "administer",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: Role
+
+
+@dataclass
+class Guard:
+    db: Database
+    auth: bool
+    rate_per_minute: int
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # name → (tokens, last refill)
+
+    async def caller(self, request: Request) -> Caller:
+        if not self.auth:
+            return Caller("local", "admin")  # --no-auth: a single user on their own machine
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "send an API key: Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
+        key = await self.db.key_by_hash(key_hash(token.strip()))
+        if key is None or key.revoked_at is not None:
+            raise Problem(401, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+        self._spend(key.name)
+        return Caller(key.name, key.role)
+
+    def _spend(self, name: str) -> None:
+        """A token bucket per key: `rate_per_minute` requests a minute, in bursts of up to that many."""
+        now = time.monotonic()
+        tokens, last = self._buckets.get(name, (float(self.rate_per_minute), now))
+        tokens = min(float(self.rate_per_minute), tokens + (now - last) * self.rate_per_minute / 60)
+        if tokens < 1:
+            wait = (1 - tokens) * 60 / self.rate_per_minute
+            raise Problem(429, f"rate limit of {self.rate_per_minute} requests a minute reached",
+                          {"Retry-After": str(max(1, round(wait)))})  # fmt: skip
+        self._buckets[name] = (tokens - 1, now)
+
+
+def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+    async def check(request: Request) -> Caller:
+        caller = await request.app.state.guard.caller(request)
+        if permission not in GRANTS[caller.role]:
+            raise Problem(403, f"the {caller.role} role may not {_VERBS[permission]}")
+        return caller
+
+    return check
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, whether or not they say their length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await problem(413, f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise Problem(413, f"request bodies are limited to {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)

@@ -1,0 +1,34 @@
+"""The service's settings: command-line options, or OPTIINFRA_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graphs.database import DEFAULT_DATABASE_URL
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPTIINFRA_", extra="ignore")
+
+    db: str = Field(DEFAULT_DATABASE_URL, description="memory, sqlite:///PATH or postgresql://…")
+    cloud: str = Field("sim", description="A simulator server URL, or `sim` for one in this process")
+    seed: int = Field(7, ge=0, description="The in-process simulator's seed")
+    size: int = Field(600, ge=0, description="The in-process simulator's fleet size")
+    llm: str | None = Field(None, description="ollama:MODEL, or none")
+    ollama_host: str | None = Field(None, validation_alias="OLLAMA_HOST")
+    llm_timeout: float = Field(20.0, gt=0)
+    auth: bool = Field(True, description="False only for local use: every request acts as an admin")
+    distinct_approver: bool = Field(False, description="A workflow's requester may not approve it")
+    rate_per_minute: int = Field(600, gt=0, description="Requests per minute per key (per replica)")
+    max_body_bytes: int = Field(64 * 1024, gt=0, description="Larger request bodies are refused (413)")
+    lease_seconds: float = Field(30.0, gt=0, description="How long a replica holds a workflow unrenewed")
+    sweep_seconds: float = Field(10.0, gt=0, description="How often a replica looks for orphaned workflows")
+    replica: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{secrets.token_hex(3)}",
+        description="This process's name in leases and logs",
+    )
+    log_json: bool = Field(False, description="Log JSON lines instead of text")

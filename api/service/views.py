@@ -1,0 +1,134 @@
+"""/api/v1/chat, and the cloud as the tools see it: /api/v1/instances, /costs, /recommendations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from api.service.problems import Problem
+from api.service.schemas import (
+    ChatRequest,
+    ChatResponse,
+    Cloud,
+    CostsOut,
+    InstanceOut,
+    InstancePage,
+    PendingApprovalOut,
+    RecommendationOut,
+    RecommendationPage,
+)
+from api.service.security import Caller, require
+from graphs.supervisor.chat import Chat, ChatError, new_thread_id
+from tools.analysis.engine import recommend
+from tools.analysis.recommendation import KINDS, Kind
+from tools.analysis.snapshot import collect
+from tools.errors import InvalidRequestError
+from tools.models import InstanceFilter, InstanceState, PricingModel
+from tools.provider import CloudProvider
+
+router = APIRouter(prefix="/api/v1")
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _cloud(request: Request) -> CloudProvider:
+    cloud: CloudProvider = request.app.state.cloud
+    return cloud
+
+
+@router.post("/chat", response_model=ChatResponse, tags=["chat"])
+async def chat(
+    body: ChatRequest, request: Request, caller: Annotated[Caller, Depends(require("operate"))]
+) -> ChatResponse:
+    """One turn of a conversation (a new one without `thread_id`): routed, answered, or acted on."""
+    conversation: Chat = request.app.state.chat
+    try:
+        turn = await conversation.turn(body.thread_id or new_thread_id(), body.message, by=caller.name)
+    except ChatError as exc:
+        raise Problem(422, str(exc)) from None
+    request.app.state.metrics.routes.labels(turn.route.route, turn.route.source).inc()
+    pending = turn.pending_approval
+    return ChatResponse(
+        thread_id=turn.thread_id,
+        route=turn.route.route,
+        reply=turn.reply,
+        data=turn.data,
+        pending_approval=PendingApprovalOut.model_validate(pending.model_dump()) if pending else None,
+        routing=turn.route.model_dump(mode="json", exclude={"route"}),
+    )
+
+
+@router.get("/instances", response_model=InstancePage, tags=["cloud"])
+async def instances(
+    request: Request,
+    _: Annotated[Caller, Depends(require("read"))],
+    provider: Cloud | None = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    state: InstanceState | None = None,
+    pricing_model: PricingModel | None = None,
+    application: Annotated[str | None, Query(max_length=128)] = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> InstancePage:
+    """Instances matching every filter given, in the cloud's order."""
+    scope = InstanceFilter(
+        provider=provider, region=region, state=state, pricing_model=pricing_model, application=application
+    )
+    found = await asyncio.to_thread(_cloud(request).list_instances, scope)
+    page = found[offset : offset + limit]
+    return InstancePage(
+        total=len(found),
+        offset=offset,
+        limit=limit,
+        items=[InstanceOut.model_validate({**i.model_dump(), "application": i.application}) for i in page],
+    )
+
+
+@router.get("/costs", response_model=CostsOut, tags=["cloud"])
+async def costs(
+    request: Request,
+    _: Annotated[Caller, Depends(require("read"))],
+    group_by: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="provider, region, service, day, instance_type, pricing_model, "
+            "application or tag:<key>",
+        ),
+    ] = None,
+    days: Annotated[float, Query(gt=0, le=90)] = 30,
+) -> CostsOut:
+    """Accrued spend over the last `days`, optionally broken down."""
+    try:
+        found = await asyncio.to_thread(_cloud(request).costs, group_by, days)
+    except InvalidRequestError as exc:
+        raise Problem(422, exc.message) from None
+    return CostsOut.model_validate(found.model_dump())
+
+
+@router.get("/recommendations", response_model=RecommendationPage, tags=["cloud"])
+async def recommendations(
+    request: Request,
+    _: Annotated[Caller, Depends(require("read"))],
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    provider: Cloud | None = None,
+    offset: Offset = 0,
+    limit: Limit = 50,
+) -> RecommendationPage:
+    """Savings recommendations (rightsize, idle, spot, reserved), highest priority first."""
+    cloud = _cloud(request)
+
+    def analyse() -> list[RecommendationOut]:
+        found = recommend(collect(cloud, InstanceFilter(provider=provider)), kind or KINDS)
+        return [RecommendationOut.model_validate(r.model_dump()) for r in found]
+
+    found = await asyncio.to_thread(analyse)
+    return RecommendationPage(
+        total=len(found),
+        offset=offset,
+        limit=limit,
+        monthly_savings=round(sum(r.monthly_savings for r in found), 2),
+        items=found[offset : offset + limit],
+    )

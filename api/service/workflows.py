@@ -1,0 +1,205 @@
+"""/api/v1/workflows: trigger a rollout (it runs in the service's background), follow it, decide it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from api.service.problems import Problem
+from api.service.runner import WorkflowBusyError, WorkflowRunner
+from api.service.schemas import (
+    AuditOut,
+    DecisionRequest,
+    Kind,
+    PendingApprovalOut,
+    Review,
+    WorkflowAccepted,
+    WorkflowOut,
+    WorkflowRequest,
+    WorkflowSummary,
+)
+from api.service.security import Caller, require
+from graphs.rollout.models import FINAL_STATUSES, Decision, RolloutSettings, Scope
+from graphs.rollout.workflow import (
+    InvalidDecisionError,
+    NothingPendingError,
+    Rollouts,
+    WorkflowNotFoundError,
+)
+
+router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+EVENTS_POLL_SECONDS = 0.5
+
+
+def _rollouts(request: Request) -> Rollouts:
+    rollouts: Rollouts = request.app.state.rollouts
+    return rollouts
+
+
+def _runner(request: Request) -> WorkflowRunner:
+    runner: WorkflowRunner = request.app.state.runner
+    return runner
+
+
+@router.post("", status_code=202, response_model=WorkflowAccepted)
+async def trigger(
+    body: WorkflowRequest, request: Request, caller: Annotated[Caller, Depends(require("operate"))]
+) -> WorkflowAccepted:
+    """Start a spot migration or a rightsizing for a scope; it runs in the background (follow its events)."""
+    try:
+        settings = RolloutSettings(
+            auto_approve=body.auto_approve,
+            max_changes=body.max_changes,
+            **({"waves": tuple(body.waves)} if body.waves else {}),
+            **(
+                {"max_latency_increase_pct": body.max_latency_increase_pct}
+                if body.max_latency_increase_pct
+                else {}
+            ),
+        )
+        scope = Scope.model_validate(body.scope.model_dump())
+    except ValueError as exc:  # pydantic's ValidationError: e.g. waves that do not end at 1.0
+        raise Problem(422, str(exc).splitlines()[-1].strip() or "invalid settings") from None
+    workflow_id = await _rollouts(request).register(
+        body.kind, scope, settings, requested_by=caller.name, cloud_url=request.app.state.cloud_url
+    )
+    await _runner(request).start(workflow_id)
+    return WorkflowAccepted(workflow_id=workflow_id, status="planning")
+
+
+@router.get("", response_model=list[WorkflowSummary])
+async def list_workflows(
+    request: Request,
+    _: Annotated[Caller, Depends(require("read"))],
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    kind: Kind | None = None,
+) -> list[WorkflowSummary]:
+    runs = await _rollouts(request).db.runs(status=status, kind=kind)
+    return [WorkflowSummary.model_validate(r.model_dump()) for r in runs]
+
+
+async def _found(request: Request, workflow_id: str) -> None:
+    try:
+        await _rollouts(request).stored(workflow_id)
+    except WorkflowNotFoundError as exc:
+        raise Problem(404, str(exc)) from None
+
+
+@router.get("/{workflow_id}", response_model=WorkflowOut)
+async def get_workflow(
+    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
+) -> WorkflowOut:
+    await _found(request, workflow_id)
+    rollouts = _rollouts(request)
+    run, stored = await rollouts.status(workflow_id), await rollouts.stored(workflow_id)
+    plan = await rollouts.plan(workflow_id)
+    snapshot = await rollouts.graph.aget_state({"configurable": {"thread_id": workflow_id}})
+    approvals = snapshot.values.get("approvals", [])
+    return WorkflowOut(
+        workflow_id=workflow_id,
+        kind=run.kind,
+        status=run.status,
+        requested_by=run.requested_by,
+        created_at=stored.created_at,
+        planned=run.planned,
+        approved=run.approved,
+        waves_done=run.waves_done,
+        plan=(
+            {
+                "instances_analyzed": plan.instances_analyzed,
+                "opportunities": plan.opportunities,
+                "changes": len(plan.changes),
+                "monthly_savings": plan.monthly_savings,
+            }
+            if plan
+            else None
+        ),  # fmt: skip
+        approvals=[Review.model_validate(a.model_dump()) for a in approvals],
+        pending=PendingApprovalOut.model_validate(run.pending.model_dump()) if run.pending else None,
+        report=run.report.model_dump(mode="json") if run.report else None,
+    )
+
+
+@router.get("/{workflow_id}/audit", response_model=list[AuditOut])
+async def audit(
+    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
+) -> list[AuditOut]:
+    await _found(request, workflow_id)
+    return [AuditOut.model_validate(e.model_dump()) for e in await _rollouts(request).audit(workflow_id)]
+
+
+@router.post("/{workflow_id}/decision", status_code=202, response_model=WorkflowAccepted)
+async def decide(
+    workflow_id: str,
+    body: DecisionRequest,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("decide"))],
+) -> WorkflowAccepted:
+    """Approve (all, or only `instance_ids`) or reject the pending plan; the rollout goes on in the
+    background. 409 when nothing is pending (or another decision is being applied)."""
+    await _found(request, workflow_id)
+    rollouts = _rollouts(request)
+    run = await rollouts.status(workflow_id)
+    if run.pending is None:
+        raise Problem(409, f"workflow {workflow_id} is not waiting for a decision (it is {run.status})")
+    if (
+        request.app.state.settings.distinct_approver
+        and run.requested_by == caller.name
+        and body.decision == "approve"
+    ):
+        raise Problem(403, "the workflow's requester may not approve it: another person must")
+    if body.instance_ids is not None:
+        unknown = sorted(set(body.instance_ids) - set(run.pending.instance_ids))
+        if unknown:
+            raise Problem(422, f"not among the instances awaiting approval: {', '.join(unknown[:20])}")
+    decision = Decision(
+        decision=body.decision, by=caller.name, instance_ids=body.instance_ids, comment=body.comment
+    )
+    try:
+        await _runner(request).decide(workflow_id, decision)
+    except (WorkflowBusyError, NothingPendingError) as exc:
+        raise Problem(409, str(exc)) from None
+    except InvalidDecisionError as exc:
+        raise Problem(422, str(exc)) from None
+    return WorkflowAccepted(
+        workflow_id=workflow_id, status="rolling_out" if body.decision == "approve" else "rejected"
+    )
+
+
+@router.get("/{workflow_id}/events", response_class=StreamingResponse)
+async def events(
+    workflow_id: str,
+    request: Request,
+    _: Annotated[Caller, Depends(require("read"))],
+    after: Annotated[
+        int, Query(ge=0, description="Resume after this event id (Last-Event-ID works too)")
+    ] = 0,
+) -> StreamingResponse:
+    """Server-Sent Events of the workflow's progress, in order; the stream ends when the workflow has ended
+    (or waits for a person)."""
+    await _found(request, workflow_id)
+    last = request.headers.get("last-event-id", "")
+    start = int(last) if last.isdigit() else after
+    return StreamingResponse(_stream(request, workflow_id, start), media_type="text/event-stream")
+
+
+async def _stream(request: Request, workflow_id: str, after: int) -> AsyncIterator[str]:
+    rollouts = _rollouts(request)
+    while True:
+        found = await rollouts.db.events(workflow_id, after)
+        for number, event in found:
+            after = number
+            yield f"id: {number}\nevent: {event.get('event', 'message')}\ndata: {json.dumps(event)}\n\n"
+        stored = await rollouts.db.run(workflow_id)
+        settled = stored is None or stored.status in FINAL_STATUSES or stored.status == "awaiting_approval"
+        running = workflow_id in _runner(request).tasks
+        if settled and not running and not found:
+            return
+        if await request.is_disconnected():
+            return
+        await asyncio.sleep(EVENTS_POLL_SECONDS)

@@ -1,0 +1,133 @@
+"""`optiinfra serve` and `optiinfra apikey …`: the HTTP service and who may use it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from api.chat_commands import chosen_model
+from api.service.keys import ROLES, ApiKeyError, create_key
+from api.workflow_commands import DbOption
+from graphs.database import DEFAULT_DATABASE_URL, Database
+
+apikey = typer.Typer(
+    help="API keys of the HTTP service: create (shown once), list, revoke.", no_args_is_help=True
+)
+out = Console()
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: Annotated[
+        str, typer.Option("--cloud", help="A simulator server URL, or sim (in-process)")
+    ] = "sim",
+    seed: Annotated[int, typer.Option(min=0, help="The in-process simulator's seed")] = 7,
+    size: Annotated[int, typer.Option(min=0, help="The in-process simulator's fleet size")] = 600,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="ollama:MODEL or none (default $OPTIINFRA_LLM)")
+    ] = None,
+    no_auth: Annotated[bool, typer.Option("--no-auth", help="No API keys: local use only")] = False,
+    distinct_approver: Annotated[
+        bool, typer.Option("--distinct-approver", help="A workflow's requester may not approve it")
+    ] = False,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (use PostgreSQL for >1)")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Several replicas can share one PostgreSQL database."""
+    import os
+
+    import uvicorn
+
+    from api.service.logs import configure
+    from api.service.settings import ServiceSettings
+
+    if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
+        raise typer.BadParameter("--no-auth is for local use: listen on 127.0.0.1", param_hint="--no-auth")
+    chosen_model(llm, 20.0)  # a bad --llm is refused before the server starts
+    # The app factory reads its settings from the environment, so every worker process gets the same.
+    os.environ.update(
+        {
+            "OPTIINFRA_DB": db,
+            "OPTIINFRA_CLOUD": cloud,
+            "OPTIINFRA_SEED": str(seed),
+            "OPTIINFRA_SIZE": str(size),
+            "OPTIINFRA_AUTH": str(not no_auth).lower(),
+            "OPTIINFRA_DISTINCT_APPROVER": str(distinct_approver).lower(),
+            "OPTIINFRA_LOG_JSON": str(log_json).lower(),
+        }
+    )
+    if llm is not None:
+        os.environ["OPTIINFRA_LLM"] = llm
+    settings = ServiceSettings()
+    configure(settings.log_json, settings.replica)
+    out.print(f"OptiInfra on http://{host}:{port} (docs at /docs), database {db}, cloud {cloud}"
+              + (", [yellow]no auth[/]" if no_auth else ""))  # fmt: skip
+    uvicorn.run(
+        "api.service.factory:app", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
+
+
+@apikey.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who or what holds the key (recorded with their decisions)")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}")],
+    db: DbOption = DEFAULT_DATABASE_URL,
+) -> None:
+    """Make a key and print it, once: only its hash is stored."""
+
+    async def go() -> str:
+        database = await Database.open(db)
+        try:
+            return await create_key(database, name, role)
+        finally:
+            await database.close()
+
+    try:
+        key = asyncio.run(go())
+    except ApiKeyError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    print(key)
+
+
+@apikey.command("list")
+def apikey_list(
+    db: DbOption = DEFAULT_DATABASE_URL, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Every key's name, role and state (never the key)."""
+
+    async def go() -> list[dict[str, object]]:
+        database = await Database.open(db)
+        try:
+            return [k.model_dump(mode="json", exclude={"key_hash"}) for k in await database.keys()]
+        finally:
+            await database.close()
+
+    keys = asyncio.run(go())
+    if as_json:
+        print(json.dumps(keys))
+        return
+    for k in keys:
+        state = f"revoked {k['revoked_at']}" if k["revoked_at"] else "active"
+        out.print(f"{k['name']:<24} {k['role']:<9} {state}")
+
+
+@apikey.command("revoke")
+def apikey_revoke(name: str, db: DbOption = DEFAULT_DATABASE_URL) -> None:
+    """Revoke a key at once: its next request is refused."""
+
+    async def go() -> bool:
+        database = await Database.open(db)
+        try:
+            return await database.revoke_key(name)
+        finally:
+            await database.close()
+
+    if not asyncio.run(go()):
+        raise typer.BadParameter(f"no active key named '{name}'")
+    out.print(f"revoked {name}")
