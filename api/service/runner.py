@@ -16,6 +16,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from graphs.database import Database
 from graphs.rollout.models import Decision
 from graphs.rollout.workflow import NothingPendingError, Progress, RolloutRun, Rollouts
@@ -35,14 +37,12 @@ class WorkflowRunner:
         owner: str,
         lease_seconds: float,
         cloud_url: str | None,
-        on_finished: Callable[[str, str], None] | None = None,
     ) -> None:
         self.rollouts = rollouts
         self.db: Database = rollouts.db
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.cloud_url = cloud_url
-        self.on_finished = on_finished
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
     async def start(self, workflow_id: str) -> None:
@@ -117,10 +117,8 @@ class WorkflowRunner:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         writer = asyncio.create_task(self._write_events(workflow_id, queue))
         renewer = asyncio.create_task(self._renew(workflow_id))
-        status = "failed"
         try:
             run = await work(queue.put_nowait)
-            status = run.status
             queue.put_nowait({"event": "status", "status": run.status})
         except Exception:
             log.exception("workflow %s stopped on an error; a resume carries it on", workflow_id,
@@ -128,12 +126,14 @@ class WorkflowRunner:
         finally:
             renewer.cancel()
             queue.put_nowait(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(writer)
-            await self.db.release_lease(workflow_id, self.owner)
             self.tasks.pop(workflow_id, None)
-            if self.on_finished:
-                self.on_finished(workflow_id, status)
+            try:
+                await asyncio.shield(writer)
+                await self.db.release_lease(workflow_id, self.owner)
+            except (asyncio.CancelledError, SQLAlchemyError):
+                # Shutting down in the middle of a step: the lease expires by itself and another replica
+                # (or this one, restarted) resumes the workflow from its last checkpoint.
+                log.warning("workflow %s left to its lease", workflow_id, extra={"workflow_id": workflow_id})
 
     async def _write_events(self, workflow_id: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
         """Events in the order they happened; whatever has queued up goes in one write."""
