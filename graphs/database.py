@@ -339,8 +339,10 @@ class Database:
     async def add_key(self, key: ApiKey) -> bool:
         """Store a key; False when its name is taken."""
         async with self._transaction() as conn:
-            result = await conn.execute(self._insert_ignoring(api_keys, ["name"]), [key.model_dump()])
-        return bool(result.rowcount)
+            insert = (
+                self._insert_ignoring(api_keys, ["name"]).values(key.model_dump()).returning(api_keys.c.name)
+            )
+            return (await conn.execute(insert)).first() is not None
 
     async def key_by_hash(self, key_hash: str) -> ApiKey | None:
         async with self._transaction() as conn:
@@ -360,7 +362,7 @@ class Database:
             .values(revoked_at=datetime.now(UTC))
         )
         async with self._transaction() as conn:
-            return bool((await conn.execute(statement)).rowcount)
+            return (await conn.execute(statement)).rowcount == 1
 
     # -- progress events --------------------------------------------------------------------------------
     async def add_events(self, workflow_id: str, found: Sequence[dict[str, Any]]) -> None:
@@ -387,7 +389,11 @@ class Database:
         until = now + timedelta(seconds=seconds)
         row = {"workflow_id": workflow_id, "owner": owner, "expires_at": until}
         async with self._transaction() as conn:
-            if (await conn.execute(self._insert_ignoring(leases, ["workflow_id"]), [row])).rowcount:
+            # RETURNING says whether the row went in: psycopg reports no rowcount (-1) for these inserts.
+            insert = (
+                self._insert_ignoring(leases, ["workflow_id"]).values(row).returning(leases.c.workflow_id)
+            )
+            if (await conn.execute(insert)).first() is not None:
                 return True
             taken = await conn.execute(
                 update(leases)
@@ -395,7 +401,7 @@ class Database:
                 .where((leases.c.owner == owner) | (leases.c.expires_at < now))
                 .values(owner=owner, expires_at=until)
             )
-            return bool(taken.rowcount)
+            return taken.rowcount == 1
 
     async def release_lease(self, workflow_id: str, owner: str) -> None:
         async with self._transaction() as conn:

@@ -37,3 +37,4 @@ def configure(json_lines: bool, replica: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per cloud call drowns the service's own

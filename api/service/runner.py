@@ -24,6 +24,7 @@ from graphs.rollout.workflow import NothingPendingError, Progress, RolloutRun, R
 
 log = logging.getLogger("optiinfra.workflows")
 RESUMABLE = ("planning", "rolling_out")  # stored statuses of a workflow some replica should be driving
+HANDOVER_SECONDS = 5.0  # how long a decision waits for the lease of a workflow that has just stopped
 
 
 class WorkflowBusyError(Exception):
@@ -51,11 +52,18 @@ class WorkflowRunner:
             self._spawn(workflow_id, functools.partial(self.rollouts.resume, workflow_id))
 
     async def decide(self, workflow_id: str, decision: Decision) -> None:
-        """Answer the pending approval in the background; refused while someone else drives the workflow."""
-        if workflow_id in self.tasks or not await self.db.acquire_lease(
+        """Answer the pending approval in the background; refused while someone else drives the workflow.
+
+        A workflow waiting for a person is driven by nobody, but the replica that brought it there may
+        still hold its lease for the moment it takes to finish writing: that moment is waited out.
+        """
+        deadline = asyncio.get_running_loop().time() + HANDOVER_SECONDS
+        while workflow_id in self.tasks or not await self.db.acquire_lease(
             workflow_id, self.owner, self.lease_seconds
         ):
-            raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
+            if asyncio.get_running_loop().time() > deadline:
+                raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
+            await asyncio.sleep(0.05)
         try:
             # Checked again under the lease: a decision that raced another sees it already taken.
             run = await self.rollouts.status(workflow_id)

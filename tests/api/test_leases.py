@@ -1,0 +1,39 @@
+"""Workflow leases on every database: one owner at a time, renewed by its owner, taken over once expired."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphs.database import Database
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "memory":
+        yield "memory"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'leases.db'}"
+    else:
+        yield request.getfixturevalue("postgres_schema_url")
+
+
+async def test_one_owner_at_a_time_until_the_lease_expires_or_is_released(db_url: str) -> None:
+    db = await Database.open(db_url)
+    try:
+        assert await db.acquire_lease("wf-1", "a", 60)
+        assert not await db.acquire_lease("wf-1", "b", 60)  # a holds it
+        assert await db.acquire_lease("wf-1", "a", 60)  # a renews
+        assert await db.acquire_lease("wf-2", "b", 60)  # another workflow is another lease
+        await db.release_lease("wf-1", "b")  # not b's to release
+        assert not await db.acquire_lease("wf-1", "b", 60)
+        await db.release_lease("wf-1", "a")
+        assert await db.acquire_lease("wf-1", "b", 60)
+        assert await db.acquire_lease("wf-3", "a", -1)  # already expired: as a dead replica leaves it
+        assert await db.acquire_lease("wf-3", "b", 60)
+        assert not await db.acquire_lease("wf-3", "a", 60)
+        assert await db.schema_version() == 2
+    finally:
+        await db.close()

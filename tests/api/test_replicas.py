@@ -1,0 +1,153 @@
+"""Two `optiinfra serve` replicas on one PostgreSQL database behave as one service: a workflow triggered on
+one is approved on the other and completes; a replica killed in the middle of a rollout leaves it to the
+other, which finishes it with every cloud change made exactly once.
+
+Real processes against a simulator server (a manual clock, so the cloud outlives a killed replica).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.service.keys import create_key
+from graphs.database import Database
+from tests.conftest import free_port, serve_simulator
+
+pytestmark = pytest.mark.postgres
+DEADLINE_SECONDS = 180
+
+
+@contextmanager
+def replica(name: str, db: str, cloud: str, logs: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {**os.environ, "OPTIINFRA_REPLICA": name, "OPTIINFRA_LEASE_SECONDS": "2",
+           "OPTIINFRA_SWEEP_SECONDS": "0.5", "OPTIINFRA_RATE_PER_MINUTE": "1000000"}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--db", db, "--cloud", cloud, "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=(logs / f"replica-{name}.log").open("w"), text=True, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        until(lambda: _up(url), f"replica {name} to start", process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def until(ready: Callable[[], Any], what: str, process: subprocess.Popen[str] | None = None) -> Any:
+    """Look again until `ready()` is truthy; each look is an HTTP call, which paces the loop."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        found = ready()
+        if found:
+            return found
+        if process is not None and process.poll() is not None:
+            raise AssertionError(
+                f"exited while waiting for {what}: {process.stderr.read() if process.stderr else ''}"
+            )
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def status_of(url: str, key: str, workflow_id: str) -> dict[str, Any]:
+    found = httpx.get(f"{url}/api/v1/workflows/{workflow_id}", headers=_auth(key), timeout=30)
+    assert found.status_code == 200, found.text
+    body: dict[str, Any] = found.json()
+    return body
+
+
+def _auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def replacements(cloud: str) -> Counter[str]:
+    events = httpx.get(f"{cloud}/events", timeout=30).json()
+    prefix = "spot replacement for "
+    return Counter(e["detail"].removeprefix(prefix) for e in events
+                   if e["kind"] == "launched" and e["detail"].startswith(prefix))  # fmt: skip
+
+
+async def keys(db: str) -> tuple[str, str]:
+    database = await Database.open(db)
+    try:
+        return await create_key(database, "ci-pipeline", "operator"), await create_key(
+            database, "alice", "approver"
+        )
+    finally:
+        await database.close()
+
+
+async def test_triggered_on_one_replica_approved_on_the_other(
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
+    operator, approver = await keys(postgres_schema_url)
+    with serve_simulator(7, 300) as cloud, ExitStack() as stack:
+        a, _ = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
+        b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
+        started = httpx.post(
+            f"{a}/api/v1/workflows", json={"kind": "spot_migration", "scope": {"provider": "aws"}},
+            headers=_auth(operator), timeout=30,
+        )  # fmt: skip
+        assert started.status_code == 202
+        workflow_id = started.json()["workflow_id"]
+        until(
+            lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval",
+            "approval to be asked",
+        )
+        decided = httpx.post(f"{b}/api/v1/workflows/{workflow_id}/decision", json={"decision": "approve"},
+                             headers=_auth(approver), timeout=30)  # fmt: skip
+        assert decided.status_code == 202, decided.text
+        done = until(
+            lambda: (s := status_of(a, operator, workflow_id))["status"] == "completed" and s, "completion"
+        )
+        report = done["report"]
+        assert report["decided_by"] == "alice" and report["changed"]
+        made = replacements(cloud)
+        assert {i: made[i] for i in report["changed"]} == {i: 1 for i in report["changed"]}
+
+
+async def test_a_replica_killed_mid_rollout_leaves_it_to_the_other(
+    postgres_schema_url: str, tmp_path: Path
+) -> None:
+    operator, _ = await keys(postgres_schema_url)
+    with serve_simulator(7, 300) as cloud, ExitStack() as stack:
+        a, doomed = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
+        b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
+        started = httpx.post(
+            f"{a}/api/v1/workflows",
+            json={"kind": "spot_migration", "scope": {"provider": "aws"}, "auto_approve": True},
+            headers=_auth(operator), timeout=30,
+        )  # fmt: skip
+        workflow_id = started.json()["workflow_id"]
+        until(lambda: sum(replacements(cloud).values()) > 0, "the first wave to launch replacements")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=30)
+        done = until(
+            lambda: (s := status_of(b, operator, workflow_id))["status"] == "completed" and s, "adoption"
+        )
+        report = done["report"]
+        assert report["changed"]
+        made = replacements(cloud)
+        assert {i: made[i] for i in report["changed"]} == {i: 1 for i in report["changed"]}
+        # No instance got two replacements, and none was touched that the rollout did not approve.
+        assert set(made.values()) == {1} and set(made) <= set(report["approved"])
