@@ -63,6 +63,7 @@ def create_app(
             ) as chat,
         ):
             runner = WorkflowRunner(rollouts, settings.replica, settings.lease_seconds, cloud_url)
+            chat.context.hold = runner.held  # rollouts a chat turn drives are leased like the rest
             app.state.settings, app.state.metrics, app.state.cloud = settings, metrics, counted
             app.state.cloud_url, app.state.rollouts, app.state.chat, app.state.runner = (
                 cloud_url,

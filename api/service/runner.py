@@ -13,21 +13,21 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from graphs.database import Database
 from graphs.rollout.models import Decision
-from graphs.rollout.workflow import NothingPendingError, Progress, RolloutRun, Rollouts
+from graphs.rollout.workflow import NothingPendingError, Progress, RolloutError, RolloutRun, Rollouts
 
 log = logging.getLogger("optiinfra.workflows")
 RESUMABLE = ("planning", "rolling_out")  # stored statuses of a workflow some replica should be driving
 HANDOVER_SECONDS = 5.0  # how long a decision waits for the lease of a workflow that has just stopped
 
 
-class WorkflowBusyError(Exception):
+class WorkflowBusyError(RolloutError):
     """Another replica (or request) is driving this workflow right now."""
 
 
@@ -45,6 +45,7 @@ class WorkflowRunner:
         self.lease_seconds = lease_seconds
         self.cloud_url = cloud_url
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.holding: set[str] = set()  # driven in the foreground, by `held`
 
     async def start(self, workflow_id: str) -> None:
         """Drive a registered workflow in the background (unless another replica already adopted it)."""
@@ -52,18 +53,8 @@ class WorkflowRunner:
             self._spawn(workflow_id, functools.partial(self.rollouts.resume, workflow_id))
 
     async def decide(self, workflow_id: str, decision: Decision) -> None:
-        """Answer the pending approval in the background; refused while someone else drives the workflow.
-
-        A workflow waiting for a person is driven by nobody, but the replica that brought it there may
-        still hold its lease for the moment it takes to finish writing: that moment is waited out.
-        """
-        deadline = asyncio.get_running_loop().time() + HANDOVER_SECONDS
-        while workflow_id in self.tasks or not await self.db.acquire_lease(
-            workflow_id, self.owner, self.lease_seconds
-        ):
-            if asyncio.get_running_loop().time() > deadline:
-                raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
-            await asyncio.sleep(0.05)
+        """Answer the pending approval in the background; refused while someone else drives the workflow."""
+        await self._take(workflow_id)
         try:
             # Checked again under the lease: a decision that raced another sees it already taken.
             run = await self.rollouts.status(workflow_id)
@@ -76,6 +67,35 @@ class WorkflowRunner:
             raise
         self._spawn(workflow_id, functools.partial(self.rollouts.decide, workflow_id, decision))
 
+    @contextlib.asynccontextmanager
+    async def held(self, workflow_id: str) -> AsyncIterator[None]:
+        """Hold the workflow's lease while the caller drives it in the foreground (a chat turn that starts or
+        decides a rollout), so that no sweep adopts it meanwhile."""
+        await self._take(workflow_id)
+        self.holding.add(workflow_id)
+        renewer = asyncio.create_task(self._renew(workflow_id))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            self.holding.discard(workflow_id)
+            await self.db.release_lease(workflow_id, self.owner)
+
+    async def _take(self, workflow_id: str) -> None:
+        """Take the lease. A workflow waiting for a person is driven by nobody, but the replica that brought
+        it there may still hold its lease for the moment it takes to finish writing: that moment is waited
+        out; past it, the workflow is busy."""
+        deadline = asyncio.get_running_loop().time() + HANDOVER_SECONDS
+        while self._driving(workflow_id) or not await self.db.acquire_lease(
+            workflow_id, self.owner, self.lease_seconds
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
+            await asyncio.sleep(0.05)
+
+    def _driving(self, workflow_id: str) -> bool:
+        return workflow_id in self.tasks or workflow_id in self.holding
+
     async def wait(self, workflow_id: str) -> None:
         """Until this replica stops driving the workflow (for tests and orderly shutdown)."""
         task = self.tasks.get(workflow_id)
@@ -87,7 +107,7 @@ class WorkflowRunner:
         adopted = []
         for status in RESUMABLE:
             for run in await self.db.runs(status=status):
-                if run.workflow_id in self.tasks or run.cloud != self.cloud_url:
+                if self._driving(run.workflow_id) or run.cloud != self.cloud_url:
                     continue
                 if await self.db.acquire_lease(run.workflow_id, self.owner, self.lease_seconds):
                     log.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,6 +30,7 @@ from tools.models import InstanceFilter, InstanceState, PricingModel
 from tools.provider import CloudProvider
 
 router = APIRouter(prefix="/api/v1")
+log = logging.getLogger("optiinfra.chat")
 Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -49,6 +51,8 @@ async def chat(
     except ChatError as exc:
         raise Problem(422, str(exc)) from None
     request.app.state.metrics.routes.labels(turn.route.route, turn.route.source).inc()
+    log.info("chat turn routed to %s by %s", turn.route.route, turn.route.source,
+             extra={"thread_id": turn.thread_id, "key_name": caller.name})  # fmt: skip
     pending = turn.pending_approval
     return ChatResponse(
         thread_id=turn.thread_id,

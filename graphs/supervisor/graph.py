@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from langgraph.graph import END, START, StateGraph
@@ -50,6 +51,8 @@ class SupervisorContext:
     narrator: Narrator | None = None
     cloud_url: str | None = None  # remembered by the workflows chat starts, for `optiinfra workflow …`
     on_progress: Callable[[dict[str, Any]], None] | None = None
+    # Held while a turn drives a workflow: the service's lease, so no other replica adopts it meanwhile.
+    hold: Callable[[str], AbstractAsyncContextManager[None]] = field(default=lambda _: nullcontext())
 
 
 def resolve(route: Route, text: str, state: ChatState) -> Route:
@@ -111,14 +114,15 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         instance_ids=params.instance_ids,
     )
     try:
-        run = await ctx.rollouts.start(
+        workflow_id = await ctx.rollouts.register(
             kind,
             scope,
             RolloutSettings(),  # a person approves every change started from chat
             requested_by=state["by"],
             cloud_url=ctx.cloud_url,
-            on_progress=ctx.on_progress,
         )
+        async with ctx.hold(workflow_id):
+            run = await ctx.rollouts.resume(workflow_id, ctx.on_progress)
     except RolloutError as exc:
         return {"reply": Reply(agent="rollout", text=f"I could not start the {_NAMES[kind]}: {exc}")}
     plan = await ctx.rollouts.plan(run.workflow_id)
@@ -206,7 +210,8 @@ async def approval(state: ChatState, runtime: Runtime[SupervisorContext]) -> Com
         decision=params.decision, by=state["by"], instance_ids=only, comment=state["message"][:2000]
     )
     try:
-        run = await ctx.rollouts.decide(params.workflow_id, decision, on_progress=ctx.on_progress)
+        async with ctx.hold(params.workflow_id):
+            run = await ctx.rollouts.decide(params.workflow_id, decision, on_progress=ctx.on_progress)
     except RolloutError as exc:
         return Command(goto="respond", update={"reply": Reply(agent="approval", text=str(exc))})
     return Command(

@@ -255,3 +255,20 @@ async def test_health_readiness_and_metrics_are_open(service: Service) -> None:
     metrics = (await service.client.get("/metrics")).text
     assert 'optiinfra_http_requests_total{method="GET",route="/api/v1/instances",status="200"} 1.0' in metrics
     assert 'optiinfra_cloud_calls_total{operation="list_instances"}' in metrics
+
+
+async def test_a_rollout_started_and_approved_in_chat_is_leased_and_completes(service: Service) -> None:
+    operator = service.as_("operator")
+    started = await service.client.post(
+        "/api/v1/chat",
+        json={"thread_id": "ops", "message": "move the staging instances to spot"},
+        headers=operator,
+    )
+    pending = started.json()["pending_approval"]
+    assert pending is not None
+    approved = await service.client.post(
+        "/api/v1/chat", json={"thread_id": "ops", "message": "approve"}, headers=operator
+    )
+    assert "completed" in approved.json()["reply"]
+    # The turn let go of the workflow's lease: anyone may take it now.
+    assert await service.app.state.rollouts.db.acquire_lease(pending["workflow_id"], "someone-else", 5)
