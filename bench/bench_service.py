@@ -94,21 +94,22 @@ async def serve(db: str, size: int) -> tuple[subprocess.Popen[bytes], str, str]:
     raise RuntimeError("the service did not start")
 
 
-async def cycle(client: httpx.AsyncClient) -> float:
+async def cycle(client: httpx.AsyncClient, kind: str) -> tuple[float, str]:
+    """One trigger → approve → end. Spot migrations and rightsizing alternate; each plans what the earlier
+    cycles left, so later ones may find less (or nothing) to do: their statuses are printed."""
     started = time.perf_counter()
-    made = await client.post(
-        "/api/v1/workflows", json={"kind": "spot_migration", "scope": {"provider": "gcp"}}
-    )
+    made = await client.post("/api/v1/workflows", json={"kind": kind, "scope": {}})
     workflow_id = made.json()["workflow_id"]
-    await until(client, workflow_id, {"awaiting_approval", "nothing_to_do"})
-    await client.post(f"/api/v1/workflows/{workflow_id}/decision", json={"decision": "approve"})
-    await until(client, workflow_id, {"completed", "rolled_back", "nothing_to_do"})
-    return time.perf_counter() - started
+    if await until(client, workflow_id, {"awaiting_approval", "nothing_to_do"}) == "awaiting_approval":
+        await client.post(f"/api/v1/workflows/{workflow_id}/decision", json={"decision": "approve"})
+    status = await until(client, workflow_id, {"completed", "rolled_back", "nothing_to_do"})
+    return time.perf_counter() - started, status
 
 
-async def until(client: httpx.AsyncClient, workflow_id: str, statuses: set[str]) -> None:
-    while (await client.get(f"/api/v1/workflows/{workflow_id}")).json()["status"] not in statuses:
+async def until(client: httpx.AsyncClient, workflow_id: str, statuses: set[str]) -> str:
+    while (status := (await client.get(f"/api/v1/workflows/{workflow_id}")).json()["status"]) not in statuses:
         await asyncio.sleep(0.02)
+    return str(status)
 
 
 async def in_process_chat(db: str, size: int, turns: int, concurrency: int) -> dict[str, float]:
@@ -154,9 +155,10 @@ async def measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
         },
         "cycle": {
             "count": args.cycles,
-            "p50_s": round(statistics.median(cycles), 2),
-            "p99_s": round(percentile(cycles, 99), 2),
-        },  # fmt: skip
+            "p50_s": round(statistics.median(t for t, _ in cycles), 2),
+            "p99_s": round(percentile([t for t, _ in cycles], 99), 2),
+            "statuses": [status for _, status in cycles],
+        },
     }
 
 
