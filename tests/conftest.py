@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlparse
 
@@ -90,6 +91,17 @@ def ollama_host() -> str:
 
 def ollama_model() -> str:
     return os.environ.get("OPTIINFRA_TEST_OLLAMA_MODEL", "gemma3-270m")
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database the project supports: `memory`, an SQLite file, a PostgreSQL schema of its own."""
+    if request.param == "memory":
+        yield "memory"
+    elif request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'optiinfra.db'}"
+    else:
+        yield request.getfixturevalue("postgres_schema_url")
 
 
 def free_port() -> int:

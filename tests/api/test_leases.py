@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from graphs.database import Database
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'leases.db'}"
-    else:
-        yield request.getfixturevalue("postgres_schema_url")
 
 
 async def test_one_owner_at_a_time_until_the_lease_expires_or_is_released(db_url: str) -> None:

@@ -4,7 +4,6 @@ faults, concurrent workflows, the audit log, and the checkpoints' size."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,17 +31,6 @@ from tools.models import Instance
 
 SEED, SIZE = 7, 300
 SNAPSHOT = Path(__file__).with_name("rollout_graph.mmd")
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every checkpoint back end the factory offers."""
-    if request.param == "memory":
-        yield "memory"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rollouts.db'}"
-    else:
-        yield request.getfixturevalue("postgres_schema_url")
 
 
 async def test_auto_approved_spot_migration_changes_each_approved_instance_once(db_url: str) -> None:
