@@ -64,13 +64,13 @@ def create_app(
         ):
             runner = WorkflowRunner(rollouts, settings.replica, settings.lease_seconds, cloud_url)
             chat.context.hold = runner.held  # rollouts a chat turn drives are leased like the rest
-            app.state.settings, app.state.metrics, app.state.cloud = settings, metrics, counted
-            app.state.cloud_url, app.state.rollouts, app.state.chat, app.state.runner = (
-                cloud_url,
-                rollouts,
-                chat,
-                runner,
-            )
+            app.state.settings = settings
+            app.state.metrics = metrics
+            app.state.cloud = counted
+            app.state.cloud_url = cloud_url
+            app.state.rollouts = rollouts
+            app.state.chat = chat
+            app.state.runner = runner
             app.state.guard = Guard(rollouts.db, settings.auth, settings.rate_per_minute)
             sweeper = asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)) if sweep else None
             try:

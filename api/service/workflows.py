@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
 from api.service.problems import Problem
 from api.service.runner import WorkflowBusyError, WorkflowRunner
@@ -51,20 +52,13 @@ async def trigger(
     body: WorkflowRequest, request: Request, caller: Annotated[Caller, Depends(require("operate"))]
 ) -> WorkflowAccepted:
     """Start a spot migration or a rightsizing for a scope; it runs in the background (follow its events)."""
+    given = body.model_dump(include={"waves", "max_changes", "max_latency_increase_pct"}, exclude_none=True)
     try:
-        settings = RolloutSettings(
-            auto_approve=body.auto_approve,
-            max_changes=body.max_changes,
-            **({"waves": tuple(body.waves)} if body.waves else {}),
-            **(
-                {"max_latency_increase_pct": body.max_latency_increase_pct}
-                if body.max_latency_increase_pct
-                else {}
-            ),
-        )
+        settings = RolloutSettings(auto_approve=body.auto_approve, **given)
         scope = Scope.model_validate(body.scope.model_dump())
-    except ValueError as exc:  # pydantic's ValidationError: e.g. waves that do not end at 1.0
-        raise Problem(422, str(exc).splitlines()[-1].strip() or "invalid settings") from None
+    except ValidationError as exc:  # e.g. waves that do not rise to 1.0
+        first = exc.errors(include_url=False)[0]
+        raise Problem(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     workflow_id = await _rollouts(request).register(
         body.kind, scope, settings, requested_by=caller.name, cloud_url=request.app.state.cloud_url
     )
