@@ -103,8 +103,14 @@ class WorkflowRunner:
             await asyncio.shield(task)
 
     async def sweep(self) -> list[str]:
-        """Adopt the workflows no live replica is driving; returns their ids."""
-        adopted = []
+        """Adopt the workflows no live replica is driving; returns their ids.
+
+        Only on a shared cloud (a URL): an in-process simulator is each process's own, so a workflow begun
+        on another one cannot be carried on against this one.
+        """
+        adopted: list[str] = []
+        if self.cloud_url is None:
+            return adopted
         for status in RESUMABLE:
             for run in await self.db.runs(status=status):
                 if self._driving(run.workflow_id) or run.cloud != self.cloud_url:
