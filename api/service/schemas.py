@@ -68,6 +68,15 @@ class Review(BaseModel):
     vetoes: dict[str, str]
 
 
+class WaveOut(BaseModel):
+    number: int
+    instances: int
+    failed: int
+    started_at: datetime
+    finished_at: datetime
+    degraded: bool | None = Field(description="The monitor's verdict; null while it watches")
+
+
 class WorkflowOut(BaseModel):
     workflow_id: str
     kind: Kind
@@ -79,6 +88,7 @@ class WorkflowOut(BaseModel):
     waves_done: int
     plan: dict[str, Any] | None = Field(description="instances analysed, opportunities, changes, savings")
     approvals: list[Review]
+    waves: list[WaveOut]
     pending: PendingApprovalOut | None
     report: dict[str, Any] | None
 

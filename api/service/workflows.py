@@ -19,6 +19,7 @@ from api.service.schemas import (
     Kind,
     PendingApprovalOut,
     Review,
+    WaveOut,
     WorkflowAccepted,
     WorkflowOut,
     WorkflowRequest,
@@ -94,6 +95,12 @@ async def get_workflow(
     plan = await rollouts.plan(workflow_id)
     snapshot = await rollouts.graph.aget_state({"configurable": {"thread_id": workflow_id}})
     approvals = snapshot.values.get("approvals", [])
+    verdicts = {c.number: c.degraded or c.too_many_failures for c in snapshot.values.get("checks", [])}
+    waves = [
+        WaveOut(number=w.number, instances=len(w.results), failed=w.failed, started_at=w.started_at,
+                finished_at=w.finished_at, degraded=verdicts.get(w.number))
+        for w in snapshot.values.get("waves", [])
+    ]  # fmt: skip
     return WorkflowOut(
         workflow_id=workflow_id,
         kind=run.kind,
@@ -114,6 +121,7 @@ async def get_workflow(
             else None
         ),  # fmt: skip
         approvals=[Review.model_validate(a.model_dump()) for a in approvals],
+        waves=waves,
         pending=PendingApprovalOut.model_validate(run.pending.model_dump()) if run.pending else None,
         report=run.report.model_dump(mode="json") if run.report else None,
     )

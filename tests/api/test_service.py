@@ -122,6 +122,9 @@ async def test_a_workflow_runs_in_the_background_waits_for_a_person_and_records_
     assert decided.status_code == 202
     done = await service.settled(workflow_id)
     assert done["status"] == "completed"
+    waves = done["waves"]
+    assert isinstance(waves, list) and [w["number"] for w in waves] == list(range(1, len(waves) + 1))
+    assert sum(w["instances"] for w in waves) == 2 and not any(w["degraded"] for w in waves)
     report = done["report"]
     assert isinstance(report, dict) and sorted(report["approved"]) == sorted(chosen)
     audit = await service.client.get(f"/api/v1/workflows/{workflow_id}/audit", headers=service.as_("viewer"))
