@@ -22,16 +22,12 @@ from rich.markup import escape
 
 from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError, chat_model
 from agents.routing import EmbeddedRouter, Route, build_router
+from api.clouds import cloud_for
 from api.rollouts import ProgressDisplay
 from api.workflow_commands import DbOption
 from graphs.database import DEFAULT_DATABASE_URL
 from graphs.supervisor.chat import Chat, ChatError, ChatTurn, new_thread_id, open_chat
-from mock_cloud import CloudSimulator
 from mock_cloud.schemas import MAX_FLEET_SIZE
-from tools.adapters.http import SimulatorHttpProvider
-from tools.adapters.simulator import resilient_simulator
-from tools.provider import CloudProvider
-from tools.resilience import ResilientProvider
 
 out = Console()
 err = Console(stderr=True)
@@ -97,14 +93,6 @@ def route_command(
     asyncio.run(each_line())
 
 
-def _cloud(cloud_url: str | None, seed: int, size: int) -> CloudProvider:
-    if cloud_url:
-        return ResilientProvider(SimulatorHttpProvider(cloud_url))
-    sim = CloudSimulator(seed, size)
-    # Backing off from a throttled call spends the simulator's time, not the user's.
-    return resilient_simulator(sim)
-
-
 def show_turn(turn: ChatTurn, console: Console) -> None:
     source = "" if turn.route.source == "embedded" else f", {turn.route.source}"
     console.print(f"[dim]({turn.route.route}{source} · thread {turn.thread_id})[/]")
@@ -140,7 +128,7 @@ def chat_command(
     thread_id = thread or new_thread_id()
 
     async def go() -> None:
-        cloud = _cloud(cloud_url, seed, size)
+        cloud = cloud_for(cloud_url, seed, size)
         async with open_chat(db, cloud, model, cloud_url=cloud_url, model_timeout=llm_timeout) as chat:
             if message is not None:
                 progress = None if as_json else ProgressDisplay(out)

@@ -13,12 +13,11 @@ import typer
 from rich.console import Console
 
 from agents.review import RolloutKind
+from api.clouds import remote_cloud
 from api.rollouts import ProgressDisplay, print_report
 from graphs.database import DEFAULT_DATABASE_URL, DatabaseUrl
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, Rollouts, open_rollouts
-from tools.adapters.http import SimulatorHttpProvider
-from tools.resilience import ResilientProvider
 
 T = TypeVar("T")
 
@@ -50,7 +49,7 @@ ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in th
 
 def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
     async def go() -> T:
-        cloud = ResilientProvider(SimulatorHttpProvider(cloud_url)) if cloud_url else None
+        cloud = remote_cloud(cloud_url) if cloud_url else None
         async with open_rollouts(db_url, cloud) as rollouts:
             return await action(rollouts)
 
@@ -87,7 +86,7 @@ async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None)
     url = cloud_url or (await rollouts.stored(workflow_id)).cloud
     if url is None:
         raise typer.BadParameter("this workflow was started without --cloud; give --cloud URL")
-    rollouts.cloud = ResilientProvider(SimulatorHttpProvider(url))
+    rollouts.cloud = remote_cloud(url)
     return rollouts
 
 

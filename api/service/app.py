@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from langchain_core.language_models import BaseChatModel
 
+from api.clouds import cloud_for
 from api.service import problems
 from api.service.metrics import CountedCloud, ServiceMetrics
 from api.service.problems import Problem
@@ -20,18 +21,13 @@ from api.service.views import router as views
 from api.service.workflows import router as workflows
 from graphs.rollout.workflow import open_rollouts
 from graphs.supervisor.chat import open_chat
-from mock_cloud import CloudSimulator
-from tools.adapters.http import SimulatorHttpProvider
-from tools.adapters.simulator import resilient_simulator
 from tools.provider import CloudProvider
-from tools.resilience import ResilientProvider
 
 
 def make_cloud(settings: ServiceSettings) -> tuple[CloudProvider, str | None]:
     """The cloud the settings name, and its URL (None for the in-process simulator)."""
-    if settings.cloud == "sim":
-        return resilient_simulator(CloudSimulator(settings.seed, settings.size)), None
-    return ResilientProvider(SimulatorHttpProvider(settings.cloud)), settings.cloud
+    url = None if settings.cloud == "sim" else settings.cloud
+    return cloud_for(url, settings.seed, settings.size), url
 
 
 def create_app(
