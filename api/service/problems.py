@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from graphs.rollout.workflow import WorkflowNotFoundError
+
 log = logging.getLogger("optiinfra.service")
 TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
@@ -58,6 +60,9 @@ def install(app: FastAPI) -> None:
             problems.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
         return problem(422, "; ".join(problems) or "invalid request")
 
+    async def on_unknown_workflow(request: Request, exc: Exception) -> JSONResponse:
+        return problem(404, str(exc))
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "the service could not complete this request; it has been logged")
@@ -65,4 +70,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(WorkflowNotFoundError, on_unknown_workflow)
     app.add_exception_handler(Exception, on_unexpected)

@@ -31,7 +31,6 @@ from graphs.rollout.workflow import (
     InvalidDecisionError,
     NothingPendingError,
     Rollouts,
-    WorkflowNotFoundError,
 )
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -78,20 +77,13 @@ async def list_workflows(
     return [WorkflowSummary.model_validate(r.model_dump()) for r in runs]
 
 
-async def _found(request: Request, workflow_id: str) -> None:
-    try:
-        await _rollouts(request).stored(workflow_id)
-    except WorkflowNotFoundError as exc:
-        raise Problem(404, str(exc)) from None
-
-
 @router.get("/{workflow_id}", response_model=WorkflowOut)
 async def get_workflow(
     workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
 ) -> WorkflowOut:
-    await _found(request, workflow_id)
     rollouts = _rollouts(request)
-    run, stored = await rollouts.status(workflow_id), await rollouts.stored(workflow_id)
+    stored = await rollouts.stored(workflow_id)  # an unknown id is a 404 (problems.install)
+    run = await rollouts.status(workflow_id)
     plan = await rollouts.plan(workflow_id)
     snapshot = await rollouts.graph.aget_state({"configurable": {"thread_id": workflow_id}})
     approvals = snapshot.values.get("approvals", [])
@@ -131,7 +123,6 @@ async def get_workflow(
 async def audit(
     workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
 ) -> list[AuditOut]:
-    await _found(request, workflow_id)
     return [AuditOut.model_validate(e.model_dump()) for e in await _rollouts(request).audit(workflow_id)]
 
 
@@ -144,7 +135,6 @@ async def decide(
 ) -> WorkflowAccepted:
     """Approve (all, or only `instance_ids`) or reject the pending plan; the rollout goes on in the
     background. 409 when nothing is pending (or another decision is being applied)."""
-    await _found(request, workflow_id)
     rollouts = _rollouts(request)
     run = await rollouts.status(workflow_id)
     if run.pending is None:
@@ -184,7 +174,7 @@ async def events(
 ) -> StreamingResponse:
     """Server-Sent Events of the workflow's progress, in order; the stream ends when the workflow has ended
     (or waits for a person)."""
-    await _found(request, workflow_id)
+    await _rollouts(request).stored(workflow_id)  # an unknown id is a 404 before the stream opens
     last = request.headers.get("last-event-id", "")
     start = int(last) if last.isdigit() else after
     return StreamingResponse(_stream(request, workflow_id, start), media_type="text/event-stream")
