@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 from urllib.parse import urlparse
 
 import httpx
@@ -112,28 +112,41 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_simulator(seed: int, size: int) -> Iterator[str]:
-    """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL."""
+def serving(
+    command: list[str], env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`optiinfra COMMAND --port P` as a real process on a free loopback port, polled until its /healthz
+    answers; yields its base URL and the process. Its stderr goes to `log` (a file cannot fill up and stall
+    a chatty server the way an unread pipe can), else to a pipe read if it fails to start."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "cloud", "serve", "--port", str(port), "--seed", str(seed),
-         "--size", str(size)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
+    with ExitStack() as stack:
+        sink: IO[str] | int = stack.enter_context(log.open("w")) if log else subprocess.PIPE
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", *command, "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=sink, text=True, env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        stack.callback(_stop, process)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
         while True:  # poll until it answers: each refused connection returns at once
             try:
                 if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    stderr = process.stderr.read() if process.stderr else ""
-                    raise AssertionError(f"the simulator server did not start: {stderr}") from None
-        yield url
-    finally:
+                    why = log.read_text() if log else process.stderr.read() if process.stderr else ""
+                    raise AssertionError(f"`optiinfra {' '.join(command)}` did not start: {why}") from None
+        yield url, process
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def serve_simulator(seed: int, size: int) -> Iterator[str]:
+    """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL."""
+    with serving(["cloud", "serve", "--seed", str(seed), "--size", str(size)]) as (url, _):
+        yield url

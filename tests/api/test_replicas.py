@@ -7,10 +7,8 @@ Real processes against a simulator server (a manual clock, so the cloud outlives
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ import pytest
 
 from api.service.keys import create_key
 from graphs.database import Database
-from tests.conftest import free_port, serve_simulator
+from tests.conftest import serve_simulator, serving
 
 pytestmark = pytest.mark.postgres
 DEADLINE_SECONDS = 180
@@ -31,28 +29,11 @@ DEADLINE_SECONDS = 180
 
 @contextmanager
 def replica(name: str, db: str, cloud: str, logs: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    port = free_port()
-    env = {**os.environ, "OPTIINFRA_REPLICA": name, "OPTIINFRA_LEASE_SECONDS": "2",
-           "OPTIINFRA_SWEEP_SECONDS": "0.5", "OPTIINFRA_RATE_PER_MINUTE": "1000000"}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--db", db, "--cloud", cloud, "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=(logs / f"replica-{name}.log").open("w"), text=True, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        until(lambda: _up(url), f"replica {name} to start", process)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/healthz", timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
+    """A replica whose leases are short and sweeps frequent, so a takeover happens within seconds."""
+    env = {"OPTIINFRA_REPLICA": name, "OPTIINFRA_LEASE_SECONDS": "2", "OPTIINFRA_SWEEP_SECONDS": "0.5",
+           "OPTIINFRA_RATE_PER_MINUTE": "1000000"}  # fmt: skip
+    with serving(["serve", "--db", db, "--cloud", cloud], env, logs / f"replica-{name}.log") as running:
+        yield running
 
 
 def until(ready: Callable[[], Any], what: str, process: subprocess.Popen[str] | None = None) -> Any:
@@ -63,9 +44,7 @@ def until(ready: Callable[[], Any], what: str, process: subprocess.Popen[str] | 
         if found:
             return found
         if process is not None and process.poll() is not None:
-            raise AssertionError(
-                f"exited while waiting for {what}: {process.stderr.read() if process.stderr else ''}"
-            )
+            raise AssertionError(f"exited while waiting for {what} (its log is in the test's tmp_path)")
     raise AssertionError(f"gave up waiting for {what}")
 
 
