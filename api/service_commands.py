@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from api.chat_commands import chosen_model
+from agents.llm import LlmSpec, LlmSpecError
 from api.service.keys import ROLES, ApiKeyError, create_key
 from api.workflow_commands import DbOption
 from graphs.database import DEFAULT_DATABASE_URL, Database
@@ -49,7 +49,10 @@ def serve_command(
 
     if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
         raise typer.BadParameter("--no-auth is for local use: listen on 127.0.0.1", param_hint="--no-auth")
-    chosen_model(llm, 20.0)  # a bad --llm is refused before the server starts
+    try:  # a bad --llm is refused before the server starts; the model itself is made in each worker
+        LlmSpec.parse(llm)
+    except LlmSpecError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--llm") from None
     # The app factory reads its settings from the environment, so every worker process gets the same.
     os.environ.update(
         {
