@@ -50,7 +50,7 @@ def serve_command(
     if no_auth and host not in ("127.0.0.1", "localhost", "::1"):
         raise typer.BadParameter("--no-auth is for local use: listen on 127.0.0.1", param_hint="--no-auth")
     try:  # a bad --llm is refused before the server starts; the model itself is made in each worker
-        LlmSpec.parse(llm)
+        LlmSpec.parse(llm if llm is not None else os.environ.get("OPTIINFRA_LLM"))
     except LlmSpecError as exc:
         raise typer.BadParameter(str(exc), param_hint="--llm") from None
     # The app factory reads its settings from the environment, so every worker process gets the same.
