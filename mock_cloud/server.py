@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request
@@ -149,6 +150,11 @@ def _parse_tags(tags: list[str]) -> dict[str, str]:
             raise InvalidParameterValue(f"tag filters are key=value, got '{tag}'")
         parsed[key] = value
     return parsed
+
+
+def _timestamp(moment: datetime) -> float:
+    """Seconds since the epoch; a moment without a zone is UTC, as the simulator's clock is."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per route keeps them together
@@ -311,10 +317,30 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
             ),  # fmt: skip
         ] = None,
         days: Annotated[float, Query(gt=0, le=90)] = 30,
+        until: Annotated[
+            datetime | None, Query(description="End of the window (ISO 8601; default now): `days` before it")
+        ] = None,
+        provider: Provider | None = None,
+        region: Annotated[str | None, Query(max_length=64)] = None,
+        application: Annotated[str | None, Query(max_length=128)] = None,
+        tag: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
     ) -> object:
-        """Accrued cost over the last `days`; the groups add up to the total."""
+        """Accrued cost over the `days` before `until` (default: now) of the instances matching every filter;
+        the groups add up to the total."""
         sim = host.simulator
-        report = await _with_latency(host, lambda s: s.costs(group_by, start=sim.now() - days * 86400.0))
+        end = sim.now() if until is None else _timestamp(until)
+        report = await _with_latency(
+            host,
+            lambda s: s.costs(
+                group_by,
+                start=end - days * 86400.0,
+                end=end,
+                provider=provider,
+                region=region,
+                application=application,
+                tags=_parse_tags(tag),
+            ),
+        )
         return CostsOut.of(report)
 
     @router.get("/faults", response_model=FaultsOut, tags=["simulator"])

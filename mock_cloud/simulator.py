@@ -140,15 +140,28 @@ class CloudSimulator:
     ) -> InstancePage:
         """One page of the matching instances and the count of all matches (views only for the page)."""
         self._call("list_instances")
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidParameterValue("offset and limit must be >= 0")
+        matching = self._matching(provider, region, state, pricing_model, tags, application)
+        page = matching[offset : None if limit is None else offset + limit]
+        return InstancePage([self._view(inst) for inst in page], len(matching))
+
+    def _matching(
+        self,
+        provider: str | None = None,
+        region: str | None = None,
+        state: str | None = None,
+        pricing_model: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        application: str | None = None,
+    ) -> list[Instance]:
         if provider is not None:
             check_provider(provider)
         if pricing_model is not None:
             check_pricing_model(pricing_model)
-        if offset < 0 or (limit is not None and limit < 0):
-            raise InvalidParameterValue("offset and limit must be >= 0")
         wanted_state = _check_state(state) if state is not None else None
         wanted_tags = list((tags or {}).items())
-        matching = [
+        return [
             inst
             for inst in self._cloud.instances.values()
             if (provider is None or inst.provider == provider)
@@ -158,8 +171,6 @@ class CloudSimulator:
             and (application is None or inst.application == application)
             and all(inst.tags.get(k) == v for k, v in wanted_tags)
         ]
-        page = matching[offset : None if limit is None else offset + limit]
-        return InstancePage([self._view(inst) for inst in page], len(matching))
 
     def get_instance(self, instance_id: str) -> InstanceView:
         self._call("get_instance")
@@ -273,18 +284,26 @@ class CloudSimulator:
         )
 
     def costs(
-        self, group_by: str | None = None, start: float | None = None, end: float | None = None
+        self,
+        group_by: str | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        *,
+        provider: str | None = None,
+        region: str | None = None,
+        application: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> CostReport:
-        """Accrued cost between `start` and `end` (default: the last 30 days), optionally grouped."""
+        """Accrued cost between `start` and `end` (default: the last 30 days) of the instances matching every
+        given filter (terminated ones too, for the time they ran), optionally grouped."""
         self._call("costs")
         check_group_by(group_by)
         end = self.now() if end is None else end
         start = end - 30 * DAY if start is None else start
         if end > self.now() + 1e-6:
             raise InvalidParameterValue("the cost window cannot end in the future")
-        matrix = cost_matrix(
-            list(self._cloud.instances.values()), day_edges(start, end), self.catalog, self.spot
-        )
+        instances = self._matching(provider, region, tags=tags, application=application)
+        matrix = cost_matrix(instances, day_edges(start, end), self.catalog, self.spot)
         return cost_report(matrix, group_by)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from tools.errors import InvalidRequestError
 from tools.models import (
     ApplicationQuality,
     CostBreakdown,
@@ -46,7 +47,17 @@ class CloudProvider(Protocol):
 
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality: ...
 
-    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown: ...
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+    ) -> CostBreakdown:
+        """Accrued cost over the `days` before `until` (default: now) of the instances that match `filters`
+        (their provider, region, application and tags; a filter the cloud's bill cannot apply is an
+        InvalidRequestError, never ignored)."""
+        ...
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance: ...
 
@@ -64,3 +75,15 @@ class CloudProvider(Protocol):
         """Let the cloud's time reach `moment` (a simulator's clock is advanced, a real cloud is waited
         for) and return the cloud's time then. A moment in the past returns at once."""
         ...
+
+
+def billable(filters: InstanceFilter | None, provider: str) -> InstanceFilter:
+    """`filters` as a bill can apply them: by provider, region, application and tags. A state or a pricing
+    model is not a dimension of the bill (a cost spans a machine's states), so it is refused, not dropped."""
+    f = filters or InstanceFilter()
+    if f.state is not None or f.pricing_model is not None:
+        raise InvalidRequestError(
+            "costs can be filtered by provider, region, application and tags, not by state or pricing model",
+            provider=provider,
+        )
+    return f

@@ -136,8 +136,14 @@ class ResilientProvider:
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
         return self._call(lambda: self.inner.application_quality(application, minutes))
 
-    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
-        return self._call(lambda: self.inner.costs(group_by, days))
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+    ) -> CostBreakdown:
+        return self._call(lambda: self.inner.costs(group_by, days, filters, until))
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance:
         return self._call(lambda: self.inner.start(instance_id, idempotency_key))

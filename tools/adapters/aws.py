@@ -54,6 +54,7 @@ from tools.models import (
     PricingModel,
     UtilisationSummary,
 )
+from tools.provider import billable
 
 IDEMPOTENCY_TAG = "optiinfra:idempotency-key"
 REPLACES_TAG = "replaces"
@@ -232,7 +233,13 @@ class AwsProvider:
             desired_replicas=int(members[0].tags.get("replicas", len(members))),
         )
 
-    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+    ) -> CostBreakdown:
         if days <= 0 or days > 365:
             raise InvalidRequestError(f"days must be in (0, 365], got {days}", provider="aws")
         tag = group_by[4:] if group_by and group_by.startswith("tag:") and len(group_by) > 4 else None
@@ -242,8 +249,11 @@ class AwsProvider:
                 f"{', '.join(_CE_GROUPS)} or tag:<key>",
                 provider="aws",
             )
-        end = self.now()
+        f = billable(filters, "aws")
+        end = self.now() if until is None else until
         start = end - timedelta(days=days)
+        if f.provider not in (None, "aws"):  # this account's bill holds no other cloud
+            return CostBreakdown(start=start, end=end, group_by=group_by, total=0.0, groups=[])
         request: dict[str, Any] = {
             "TimePeriod": {
                 "Start": start.date().isoformat(),
@@ -252,6 +262,8 @@ class AwsProvider:
             "Granularity": "DAILY",
             "Metrics": ["UnblendedCost"],
         }
+        if expression := _bill_filter(f):
+            request["Filter"] = expression
         if tag is not None:
             request["GroupBy"] = [{"Type": "TAG", "Key": tag}]
         elif group_by in _CE_GROUPS:
@@ -502,3 +514,14 @@ def _translated_catalog() -> Iterator[None]:
         yield
     except SimulatorError as exc:
         raise from_cloud_code(exc.code, exc.message, "aws") from exc
+
+
+def _bill_filter(f: InstanceFilter) -> dict[str, Any] | None:
+    """Cost Explorer's filter expression for a region, an application and tags (None: the whole bill)."""
+    tags = f.tags | ({"application": f.application} if f.application else {})
+    parts: list[dict[str, Any]] = [{"Tags": {"Key": k, "Values": [v]}} for k, v in sorted(tags.items())]
+    if f.region:
+        parts.append({"Dimensions": {"Key": "REGION", "Values": [f.region]}})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"And": parts}

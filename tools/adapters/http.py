@@ -25,6 +25,7 @@ from tools.models import (
     PricingModel,
     UtilisationSummary,
 )
+from tools.provider import billable
 
 PAGE = 10_000
 
@@ -134,8 +135,19 @@ class SimulatorHttpProvider:
         q = self._request("GET", f"/applications/{application}/quality", params={"minutes": minutes})
         return ApplicationQuality.model_validate(q)
 
-    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+    ) -> CostBreakdown:
+        f = billable(filters, self.name)
         params: dict[str, Any] = {"days": days} | ({"group_by": group_by} if group_by else {})
+        params |= {k: v for k, v in (("provider", f.provider), ("region", f.region),
+                                     ("application", f.application)) if v is not None}  # fmt: skip
+        params |= {"tag": [f"{k}={v}" for k, v in f.tags.items()]} if f.tags else {}
+        params |= {"until": until.isoformat()} if until is not None else {}
         return CostBreakdown.model_validate(self._request("GET", "/costs", params=params))
 
     # -- changes ----------------------------------------------------------------------------------------

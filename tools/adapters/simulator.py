@@ -22,6 +22,7 @@ from tools.models import (
     PricingModel,
     UtilisationSummary,
 )
+from tools.provider import billable
 from tools.resilience import ResilientProvider
 
 
@@ -110,11 +111,27 @@ class SimulatorProvider:
             desired_replicas=q.desired_replicas,
         )
 
-    def costs(self, group_by: str | None = None, days: float = 30) -> CostBreakdown:
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+    ) -> CostBreakdown:
         if days <= 0:
             raise InvalidRequestError(f"days must be > 0, got {days}", provider=self.name)
+        f = billable(filters, self.name)
+        end = self.simulator.now() if until is None else until.timestamp()
         with _translated():
-            r = self.simulator.costs(group_by, start=self.simulator.now() - days * 86400)
+            r = self.simulator.costs(
+                group_by,
+                start=end - days * 86400,
+                end=end,
+                provider=f.provider,
+                region=f.region,
+                application=f.application,
+                tags=f.tags,
+            )
         return CostBreakdown(
             start=datetime.fromtimestamp(r.start, UTC),
             end=datetime.fromtimestamp(r.end, UTC),
