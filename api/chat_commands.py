@@ -24,8 +24,9 @@ from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError, chat_mode
 from agents.routing import EmbeddedRouter, Route, build_router
 from api.clouds import cloud_for
 from api.rollouts import ProgressDisplay
-from api.workflow_commands import DbOption
+from api.workflow_commands import ByOption, DbOption, DistinctApproverOption, local_caller
 from graphs.database import DEFAULT_DATABASE_URL
+from graphs.rollout.authority import Caller, DecisionRules
 from graphs.supervisor.chat import Chat, ChatError, ChatTurn, new_thread_id, open_chat
 from mock_cloud.schemas import MAX_FLEET_SIZE
 
@@ -120,25 +121,30 @@ def chat_command(
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="In-process simulator's seed (without --cloud)")] = 7,
     size: Annotated[int, typer.Option(min=0, max=MAX_FLEET_SIZE, help="In-process simulator's size")] = 600,
-    by: Annotated[str, typer.Option("--by", help="Who is chatting (recorded when you approve)")] = "chat",
+    by: ByOption = "chat",
+    distinct_approver: DistinctApproverOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Ask about costs, performance, resources and applications; start, approve and follow rollouts."""
     model = chosen_model(llm, llm_timeout)
     thread_id = thread or new_thread_id()
+    caller = local_caller(by)
+    rules = DecisionRules(distinct_approver)
 
     async def go() -> None:
         cloud = cloud_for(cloud_url, seed, size)
-        async with open_chat(db, cloud, model, cloud_url=cloud_url, model_timeout=llm_timeout) as chat:
+        async with open_chat(
+            db, cloud, model, cloud_url=cloud_url, model_timeout=llm_timeout, rules=rules
+        ) as chat:
             if message is not None:
                 progress = None if as_json else ProgressDisplay(out)
-                turn = await chat.turn(thread_id, message, by=by, on_progress=progress)
+                turn = await chat.turn(thread_id, message, caller, on_progress=progress)
                 if as_json:
                     print(json.dumps(turn.to_json()))
                 else:
                     show_turn(turn, out)
                 return
-            await _session(chat, thread_id, by)
+            await _session(chat, thread_id, caller)
 
     asyncio.run(go())
 
@@ -164,7 +170,7 @@ def _line_history() -> Iterator[None]:
             pass  # a read-only home: history is a comfort, not a reason to fail
 
 
-async def _session(chat: Chat, thread_id: str, by: str) -> None:
+async def _session(chat: Chat, thread_id: str, caller: Caller) -> None:
     out.print(
         f"[bold]OptiInfra chat[/] (thread {thread_id}). Ask away; /history shows the conversation, "
         "Ctrl-D leaves."
@@ -183,7 +189,7 @@ async def _session(chat: Chat, thread_id: str, by: str) -> None:
                     out.print(f"[bold]you[/]: {escape(e.user)}\n[dim]({e.route})[/] {escape(e.reply)}")
                 continue
             try:
-                turn = await chat.turn(thread_id, text, by=by, on_progress=ProgressDisplay(out))
+                turn = await chat.turn(thread_id, text, caller, on_progress=ProgressDisplay(out))
             except ChatError as exc:
                 err.print(f"optiinfra: {exc}")
                 continue

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from api.chat_commands import show_turn
-from api.rollouts import ProgressDisplay
+from api.rollouts import DEMO_OPERATOR, ProgressDisplay
+from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import ChatTurn, open_chat
 from mock_cloud import CloudSimulator
 from tools.adapters.simulator import resilient_simulator
@@ -40,7 +41,7 @@ def run_chat_demo(
             for message in SCRIPT:
                 if console:
                     console.print(f"\n[bold cyan]you>[/] {escape(message)}")
-                turn = await chat.turn("demo", message, by="demo-user", on_progress=progress)
+                turn = await chat.turn("demo", message, Caller(DEMO_OPERATOR, "admin"), on_progress=progress)
                 if console:
                     show_turn(turn, console)
                 turns.append(turn)

@@ -20,6 +20,7 @@ from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.service_commands import apikey, serve_command
 from api.tour import run_cloud_tour
 from api.workflow_commands import workflow
+from graphs.rollout.authority import NotPermittedError
 from graphs.rollout.workflow import RolloutError
 from graphs.supervisor.chat import ChatError
 from mock_cloud import CloudSimulator, SimClock, SimulatorError, load_catalog
@@ -28,9 +29,9 @@ from mock_cloud.schemas import MAX_FLEET_SIZE
 from mock_cloud.summary import summarize
 from tools.adapters.http import SimulatorHttpProvider
 from tools.adapters.simulator import SimulatorProvider
-from tools.analysis.engine import recommend, savings_summary
+from tools.analysis.engine import savings_summary
+from tools.analysis.ledger import read_ledger
 from tools.analysis.recommendation import KINDS, Kind
-from tools.analysis.snapshot import collect
 from tools.errors import InvalidRequestError, ProviderError
 from tools.models import InstanceFilter
 from tools.provider import CloudProvider
@@ -132,8 +133,8 @@ def cloud_serve(
 
 @app.command("recommend")
 def recommend_command(
-    seed: SeedOption = 0,
-    size: SizeOption = 300,
+    seed: SeedOption = 7,
+    size: SizeOption = 600,
     cloud_url: Annotated[
         str | None,
         typer.Option("--cloud", help="A simulator server (optiinfra cloud serve) instead of --seed/--size"),
@@ -142,18 +143,25 @@ def recommend_command(
         list[str] | None, typer.Option(help=f"Repeatable: {', '.join(KINDS)}; default all")
     ] = None,
     provider: Annotated[str | None, typer.Option(help=f"Only one cloud: {', '.join(PROVIDERS)}")] = None,
+    region: Annotated[str | None, typer.Option(help="Only one region")] = None,
+    application: Annotated[str | None, typer.Option(help="Only one application's instances")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="KEY=VALUE, repeatable (e.g. team=ml)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows in the table (JSON prints all)")] = 25,
     as_json: JsonOption = False,
 ) -> None:
-    """Savings recommendations (rightsize, idle, spot, reserved), highest priority first."""
+    """Savings opportunities (rightsize, idle, spot, reserved), highest priority first: the same ledger chat,
+    the HTTP API and rollout plans read."""
     kinds = _kinds(kind)
     if provider is not None and provider not in PROVIDERS:
         raise InvalidRequestError(f"unknown provider '{provider}'; expected one of: {', '.join(PROVIDERS)}")
     cloud: CloudProvider = (
         SimulatorHttpProvider(cloud_url) if cloud_url else SimulatorProvider(CloudSimulator(seed, size))
     )
-    scope = InstanceFilter.model_validate({"provider": provider})
-    recommendations = recommend(collect(cloud, scope), kinds)
+    scope = InstanceFilter.model_validate(
+        {"provider": provider, "region": region, "application": application, "tags": _tags(tag)}
+    )
+    ledger = read_ledger(cloud, scope, kinds)
+    recommendations = ledger.opportunities
     if as_json:
         fields = (
             "instance_id",
@@ -188,6 +196,22 @@ def recommend_command(
         )
     out.print(table)
     out.print("By kind (USD/month): " + _counts(summary.by_kind) + ". --json adds the reasons.")
+    if under := ledger.under_provisioned:
+        extra = -sum(r.monthly_savings for r in under)
+        out.print(
+            f"{len(under)} under-provisioned instance(s) need a larger type: {extra:,.2f} USD/month more "
+            "(a performance finding, not netted into the savings above)."
+        )
+
+
+def _tags(given: list[str] | None) -> dict[str, str]:
+    tags = {}
+    for text in given or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise typer.BadParameter(f"'{text}': expected KEY=VALUE", param_hint="--tag")
+        tags[key.strip()] = value.strip()
+    return tags
 
 
 def _kinds(given: list[str] | None) -> list[Kind]:
@@ -265,7 +289,7 @@ def main() -> None:
     except (SimulatorError, ProviderError) as exc:
         print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
         sys.exit(1)
-    except (RolloutError, ChatError, LlmSpecError, EncoderUnavailableError) as exc:
+    except (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError) as exc:
         print(f"optiinfra: {exc}", file=sys.stderr)
         sys.exit(1)
     except (OSError, DBAPIError) as exc:  # the database (or a file) cannot be reached

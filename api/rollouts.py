@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.review import RolloutKind
+from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, open_rollouts
 from mock_cloud import CloudSimulator
@@ -115,12 +116,13 @@ def run_rollout_demo(
         async with open_rollouts("memory", cloud) as rollouts:
             started = await rollouts.start(
                 kind, Scope(), settings or RolloutSettings(auto_approve=True),
-                requested_by="demo", on_progress=progress,
+                caller=Caller("demo", "operator"), on_progress=progress,
             )  # fmt: skip
             if started.pending is None:
                 return started
             decision = Decision(decision="approve", by=DEMO_OPERATOR, comment="approved by the scripted demo")
-            return await rollouts.decide(started.workflow_id, decision, on_progress=progress)
+            approver = Caller(DEMO_OPERATOR, "approver")
+            return await rollouts.decide(started.workflow_id, decision, approver, on_progress=progress)
 
     finished = asyncio.run(run())
     if finished.report is None:

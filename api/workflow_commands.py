@@ -16,6 +16,7 @@ from agents.review import RolloutKind
 from api.clouds import remote_cloud
 from api.rollouts import ProgressDisplay, print_report
 from graphs.database import DEFAULT_DATABASE_URL, DatabaseUrl
+from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, Rollouts, open_rollouts
 
@@ -44,7 +45,21 @@ CloudOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
-ByOption = Annotated[str, typer.Option("--by", help="Who decides (recorded in the audit log)")]
+ByOption = Annotated[str, typer.Option("--by", help="Who you are (recorded as requester or decider)")]
+DistinctApproverOption = Annotated[
+    bool,
+    typer.Option(
+        "--distinct-approver", help="The workflows started here may not be approved by their requester"
+    ),
+]
+
+
+def local_caller(by: str) -> Caller:
+    """The command line's user. Whoever can open the database owns it, so they act as an admin; the
+    rules of the workflow itself (a distinct approver) still bind them, as they bind every interface."""
+    if not by.strip() or len(by) > 128:
+        raise typer.BadParameter("a name of 1 to 128 characters", param_hint="--by")
+    return Caller(by, "admin")
 
 
 def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
@@ -112,6 +127,7 @@ def start(
     max_latency_increase: Annotated[float, typer.Option(help="p95 latency rise (%) that rolls back")] = 5.0,
     max_changes: Annotated[int | None, typer.Option(min=1, help="At most this many changes")] = None,
     by: ByOption = "cli",
+    distinct_approver: DistinctApproverOption = False,
     workflow_id: Annotated[
         str | None, typer.Option("--id", help="Choose the workflow id (default: a new random one)")
     ] = None,
@@ -136,10 +152,12 @@ def start(
             max_latency_increase_pct=max_latency_increase,
             auto_approve=auto_approve,
             max_changes=max_changes,
+            distinct_approver=distinct_approver,
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise typer.BadParameter(_first_error(exc)) from None
     progress = _progress(as_json)
+    caller = local_caller(by)
     run = _run(
         db,
         cloud,
@@ -147,7 +165,7 @@ def start(
             KINDS[kind],
             scope,
             settings,
-            requested_by=by,
+            caller=caller,
             workflow_id=workflow_id,
             cloud_url=cloud,
             on_progress=progress,
@@ -179,9 +197,12 @@ def list_workflows(
 
 
 def _decide(workflow_id: str, decision: Decision, db: str, cloud: str | None, as_json: bool) -> None:
+    caller = local_caller(decision.by)
+
     async def go(r: Rollouts) -> RolloutRun:
+        await r.check_decision(workflow_id, decision, caller)  # refused before a cloud is needed
         await _cloud_of(r, workflow_id, cloud)
-        return await r.decide(workflow_id, decision, on_progress=_progress(as_json))
+        return await r.decide(workflow_id, decision, caller, on_progress=_progress(as_json))
 
     _show(_run(db, None, go), as_json)
 

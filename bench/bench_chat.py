@@ -35,11 +35,14 @@ from typing_extensions import TypedDict
 from agents.answers import answer
 from agents.answers.base import Question
 from agents.routing import SPECIALISTS, EmbeddedRouter, RouteParams
+from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import open_chat
 from graphs.supervisor.graph import general
 from mock_cloud import CloudSimulator
 from tools.adapters.simulator import resilient_simulator
 from tools.toolkit import build_toolkit
+
+BENCH = Caller("bench", "admin")
 
 QUESTIONS = (
     "what did we spend over the last 30 days by provider?",
@@ -68,7 +71,7 @@ def bare_graph(router: EmbeddedRouter, cloud: Any) -> StateGraph[BareState, None
         if state["route"] in SPECIALISTS:
             question = Question(text=state["message"], params=RouteParams.model_validate(state["params"]))
             return {"reply": (await answer(state["route"], question, toolkit)).text}
-        return {"reply": (await general({"message": state["message"], "by": "bench"}))["reply"].text}
+        return {"reply": (await general({"message": state["message"]}))["reply"].text}
 
     async def respond(state: BareState) -> dict[str, Any]:
         return {"reply": state["reply"]}
@@ -132,7 +135,7 @@ async def turns(turn_count: int, size: int, workdir: Path) -> dict[str, Any]:
                 for who in ("chat", "bare") if (k // len(QUESTIONS)) % 2 == 0 else ("bare", "chat"):
                     t0 = time.perf_counter()
                     if who == "chat":
-                        await chat.turn("bench", message)
+                        await chat.turn("bench", message, BENCH)
                     else:
                         await graph.ainvoke({"message": message}, {"configurable": {"thread_id": "bench"}})
                     (ours if who == "chat" else bare)[message].append((time.perf_counter() - t0) * 1000)
@@ -173,7 +176,7 @@ async def model_calls(size: int) -> dict[str, int]:
         "memory", resilient_simulator(CloudSimulator(7, size)), GoodModel(router=router)
     ) as chat:
         for name, message in script.items():
-            calls[name] = (await chat.turn("calls", message)).model_calls
+            calls[name] = (await chat.turn("calls", message, BENCH)).model_calls
     return calls
 
 

@@ -31,6 +31,7 @@ from langgraph.types import Command, Send
 from typing_extensions import TypedDict
 
 from agents.review import Change
+from graphs.rollout.authority import Caller
 from graphs.rollout.execution import apply_changes, wave_slices
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
@@ -38,6 +39,8 @@ from graphs.rollout.quality import compare
 from graphs.rollout.workflow import open_rollouts
 from mock_cloud import CloudSimulator
 from tools.adapters.simulator import SimulatorProvider
+
+BENCH = Caller("bench", "admin")
 
 SEED = 7
 # Fleet size that yields at least `candidates` spot opportunities (about 44 % of a seeded fleet).
@@ -66,10 +69,10 @@ async def rollout(candidates: int, workdir: Path) -> dict[str, Any]:
     settings = RolloutSettings(auto_approve=True, max_changes=candidates, person_above_monthly_savings=1e12)
     start = time.perf_counter()
     async with open_rollouts(f"sqlite:///{path}", SimulatorProvider(sim)) as rollouts:
-        run = await rollouts.start("spot_migration", settings=settings, on_progress=mark)
+        run = await rollouts.start("spot_migration", settings=settings, caller=BENCH, on_progress=mark)
         if run.pending is not None:  # high-risk changes always ask a person: the benchmark is that person
             run = await rollouts.decide(
-                run.workflow_id, Decision(decision="approve", by="bench"), on_progress=mark
+                run.workflow_id, Decision(decision="approve", by="bench"), BENCH, on_progress=mark
             )
         plan = await rollouts.plan(run.workflow_id)
     total = time.perf_counter() - start

@@ -34,9 +34,12 @@ import httpx
 
 from api.service.keys import create_key
 from graphs.database import Database
+from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import open_chat
 from mock_cloud import CloudSimulator
 from tools.adapters.simulator import resilient_simulator
+
+BENCH = Caller("bench", "admin")
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 CHAT_MESSAGE = "what did we spend over the last 30 days?"
@@ -115,10 +118,10 @@ async def until(client: httpx.AsyncClient, workflow_id: str, statuses: set[str])
 async def in_process_chat(db: str, size: int, turns: int, concurrency: int) -> dict[str, float]:
     cloud = resilient_simulator(CloudSimulator(7, size))
     async with open_chat(db, cloud) as chat:
-        await chat.turn("warm", CHAT_MESSAGE)
+        await chat.turn("warm", CHAT_MESSAGE, BENCH)
 
         async def turn(k: int) -> None:
-            await chat.turn(f"bench-{k}", CHAT_MESSAGE)
+            await chat.turn(f"bench-{k}", CHAT_MESSAGE, BENCH)
 
         return await load(turns, concurrency, turn)
 

@@ -5,6 +5,7 @@
 
 import asyncio
 
+from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import open_rollouts
 from mock_cloud import CloudSimulator
@@ -15,7 +16,10 @@ async def main() -> None:
     cloud = SimulatorProvider(CloudSimulator(7, 300))
     async with open_rollouts("memory", cloud) as rollouts:
         waiting = await rollouts.start(
-            "spot_migration", Scope(provider="aws"), RolloutSettings(auto_approve=False)
+            "spot_migration",
+            Scope(provider="aws"),
+            RolloutSettings(auto_approve=False),
+            caller=Caller("ops-bot", "operator"),
         )
         assert waiting.pending is not None
         print(
@@ -26,7 +30,7 @@ async def main() -> None:
             print(f"  {approval.agent}: confidence {approval.confidence:.2f}, {len(approval.vetoes)} vetoed")
         first_three = waiting.pending.instance_ids[:3]
         decision = Decision(decision="approve", by="alice", instance_ids=first_three)
-        done = await rollouts.decide(waiting.workflow_id, decision)
+        done = await rollouts.decide(waiting.workflow_id, decision, Caller("alice", "approver"))
         assert done.report is not None
         print(
             f"{done.status}: changed {done.report.changed}, "

@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field
 from agents.routing.models import RouteParams
 
 Fact = float | int | str
+# A question about a change the rollouts carry out is answered with the opportunities for it.
+Focus = Literal["spot", "downsize", "upsize", "savings"]
 Facts = dict[str, Fact]
 
 
@@ -28,6 +30,9 @@ class Question(BaseModel):
 
     text: str
     params: RouteParams = Field(default_factory=RouteParams)
+    focus: Focus | None = Field(
+        None, description="What the supervisor saw the question is about, when its words alone may not say"
+    )
 
 
 class Answer(BaseModel):
@@ -38,6 +43,8 @@ class Answer(BaseModel):
     tools: list[str] = Field(default_factory=list, description="The tools called, in order")
     instance_ids: list[str] = Field(default_factory=list, description="The instances the answer is about")
     application: str | None = None
+    key: str | None = Field(None, description="The fact that answers the question: a narrative must state it")
+    scope: str = Field("", description="What the answer covers, as its first line says it")
 
 
 class ToolFailedError(Exception):
@@ -78,6 +85,11 @@ def _error(content: str) -> tuple[str, str]:
 def has(text: str, *words: str) -> bool:
     """Whether `text` contains any of `words` as words (a word may end in a regex, e.g. `sav\\w*`)."""
     return re.search(r"\b(?:" + "|".join(words) + r")\b", text, re.IGNORECASE) is not None
+
+
+def and_more(total: int, shown: int) -> list[str]:
+    """The line that says a list goes on past what it shows."""
+    return [f"  and {total - shown} more."] if total > shown else []
 
 
 def usd(amount: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
+from agents.answers.scope import headline, instance_scope, window
 from tools.analysis.forecast import CostForecast
 from tools.models import CostBreakdown, InstanceTypeOffer
 from tools.toolkit.results import SavingsReport
@@ -17,72 +18,120 @@ _GROUPS = {
     "pricing model": "pricing_model",
 }  # fmt: skip
 _GROUPED = re.compile(r"\b(?:by|per|each|which|what)\s+(" + "|".join(_GROUPS) + r")s?\b", re.IGNORECASE)
-_LAST_DAYS = re.compile(r"\b(?:last|past)\s+(\d+)\s+days?\b", re.IGNORECASE)
+MAX_GROUPS = 8  # groups a breakdown lists; the rest are summed in one line
+_KIND_WORDS = {"spot": "spot", "reserved": "reservation", "rightsize": "rightsizing", "idle": "idle"}
 
 
 async def answer(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
     if params.instance_type or has(text, r"prices?", "per hour", "hourly", "cheapest"):
         return await _prices(question, tools)
-    if has(text, r"forecast\w*", "predict", "next month", "next 30 days", "budget", r"project\w*", "quarter"):
-        return await _forecast(tools)
-    if has(text, r"sav\w*", "cut", "cheaper", r"opportunit\w*", r"reserv\w*", "waste", "reduce"):
+    if has(
+        text, r"forecast\w*", "predict", "next month", "next 30 days", r"project\w*", "quarter", "run rate"
+    ):
+        return await _forecast(question, tools)
+    if question.focus == "savings" or has(
+        text, r"sav\w*", "cut", "cheaper", r"opportunit\w*", r"reserv\w*", "waste", "reduce", r"commit\w*"
+    ):
         return await _savings(question, tools)
     return await _spend(question, tools)
 
 
+def _unapplied(question: Question, *, period: bool = False, ids: bool = True) -> list[str]:
+    """What the request scopes that this answer cannot apply, said rather than dropped."""
+    params, notes = question.params, []
+    if period and params.period is not None:
+        notes.append(
+            "(Savings are monthly estimates at today's prices: the period you named does not apply.)"
+        )
+    if ids and params.instance_ids:
+        notes.append("(Costs are not broken out per instance: this covers the whole scope above, not the "
+                     "instances you named.)")  # fmt: skip
+    return notes
+
+
 async def _spend(question: Question, tools: Tools) -> Answer:
-    text = question.text
+    text, params = question.text, question.params
     grouped = _GROUPED.search(text)
     group_by = _GROUPS[grouped.group(1).lower()] if grouped else None
-    days_given = _LAST_DAYS.search(text)
-    days = 7.0 if has(text, "week") else float(days_given.group(1)) if days_given else 30.0
-    month_to_date = has(text, "this month", "month to date", "so far", "since the 1st")
+    now = (await tools.call("current_time")).now
+    span = window(params.period, now)
+    where = headline(params, span.label, ids=False)
+    facts: Facts = {"days": round(span.days, 2)}
+    if span.days <= 0:
+        text_ = f"{where}: 0.00 USD — the period has only just begun."
+        facts["total_usd"] = 0.0
+        return Answer(
+            agent="cost", text=text_, facts=facts, data={"window": span.label}, key="total_usd", scope=where
+        )
     costs: CostBreakdown = await tools.call(
-        "get_costs", group_by=group_by, days=min(days, 90.0), month_to_date=month_to_date
+        "get_costs", group_by=group_by, days=span.days, until=span.end, **instance_scope(params)
     )
-    window = "this month so far" if month_to_date else f"over the last {days:g} days"
-    facts: Facts = {"total_usd": round(costs.total, 2), "days": days}
-    lines = [f"Cloud spend {window}: {usd(costs.total)}."]
+    facts["total_usd"] = round(costs.total, 2)
+    lines = [f"{where}: {usd(costs.total)}."]
     if group_by and costs.groups:
-        top = sorted(costs.groups, key=lambda g: -g.amount)[:5]
-        lines.append(f"Largest by {group_by.removeprefix('tag:')}:")
-        for g in top:
+        ranked = sorted(costs.groups, key=lambda g: -g.amount)
+        lines.append(f"By {group_by.removeprefix('tag:')}:")
+        for g in ranked[:MAX_GROUPS]:
             share = g.amount / costs.total * 100 if costs.total else 0.0
             lines.append(f"  {g.key}: {usd(g.amount)} ({share:.1f}%)")
             facts[f"{g.key}_usd"], facts[f"{g.key}_pct"] = round(g.amount, 2), round(share, 1)
-    return Answer(agent="cost", text="\n".join(lines), facts=facts, data={"costs": dump(costs)})
+        if len(ranked) > MAX_GROUPS:
+            rest = sum(g.amount for g in ranked[MAX_GROUPS:])
+            lines.append(f"  and {len(ranked) - MAX_GROUPS} more: {usd(rest)}")
+            facts["others_usd"], facts["others"] = round(rest, 2), len(ranked) - MAX_GROUPS
+    lines += _unapplied(question)
+    return Answer(
+        agent="cost",
+        text="\n".join(lines),
+        facts=facts,
+        data={"costs": dump(costs)},
+        key="total_usd",
+        scope=where,
+    )
 
 
-async def _forecast(tools: Tools) -> Answer:
-    f: CostForecast = await tools.call("forecast_costs")
+async def _forecast(question: Question, tools: Tools) -> Answer:
+    params = question.params
+    f: CostForecast = await tools.call("forecast_costs", **instance_scope(params))
     direction = "rising" if f.trend_per_day > 0 else "falling"
+    where = headline(params, ids=False)
     text = (
-        f"Forecast for the 30 days after {f.last_day}: {usd(f.next_30_days)} "
+        f"{where}, forecast for the 30 days after {f.last_day}: {usd(f.next_30_days)} "
         f"(95% range {usd(f.lower_95)} to {usd(f.upper_95)}). Daily spend is {direction} by "
         f"{usd(abs(f.trend_per_day))} a day; on the last 7 known days the method was off by "
         f"{f.backtest_mape_pct:.1f}% on average."
     )
+    if params.period is not None:
+        text += (
+            " (A forecast covers the next 30 days, fitted on the last 60: the period named does not apply.)"
+        )
     facts: Facts = {
         "next_30_days_usd": f.next_30_days, "lower_95_usd": f.lower_95, "upper_95_usd": f.upper_95,
         "trend_per_day_usd": abs(f.trend_per_day), "backtest_mape_pct": f.backtest_mape_pct,
         "last_day": str(f.last_day),
     }  # fmt: skip
-    return Answer(agent="cost", text=text, facts=facts, data={"forecast": dump(f)})
+    return Answer(
+        agent="cost", text=text, facts=facts, data={"forecast": dump(f)}, key="next_30_days_usd", scope=where
+    )
 
 
 async def _savings(question: Question, tools: Tools) -> Answer:
-    text = question.text
+    text, params = question.text, question.params
     kinds = [k for k, words in (("spot", ("spot",)), ("reserved", (r"reserv\w*", "commit\\w*")),
              ("rightsize", (r"right-?siz\w*", r"downsiz\w*")), ("idle", ("idle", "unused")))
              if has(text, *words)]  # fmt: skip
-    args: dict[str, object] = {"provider": question.params.provider, "limit": 5}
+    args: dict[str, object] = {**instance_scope(params), "instance_ids": params.instance_ids, "limit": 5}
     if kinds:
         args["kinds"] = kinds
     report: SavingsReport = await tools.call("find_savings", **args)
     s = report.summary
-    lines = [f"{s.recommendations} savings opportunities worth {usd(s.monthly_savings)} a month in all."]
-    facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings}
+    what = " and ".join(_KIND_WORDS[k] for k in kinds) if kinds else "savings"
+    where = headline(params)
+    lines = [f"{where}: {s.recommendations} {what} opportunities worth {usd(s.monthly_savings)} a "
+             f"month in all, among {report.instances_analysed} running instances."]  # fmt: skip
+    facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings,
+                    "analysed": report.instances_analysed}  # fmt: skip
     for kind, amount in sorted(s.by_kind.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {kind}: {s.count_by_kind[kind]} instances, {usd(amount)}/month")
         facts[f"{kind}_usd"], facts[f"{kind}_count"] = amount, s.count_by_kind[kind]
@@ -92,12 +141,24 @@ async def _savings(question: Question, tools: Tools) -> Answer:
         lines.append(f"  {r.instance_id} ({r.application or 'no app'}): {r.action} {r.current} → {r.target}, "
                      f"{usd(r.monthly_savings)}/month, {r.risk} risk")  # fmt: skip
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
+    if s.recommendations > len(report.recommendations):
+        lines.append(f"  and {s.recommendations - len(report.recommendations)} more.")
+    if report.under_provisioned and (not kinds or "rightsize" in kinds):
+        lines.append(
+            f"Apart from these, {report.under_provisioned} under-provisioned instances need a larger type: "
+            f"{usd(report.under_provisioned_monthly_cost)} a month more, not netted into the savings."
+        )
+        facts["under_provisioned"] = report.under_provisioned
+        facts["under_provisioned_usd"] = report.under_provisioned_monthly_cost
+    lines += _unapplied(question, period=True, ids=False)
     return Answer(
         agent="cost",
         text="\n".join(lines),
         facts=facts,
         data={"savings": dump(report)},
-        instance_ids=[r.instance_id for r in report.recommendations],
+        instance_ids=report.instance_ids,
+        key="monthly_usd",
+        scope=where,
     )
 
 

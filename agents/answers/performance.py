@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from agents.answers.base import Answer, Facts, Question, Tools, dump, usd
+from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, usd
+from agents.answers.scope import headline, instance_scope
 from tools.toolkit.results import MetricsSummary, RightsizingReport
 
 MAX_INSTANCES = 5  # per answer: a chat reply, not a report
 
 
 async def answer(question: Question, tools: Tools) -> Answer:
-    if question.params.instance_ids:
+    if question.params.instance_ids and question.focus is None and question.params.resize is None:
         return await _metrics(question, tools)
     return await _sizing(question, tools)
 
@@ -46,28 +47,53 @@ async def _metrics(question: Question, tools: Tools) -> Answer:
 
 
 async def _sizing(question: Question, tools: Tools) -> Answer:
+    params = question.params
     report: RightsizingReport = await tools.call(
-        "find_rightsizing", provider=question.params.provider, limit=MAX_INSTANCES
+        "find_rightsizing", instance_ids=params.instance_ids, limit=MAX_INSTANCES, **instance_scope(params)
     )
-    counts = report.findings
+    counts, savings = report.findings, report.savings
     total = sum(counts.values())
     facts: Facts = {"instances": total, **{f"{k}_count": v for k, v in counts.items()}}
     summary = ", ".join(f"{v} {k}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
-    lines = [f"Of {total} running instances sized at their P95 with 20% headroom: {summary}."]
-    if report.recommendations:
-        lines.append("Largest savings from resizing:")
-    for r in report.recommendations:
-        cpu = f", projected P95 CPU {r.projected_cpu_pct:.1f}%" if r.projected_cpu_pct is not None else ""
+    where = headline(params)
+    lines = [f"{where}: of {total} running instances sized at their P95 with 20% headroom, {summary}."]
+    upsize = question.focus == "upsize" or params.resize == "up"
+    if upsize:
+        shown, ids = report.under_provisioned, [r.instance_id for r in report.under_provisioned]
         lines.append(
-            f"  {r.instance_id} ({r.finding}): {r.current} → {r.target}, {usd(r.monthly_savings)}/month{cpu}"
+            f"{savings.under_provisioned} need a larger type: "
+            f"{usd(savings.under_provisioned_monthly_cost)} a month more between them (a performance fix, "
+            "not a saving)" + (", the largest first:" if shown else ".")
         )
-        facts[f"{r.instance_id}_usd"] = r.monthly_savings
-        if r.projected_cpu_pct is not None:
-            facts[f"{r.instance_id}_projected_cpu_pct"] = r.projected_cpu_pct
+        facts["under_provisioned"] = savings.under_provisioned
+        facts["under_provisioned_usd"] = savings.under_provisioned_monthly_cost
+        for r in shown:
+            lines.append(f"  {r.instance_id}: {r.current} → {r.target}, {usd(-r.monthly_savings)}/month more")
+            facts[f"{r.instance_id}_usd"] = -r.monthly_savings
+        lines += and_more(savings.under_provisioned, len(shown))
+    else:
+        s = savings.summary
+        lines.append(
+            f"Downsizing the {s.recommendations} over-provisioned ones with a cheaper type saves "
+            f"{usd(s.monthly_savings)} a month" + (", the largest first:" if savings.recommendations else ".")
+        )
+        facts["downsize"], facts["monthly_usd"] = s.recommendations, s.monthly_savings
+        for r in sorted(savings.recommendations, key=lambda r: -r.monthly_savings):
+            cpu = f", projected P95 CPU {r.projected_cpu_pct:.1f}%" if r.projected_cpu_pct is not None else ""
+            lines.append(f"  {r.instance_id}: {r.current} → {r.target}, {usd(r.monthly_savings)}/month{cpu}")
+            facts[f"{r.instance_id}_usd"] = r.monthly_savings
+            if r.projected_cpu_pct is not None:
+                facts[f"{r.instance_id}_projected_cpu_pct"] = r.projected_cpu_pct
+        lines += and_more(s.recommendations, len(savings.recommendations))
+        ids = savings.instance_ids
+        if s.recommendations:
+            lines.append('Say "rightsize them" to plan it: you approve before anything changes.')
     return Answer(
         agent="performance",
         text="\n".join(lines),
         facts=facts,
         data={"rightsizing": dump(report)},
-        instance_ids=[r.instance_id for r in report.recommendations],
+        instance_ids=ids,
+        key="under_provisioned" if upsize else "downsize",
+        scope=where,
     )

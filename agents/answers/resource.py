@@ -3,10 +3,10 @@ spot interruption risk."""
 
 from __future__ import annotations
 
-from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
-from tools.analysis.recommendation import Recommendation
+from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, has, usd
+from agents.answers.scope import headline, instance_scope
 from tools.models import Instance, InstanceState, InstanceTypeOffer
-from tools.toolkit.results import InstanceList, SpotReport
+from tools.toolkit.results import InstanceList, SavingsReport, SpotReport
 
 MAX_SHOWN = 10
 _STATES: tuple[InstanceState, ...] = ("running", "stopped", "pending", "stopping", "terminated")
@@ -14,13 +14,18 @@ _STATES: tuple[InstanceState, ...] = ("running", "stopped", "pending", "stopping
 
 async def answer(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
-    if has(text, "spot") and has(
-        text, "risk\\w*", "interrupt\\w*", "safe", "could", "can", "eligible", "suitable"
+    if question.focus == "spot" or (
+        has(text, "spot")
+        and has(
+            text, "risk\\w*", "interrupt\\w*", "safe", "could", "can", "eligible", "suitable", "candidates?"
+        )
     ):
-        return await _spot(question, tools)
+        return await (_spot_risk(question, tools) if params.instance_ids else _spot(question, tools))
     if params.instance_ids:
         return await _describe(question, tools)
-    if has(text, "idle", "unused", "doing nothing", "turn off", "shut down", "sitting"):
+    if has(
+        text, "idle", "unused", "doing nothing", "turn off", "shut down", "sitting", "zombies?", "wasted?"
+    ):
         return await _idle(question, tools)
     if has(text, "types?", "sizes?", "offered", "sold", "sell", "vcpus?", "catalog") or params.instance_type:
         return await _types(question, tools)
@@ -60,16 +65,13 @@ async def _inventory(question: Question, tools: Tools) -> Answer:
     pricing = (
         "spot" if has(text, "on spot", "spot pricing") else "reserved" if has(text, "reserved") else None
     )
-    tags = {k: v for k, v in (("environment", params.environment), ("team", params.team)) if v}
     listed: InstanceList = await tools.call(
-        "list_instances", provider=params.provider, region=params.region, state=state,
-        pricing_model=pricing, application=params.application, tags=tags, limit=500,
+        "list_instances", state=state, pricing_model=pricing, instance_type=params.instance_type, limit=500,
+        **instance_scope(params),
     )  # fmt: skip
-    scope = " ".join(
-        w for w in (state, pricing, params.environment, params.team and f"team {params.team}",
-                    params.provider, params.region and f"in {params.region}") if w
-    )  # fmt: skip
-    lines = [f"{listed.total} instances" + (f" ({scope})" if scope else "") + "."]
+    extra = ", ".join(w for w in (state, pricing, params.instance_type) if w)
+    where = headline(params, extra)
+    lines = [f"{where}: {listed.total} instances."]
     facts: Facts = {"instances": listed.total}
     by_state: dict[str, int] = {}
     by_region: dict[str, int] = {}
@@ -94,28 +96,38 @@ async def _inventory(question: Question, tools: Tools) -> Answer:
         text="\n".join(lines),
         facts=facts,
         data={"total": listed.total, "instances": dump(listed.instances[:50])},
-        instance_ids=[i.id for i in listed.instances[:MAX_SHOWN]],
+        instance_ids=[i.id for i in listed.instances] if listed.total <= len(listed.instances) else [],
+        key="instances",
+        scope=where,
     )
 
 
 async def _idle(question: Question, tools: Tools) -> Answer:
-    found: list[Recommendation] = await tools.call(
-        "find_idle_instances", provider=question.params.provider, limit=MAX_SHOWN
-    )
-    total = sum(r.monthly_savings for r in found)
-    lines = [f"{len(found)} idle instances (P95 CPU under 3% and almost no network for 7 days), "
-             f"{usd(total)} a month between them:"]  # fmt: skip
-    facts: Facts = {"idle": len(found), "monthly_usd": round(total, 2)}
-    for r in found:
+    params = question.params
+    report: SavingsReport = await tools.call("find_idle_instances", limit=MAX_SHOWN, **instance_scope(params))
+    s = report.summary
+    where = headline(params, ids=False)
+    lines = [f"{where}: {s.recommendations} idle instances (P95 CPU under 3% and almost no network for 7 "
+             f"days), {usd(s.monthly_savings)} a month between them, among {report.instances_analysed} "
+             "running instances."]  # fmt: skip
+    facts: Facts = {"idle": s.recommendations, "monthly_usd": s.monthly_savings,
+                    "analysed": report.instances_analysed}  # fmt: skip
+    for r in report.recommendations:
         lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {r.action}, "
                      f"{usd(r.monthly_savings)}/month")  # fmt: skip
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
+    lines += and_more(s.recommendations, len(report.recommendations))
+    if s.recommendations:
+        lines.append("Stopping or terminating them is advice only: the changes I carry out are spot "
+                     "migrations and downsizing.")  # fmt: skip
     return Answer(
         agent="resource",
         text="\n".join(lines),
         facts=facts,
-        data={"idle": dump(found)},
-        instance_ids=[r.instance_id for r in found],
+        data={"idle": dump(report)},
+        instance_ids=report.instance_ids,
+        key="idle",
+        scope=where,
     )
 
 
@@ -144,11 +156,40 @@ async def _types(question: Question, tools: Tools) -> Answer:
 
 
 async def _spot(question: Question, tools: Tools) -> Answer:
+    """The ledger's spot opportunities in scope: what a spot migration of the same scope would plan."""
+    params = question.params
+    report: SavingsReport = await tools.call(
+        "find_spot_candidates", limit=MAX_SHOWN, **instance_scope(params)
+    )
+    s = report.summary
+    where = headline(params, ids=False)
+    lines = [f"{where}: {s.recommendations} instances could move to spot, saving {usd(s.monthly_savings)} a "
+             f"month, among {report.instances_analysed} running instances."]  # fmt: skip
+    facts: Facts = {"spot_candidates": s.recommendations, "monthly_usd": s.monthly_savings,
+                    "analysed": report.instances_analysed}  # fmt: skip
+    for r in report.recommendations:
+        lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {r.risk} risk, "
+                     f"{usd(r.monthly_savings)}/month")  # fmt: skip
+        facts[f"{r.instance_id}_usd"] = r.monthly_savings
+    lines += and_more(s.recommendations, len(report.recommendations))
+    if s.recommendations:
+        lines.append('Say "migrate them to spot" to plan it: you approve before anything changes.')
+    return Answer(
+        agent="resource",
+        text="\n".join(lines),
+        facts=facts,
+        data={"spot": dump(report)},
+        instance_ids=report.instance_ids,
+        key="spot_candidates",
+        scope=where,
+    )
+
+
+async def _spot_risk(question: Question, tools: Tools) -> Answer:
     params = question.params
     report: SpotReport = await tools.call(
-        "assess_spot_risk", instance_ids=params.instance_ids, provider=params.provider,
-        application=params.application,
-    )  # fmt: skip
+        "assess_spot_risk", instance_ids=params.instance_ids, **instance_scope(params)
+    )
     eligible = [a for a in report.assessments if a.eligible]
     savings = sum(a.monthly_savings for a in eligible)
     lines = [f"{report.eligible} of {report.eligible + report.not_eligible} on-demand instances could run on "

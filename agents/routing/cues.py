@@ -59,6 +59,14 @@ CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
 )
 
 
+_ASKING = re.compile(_ASKS, re.I)
+
+
+def asks(text: str) -> bool:
+    """Whether the request is a question ("which could go to spot?") rather than an order ("move them")."""
+    return _ASKING.search(text) is not None
+
+
 def cue_bonus(text: str) -> dict[RouteName, float]:
     bonus: dict[RouteName, float] = {}
     for route, weight, pattern in CUES:

@@ -25,6 +25,20 @@ SPECIALISTS: tuple[RouteName, ...] = ("cost", "performance", "resource", "applic
 Source = Literal["embedded", "ollama"]
 
 
+class Period(BaseModel):
+    """A time window as a request words it: the last `count` days, weeks or months back from now (rolling), a
+    calendar day, week or month ("this" one so far, or the "last" whole one), or a named month."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: Literal["day", "week", "month"]
+    count: int = Field(1, ge=1, le=400, description="Rolling windows: how many units back from now")
+    calendar: Literal["this", "last"] | None = Field(
+        None, description="A calendar unit instead of a rolling one"
+    )
+    month: int | None = Field(None, ge=1, le=12, description="A named month: its latest one that has begun")
+
+
 class RouteParams(BaseModel):
     """What a request names, as written in it (nothing guessed)."""
 
@@ -38,6 +52,9 @@ class RouteParams(BaseModel):
     environment: Literal["production", "staging", "development"] | None = None
     team: str | None = None
     application: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags named as key=value")
+    period: Period | None = None
+    resize: Literal["up", "down"] | None = Field(None, description="Which way a resize request goes")
     workflow_id: str | None = Field(None, description="A rollout workflow named in the request (wf-…)")
 
 

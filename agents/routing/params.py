@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from agents.routing.models import RouteParams
+from agents.routing.models import Period, RouteParams
 from tools.models import CloudName
 
 # Instance ids as the simulator issues them (AWS also in its older 8-hex form).
@@ -68,11 +68,70 @@ _APPLICATION = re.compile(
     r"|\b([a-z]+(?:-[a-z]+)*-\d{3,})\b",
     re.IGNORECASE,
 )
-# Words that follow "team"/"app" in questions but are not names.
+# Words that follow "team"/"app" in questions but are not names ("our bill by team" names no team "by").
 _NOT_NAMES = frozenset(
     "the a an my our this that which what whose is are of for in on with to and or it its their all every "
-    "each any health healthy latency errors error quality".split()
+    "each any health healthy latency errors error quality by per across each other whole most least "
+    "spend spends spending cost costs".split()
 )
+_TAG = re.compile(r"\btag(?:ged)?\s+(?:with\s+)?([a-z][\w.:/-]*)\s*[=:]\s*([\w.:/-]+)", re.IGNORECASE)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "a couple of": 2, "couple of": 2, "three": 3, "four": 4,
+            "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+            "fourteen": 14, "thirty": 30, "sixty": 60, "ninety": 90}  # fmt: skip
+_COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBERS, key=len, reverse=True)) + ")"
+_ROLLING = re.compile(
+    rf"\b(?:last|past|previous|over the last|in the last|for the last)\s+{_COUNT}\s+(day|week|month)s?\b",
+    re.IGNORECASE,
+)
+_CALENDAR = re.compile(r"\b(this|last|previous|past)\s+(week|month)\b", re.IGNORECASE)
+_TO_DATE = re.compile(r"\b(?:month[- ]to[- ]date|mtd|so far this month|since the (?:1st|first))\b", re.I)
+_DAY = re.compile(r"\b(yesterday|today)\b", re.IGNORECASE)
+MONTHS = ("january february march april may june july august september october november "
+          "december").split()  # fmt: skip
+# "in May", "for march", "during June", "May's bill"; "may" alone is a verb far too often to be a month.
+_MONTH = re.compile(
+    r"\b(?:in|for|during|of|over)\s+("
+    + "|".join(MONTHS)
+    + r")\b|\b("
+    + "|".join(MONTHS)
+    + r")(?:'s|\s+(?:bill|spend|costs?))\b",
+    re.IGNORECASE,
+)
+_UPSIZE = re.compile(
+    r"\b(?:upsiz\w*|up-?siz\w*|scale\s+(?:\w+\s+)?up|size\s+(?:\w+\s+)?up|bigger|larger|more "
+    r"(?:cpu|memory|capacity|headroom)|under-?provisioned|overloaded|starved)\b",
+    re.IGNORECASE,
+)
+_DOWNSIZE = re.compile(
+    r"\b(?:downsiz\w*|down-?siz\w*|scale\s+(?:\w+\s+)?down|shrink\w*|smaller|over-?provisioned|"
+    r"under-?utili[sz]ed|oversized)\b",
+    re.IGNORECASE,
+)
+
+
+def period_in(text: str) -> Period | None:
+    """The time window a request names, if any (the first that it names)."""
+    if found := _ROLLING.search(text):
+        count = found.group(1).lower()
+        unit = found.group(2).lower()
+        return Period(unit=unit, count=int(count) if count.isdigit() else _NUMBERS[count])
+    if _TO_DATE.search(text):
+        return Period(unit="month", calendar="this")
+    if found := _CALENDAR.search(text):
+        which = "this" if found.group(1).lower() == "this" else "last"
+        return Period(unit=found.group(2).lower(), calendar=which)
+    if found := _DAY.search(text):
+        return Period(unit="day", calendar="this" if found.group(1).lower() == "today" else "last")
+    if found := _MONTH.search(text):
+        name = (found.group(1) or found.group(2)).lower()
+        return Period(unit="month", month=MONTHS.index(name) + 1)
+    return None
+
+
+def resize_direction(text: str) -> Literal["up", "down"] | None:
+    if _UPSIZE.search(text):
+        return "up"
+    return "down" if _DOWNSIZE.search(text) else None
 
 
 def _provider_of_type(name: str) -> CloudName:
@@ -153,5 +212,8 @@ def extract_params(text: str) -> RouteParams:
         environment=next((e for e, pattern in _ENVIRONMENTS if pattern.search(text)), None),
         team=_name(_TEAM, text),
         application=_name(_APPLICATION, text),
+        tags={k: v for k, v in _TAG.findall(text)},
+        period=period_in(text),
+        resize=resize_direction(text),
         workflow_id=workflow.group(1).lower() if workflow else None,
     )

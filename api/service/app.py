@@ -19,6 +19,7 @@ from api.service.security import BodyLimit, Guard
 from api.service.settings import ServiceSettings
 from api.service.views import router as views
 from api.service.workflows import router as workflows
+from graphs.rollout.authority import DecisionRules
 from graphs.rollout.workflow import open_rollouts
 from graphs.supervisor.chat import open_chat
 from tools.provider import CloudProvider
@@ -48,7 +49,7 @@ def create_app(
         )
         counted: Any = CountedCloud(base, metrics, serial=cloud_url is None)
         async with (
-            open_rollouts(settings.db, counted) as rollouts,
+            open_rollouts(settings.db, counted, rules=DecisionRules(settings.distinct_approver)) as rollouts,
             open_chat(
                 settings.db,
                 counted,

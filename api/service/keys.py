@@ -5,19 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
-from typing import Literal, get_args
 
-from graphs.database import ApiKey, Database, Role
+from graphs.database import ApiKey, Database
+from graphs.rollout.authority import ROLES
 
-ROLES: tuple[Role, ...] = get_args(Role)
-Permission = Literal["read", "operate", "decide", "admin"]
-# Viewers read; operators also trigger workflows and chat; approvers also decide; admins do everything.
-GRANTS: dict[Role, frozenset[Permission]] = {
-    "viewer": frozenset({"read"}),
-    "operator": frozenset({"read", "operate"}),
-    "approver": frozenset({"read", "decide"}),
-    "admin": frozenset({"read", "operate", "decide", "admin"}),
-}
 PREFIX = "oik_"
 
 

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from graphs.rollout.authority import NotPermittedError
 from graphs.rollout.workflow import WorkflowNotFoundError
 
 log = logging.getLogger("optiinfra.service")
@@ -63,6 +64,9 @@ def install(app: FastAPI) -> None:
     async def on_unknown_workflow(request: Request, exc: Exception) -> JSONResponse:
         return problem(404, str(exc))
 
+    async def on_not_permitted(request: Request, exc: Exception) -> JSONResponse:
+        return problem(403, str(exc))
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "the service could not complete this request; it has been logged")
@@ -71,4 +75,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(WorkflowNotFoundError, on_unknown_workflow)
+    app.add_exception_handler(NotPermittedError, on_not_permitted)
     app.add_exception_handler(Exception, on_unexpected)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from graphs.database import Database
+from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision
 from graphs.rollout.workflow import NothingPendingError, Progress, RolloutError, RolloutRun, Rollouts
 
@@ -52,7 +53,7 @@ class WorkflowRunner:
         if await self.db.acquire_lease(workflow_id, self.owner, self.lease_seconds):
             self._spawn(workflow_id, functools.partial(self.rollouts.resume, workflow_id))
 
-    async def decide(self, workflow_id: str, decision: Decision) -> None:
+    async def decide(self, workflow_id: str, decision: Decision, caller: Caller) -> None:
         """Answer the pending approval in the background; refused while someone else drives the workflow."""
         await self._take(workflow_id)
         try:
@@ -65,7 +66,7 @@ class WorkflowRunner:
         except BaseException:
             await self.db.release_lease(workflow_id, self.owner)
             raise
-        self._spawn(workflow_id, functools.partial(self.rollouts.decide, workflow_id, decision))
+        self._spawn(workflow_id, functools.partial(self.rollouts.decide, workflow_id, decision, caller))
 
     @contextlib.asynccontextmanager
     async def held(self, workflow_id: str) -> AsyncIterator[None]:

@@ -155,6 +155,8 @@ class RecommendationPage(BaseModel):
     offset: int
     limit: int
     monthly_savings: float = Field(description="Of every recommendation matching, not only this page")
+    under_provisioned: int = Field(0, description="Machines to size up instead: a cost, not a saving")
+    under_provisioned_monthly_cost: float = Field(0.0, description="What sizing those up adds, USD/month")
     items: list[RecommendationOut]
 
 

@@ -9,22 +9,10 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.service.keys import GRANTS, Permission, key_hash
+from api.service.keys import key_hash
 from api.service.problems import Problem, problem
-from graphs.database import Database, Role
-
-_VERBS: dict[Permission, str] = {
-    "read": "read",
-    "operate": "start workflows or chat",
-    "decide": "approve or reject",
-    "admin": "administer",
-}
-
-
-@dataclass(frozen=True)
-class Caller:
-    name: str
-    role: Role
+from graphs.database import Database
+from graphs.rollout.authority import Action, Caller, permit
 
 
 @dataclass
@@ -58,11 +46,12 @@ class Guard:
         self._buckets[name] = (tokens - 1, now)
 
 
-def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+def require(action: Action) -> Callable[[Request], Awaitable[Caller]]:
+    """The caller, if their role allows `action` (the domain's rule; a refusal is a 403 in its words)."""
+
     async def check(request: Request) -> Caller:
-        caller = await request.app.state.guard.caller(request)
-        if permission not in GRANTS[caller.role]:
-            raise Problem(403, f"the {caller.role} role may not {_VERBS[permission]}")
+        caller: Caller = await request.app.state.guard.caller(request)
+        permit(caller, action)
         return caller
 
     return check

@@ -22,9 +22,8 @@ from api.service.schemas import (
 )
 from api.service.security import Caller, require
 from graphs.supervisor.chat import Chat, ChatError, new_thread_id
-from tools.analysis.engine import recommend
+from tools.analysis.ledger import read_ledger
 from tools.analysis.recommendation import KINDS, Kind
-from tools.analysis.snapshot import collect
 from tools.errors import InvalidRequestError
 from tools.models import InstanceFilter, InstanceState, PricingModel
 from tools.provider import CloudProvider
@@ -42,12 +41,13 @@ def _cloud(request: Request) -> CloudProvider:
 
 @router.post("/chat", response_model=ChatResponse, tags=["chat"])
 async def chat(
-    body: ChatRequest, request: Request, caller: Annotated[Caller, Depends(require("operate"))]
+    body: ChatRequest, request: Request, caller: Annotated[Caller, Depends(require("read"))]
 ) -> ChatResponse:
-    """One turn of a conversation (a new one without `thread_id`): routed, answered, or acted on."""
+    """One turn of a conversation (a new one without `thread_id`): routed, answered, or acted on. Anyone
+    may ask; what a turn starts or decides is allowed by the caller's role, as on the workflow routes."""
     conversation: Chat = request.app.state.chat
     try:
-        turn = await conversation.turn(body.thread_id or new_thread_id(), body.message, by=caller.name)
+        turn = await conversation.turn(body.thread_id or new_thread_id(), body.message, caller)
     except ChatError as exc:
         raise Problem(422, str(exc)) from None
     request.app.state.metrics.routes.labels(turn.route.route, turn.route.source).inc()
@@ -103,10 +103,15 @@ async def costs(
         ),
     ] = None,
     days: Annotated[float, Query(gt=0, le=90)] = 30,
+    provider: Cloud | None = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    application: Annotated[str | None, Query(max_length=128)] = None,
+    tag: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
 ) -> CostsOut:
-    """Accrued spend over the last `days`, optionally broken down."""
+    """Accrued spend over the last `days` of the instances matching every filter, optionally broken down."""
+    scope = InstanceFilter(provider=provider, region=region, application=application, tags=_tags(tag))
     try:
-        found = await asyncio.to_thread(_cloud(request).costs, group_by, days)
+        found = await asyncio.to_thread(_cloud(request).costs, group_by, days, scope)
     except InvalidRequestError as exc:
         raise Problem(422, exc.message) from None
     return CostsOut.model_validate(found.model_dump())
@@ -118,21 +123,34 @@ async def recommendations(
     _: Annotated[Caller, Depends(require("read"))],
     kind: Annotated[list[Kind] | None, Query()] = None,
     provider: Cloud | None = None,
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    application: Annotated[str | None, Query(max_length=128)] = None,
+    tag: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> RecommendationPage:
-    """Savings recommendations (rightsize, idle, spot, reserved), highest priority first."""
+    """Savings opportunities (rightsize, idle, spot, reserved), highest priority first: the ledger chat,
+    `optiinfra recommend` and rollout plans read. Under-provisioned machines are counted apart."""
     cloud = _cloud(request)
-
-    def analyse() -> list[RecommendationOut]:
-        found = recommend(collect(cloud, InstanceFilter(provider=provider)), kind or KINDS)
-        return [RecommendationOut.model_validate(r.model_dump()) for r in found]
-
-    found = await asyncio.to_thread(analyse)
+    scope = InstanceFilter(provider=provider, region=region, application=application, tags=_tags(tag))
+    ledger = await asyncio.to_thread(read_ledger, cloud, scope, kind or KINDS)
+    found = ledger.opportunities
     return RecommendationPage(
         total=len(found),
         offset=offset,
         limit=limit,
-        monthly_savings=round(sum(r.monthly_savings for r in found), 2),
-        items=found[offset : offset + limit],
+        monthly_savings=ledger.summary.monthly_savings,
+        under_provisioned=len(ledger.under_provisioned),
+        under_provisioned_monthly_cost=round(-sum(r.monthly_savings for r in ledger.under_provisioned), 2),
+        items=[RecommendationOut.model_validate(r.model_dump()) for r in found[offset : offset + limit]],
     )
+
+
+def _tags(given: list[str]) -> dict[str, str]:
+    tags = {}
+    for text in given:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            raise Problem(422, f"tag: expected key=value, got '{text[:64]}'")
+        tags[key] = value
+    return tags

@@ -49,7 +49,7 @@ def _runner(request: Request) -> WorkflowRunner:
 
 @router.post("", status_code=202, response_model=WorkflowAccepted)
 async def trigger(
-    body: WorkflowRequest, request: Request, caller: Annotated[Caller, Depends(require("operate"))]
+    body: WorkflowRequest, request: Request, caller: Annotated[Caller, Depends(require("start"))]
 ) -> WorkflowAccepted:
     """Start a spot migration or a rightsizing for a scope; it runs in the background (follow its events)."""
     given = body.model_dump(include={"waves", "max_changes", "max_latency_increase_pct"}, exclude_none=True)
@@ -60,7 +60,7 @@ async def trigger(
         first = exc.errors(include_url=False)[0]
         raise Problem(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     workflow_id = await _rollouts(request).register(
-        body.kind, scope, settings, requested_by=caller.name, cloud_url=request.app.state.cloud_url
+        body.kind, scope, settings, caller=caller, cloud_url=request.app.state.cloud_url
     )
     await _runner(request).start(workflow_id)
     return WorkflowAccepted(workflow_id=workflow_id, status="planning")
@@ -135,25 +135,14 @@ async def decide(
 ) -> WorkflowAccepted:
     """Approve (all, or only `instance_ids`) or reject the pending plan; the rollout goes on in the
     background. 409 when nothing is pending (or another decision is being applied)."""
-    rollouts = _rollouts(request)
-    run = await rollouts.status(workflow_id)
-    if run.pending is None:
-        raise Problem(409, f"workflow {workflow_id} is not waiting for a decision (it is {run.status})")
-    if (
-        request.app.state.settings.distinct_approver
-        and run.requested_by == caller.name
-        and body.decision == "approve"
-    ):
-        raise Problem(403, "the workflow's requester may not approve it: another person must")
-    if body.instance_ids is not None:
-        unknown = sorted(set(body.instance_ids) - set(run.pending.instance_ids))
-        if unknown:
-            raise Problem(422, f"not among the instances awaiting approval: {', '.join(unknown[:20])}")
     decision = Decision(
         decision=body.decision, by=caller.name, instance_ids=body.instance_ids, comment=body.comment
     )
     try:
-        await _runner(request).decide(workflow_id, decision)
+        # The domain's checks (role, distinct approver, something pending, known ids) answer now; the
+        # rollout itself goes on in the background, where the same checks run again under the lease.
+        await _rollouts(request).check_decision(workflow_id, decision, caller)
+        await _runner(request).decide(workflow_id, decision, caller)
     except (WorkflowBusyError, NothingPendingError) as exc:
         raise Problem(409, str(exc)) from None
     except InvalidDecisionError as exc:

@@ -77,6 +77,9 @@ class RolloutSettings(BaseModel):
         0.5, description="Any agent less confident than this brings a person in"
     )
     max_changes: int | None = Field(None, gt=0, description="At most this many changes, best first")
+    distinct_approver: bool = Field(
+        False, description="Its requester may not approve it, through any interface: another person must"
+    )
 
     @field_validator("waves")
     @classmethod

@@ -7,7 +7,7 @@ import math
 from agents.review import Change, RolloutKind, RolloutPlan
 from graphs.rollout.models import RolloutSettings, Scope
 from graphs.rollout.quality import baseline
-from tools.analysis.engine import recommend
+from tools.analysis.ledger import entries
 from tools.analysis.recommendation import Kind, Recommendation
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.snapshot import FleetSnapshot, collect
@@ -29,14 +29,14 @@ def make_plan(
     """
     snapshot = collect(cloud, scope.filter(), analysis)
     wanted = set(scope.instance_ids)
-    rows = [k for k, i in enumerate(snapshot.instances) if not wanted or i.id in wanted]
-    found = recommend(snapshot, [ANALYSIS_KIND[kind]], analysis)
-    saving = [r for r in found if r.monthly_savings > 0 and (not wanted or r.instance_id in wanted)]
+    # The ledger's opportunities, as chat and `recommend` list them: what is planned is what was advised.
+    found = entries(snapshot, [ANALYSIS_KIND[kind]], analysis, scope.instance_ids)
+    saving = found.opportunities
     # Past max_changes only a count survives (`opportunities`): a plan grows with its rollout, not the fleet.
     chosen = saving[: settings.max_changes] if settings.max_changes else saving
     skipped: dict[str, str] = {}
     if wanted:
-        analysed = {snapshot.instances[k].id for k in rows}
+        analysed = {i.id for i in snapshot.instances}
         advised = {r.instance_id for r in saving}
         for iid in sorted(wanted - advised):
             skipped[iid] = (
@@ -50,7 +50,7 @@ def make_plan(
     return RolloutPlan(
         kind=kind,
         created_at=now,
-        instances_analyzed=len(rows),
+        instances_analyzed=found.instances_analysed,
         opportunities=len(saving),
         changes=changes,
         skipped=skipped,

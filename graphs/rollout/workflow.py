@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from agents.review import RolloutKind, RolloutPlan
 from graphs.checkpointing import open_checkpointer
 from graphs.database import AuditEntry, Database, WorkflowRun
+from graphs.rollout.authority import Caller, DecisionRules, permit, permit_decision
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
 from graphs.rollout.models import (
     FINAL_STATUSES,
@@ -82,11 +83,13 @@ class Rollouts:
         graph: CompiledStateGraph[Any, Any, Any, Any],
         cloud: CloudProvider | None,
         analysis: AnalysisSettings | None = None,
+        rules: DecisionRules | None = None,
     ) -> None:
         self.db = db
         self.graph = graph
         self.cloud = cloud
         self.analysis = analysis or AnalysisSettings()
+        self.rules = rules or DecisionRules()
 
     async def start(
         self,
@@ -94,7 +97,7 @@ class Rollouts:
         scope: Scope | None = None,
         settings: RolloutSettings | None = None,
         *,
-        requested_by: str = "cli",
+        caller: Caller,
         workflow_id: str | None = None,
         cloud_url: str | None = None,
         on_progress: Progress | None = None,
@@ -104,7 +107,7 @@ class Rollouts:
         `cloud_url` is remembered so that a later resume or decision can find the same cloud.
         """
         workflow_id = await self.register(
-            kind, scope, settings, requested_by=requested_by, workflow_id=workflow_id, cloud_url=cloud_url
+            kind, scope, settings, caller=caller, workflow_id=workflow_id, cloud_url=cloud_url
         )
         return await self.resume(workflow_id, on_progress)
 
@@ -114,22 +117,26 @@ class Rollouts:
         scope: Scope | None = None,
         settings: RolloutSettings | None = None,
         *,
-        requested_by: str = "cli",
+        caller: Caller,
         workflow_id: str | None = None,
         cloud_url: str | None = None,
     ) -> str:
-        """Record a new workflow without running it (`resume` runs it from the start): its id, at once."""
+        """Record a new workflow without running it (`resume` runs it from the start): its id, at once.
+        The caller must be allowed to start rollouts; they are its requester."""
+        permit(caller, "start")
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
         if await self.db.run(workflow_id) is not None:
             raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or pick another id")
         scope, settings = scope or Scope(), settings or RolloutSettings()
+        if self.rules.distinct_approver:  # the deployment's rule travels with the workflow to every door
+            settings = settings.model_copy(update={"distinct_approver": True})
         now = datetime.now(UTC)
         await self.db.add_run(
             WorkflowRun(
                 workflow_id=workflow_id,
                 kind=kind,
                 status="planning",
-                requested_by=requested_by,
+                requested_by=caller.name,
                 scope=scope.model_dump(mode="json"),
                 settings=settings.model_dump(mode="json"),
                 cloud=cloud_url,
@@ -163,10 +170,22 @@ class Rollouts:
         return await self.status(workflow_id)
 
     async def decide(
-        self, workflow_id: str, decision: Decision, on_progress: Progress | None = None
+        self, workflow_id: str, decision: Decision, caller: Caller, on_progress: Progress | None = None
     ) -> RolloutRun:
-        """Answer the pending approval: approve (all or `decision.instance_ids`) or reject."""
+        """Answer the pending approval: approve (all or `decision.instance_ids`) or reject. The decision is
+        recorded with the caller's name."""
+        decision = await self.check_decision(workflow_id, decision, caller)
+        await self._drive(Command(resume=decision.model_dump(mode="json")), workflow_id, on_progress)
+        return await self.status(workflow_id)
+
+    async def check_decision(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision:
+        """The decision as it will be recorded, if the workflow waits for one and the caller may give it;
+        otherwise the error that says why not (NotPermittedError, NothingPendingError,
+        InvalidDecisionError). A service checks here before it answers, then decides in the background."""
         run = await self.status(workflow_id)
+        asked = RolloutSettings.model_validate((await self.stored(workflow_id)).settings)
+        rules = DecisionRules(self.rules.distinct_approver or asked.distinct_approver)
+        permit_decision(caller, decision.decision, run.requested_by, rules)
         if run.pending is None:
             raise NothingPendingError(
                 f"workflow {workflow_id} is not waiting for a decision (it is {run.status})"
@@ -174,9 +193,11 @@ class Rollouts:
         if decision.instance_ids is not None:
             unknown = sorted(set(decision.instance_ids) - set(run.pending.instance_ids))
             if unknown:
-                raise InvalidDecisionError(f"not among the instances awaiting approval: {', '.join(unknown)}")
-        await self._drive(Command(resume=decision.model_dump(mode="json")), workflow_id, on_progress)
-        return await self.status(workflow_id)
+                shown = ", ".join(unknown[:20]) + (
+                    f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+                )
+                raise InvalidDecisionError(f"not among the instances awaiting approval: {shown}")
+        return decision.model_copy(update={"by": caller.name})
 
     async def status(self, workflow_id: str) -> RolloutRun:
         stored = await self.stored(workflow_id)
@@ -249,12 +270,16 @@ def _config(workflow_id: str) -> RunnableConfig:
 
 @asynccontextmanager
 async def open_rollouts(
-    db_url: str, cloud: CloudProvider | None = None, analysis: AnalysisSettings | None = None
+    db_url: str,
+    cloud: CloudProvider | None = None,
+    analysis: AnalysisSettings | None = None,
+    rules: DecisionRules | None = None,
 ) -> AsyncIterator[Rollouts]:
     """Rollouts on the database at `db_url` (its tables and checkpoints created when missing)."""
     db = await Database.open(db_url)
     try:
         async with open_checkpointer(db_url, STATE_TYPES) as saver:
-            yield Rollouts(db, build_rollout_graph().compile(checkpointer=saver), cloud, analysis)
+            graph = build_rollout_graph().compile(checkpointer=saver)
+            yield Rollouts(db, graph, cloud, analysis, rules)
     finally:
         await db.close()

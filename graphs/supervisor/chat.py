@@ -22,6 +22,7 @@ from agents.answers.base import Fact
 from agents.narrative import Narrator
 from agents.routing import EmbeddedRouter, Route, build_router
 from graphs.checkpointing import open_checkpointer
+from graphs.rollout.authority import Caller, DecisionRules
 from graphs.rollout.workflow import Rollouts, open_rollouts
 from graphs.supervisor.graph import MAX_HOPS, SupervisorContext, build_supervisor_graph
 from graphs.supervisor.models import STATE_TYPES, ChatInput, Exchange, PendingApproval
@@ -71,19 +72,18 @@ class Chat:
         self,
         thread_id: str,
         message: str,
-        by: str = "chat",
+        caller: Caller,
         on_progress: Callable[[dict[str, Any]], None] | None = None,
     ) -> ChatTurn:
-        """Answer `message` in the conversation `thread_id` (a new one when unknown)."""
+        """Answer `message` in the conversation `thread_id` (a new one when unknown), for `caller`: what
+        the turn may start or decide is what the caller's role allows."""
         if not message.strip():
             raise ChatError("say something: the message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
             raise ChatError(f"the message is {len(message)} characters; at most {MAX_MESSAGE_CHARS}")
         # A context per turn: turns of different conversations may run at once.
-        context = dataclasses.replace(self.context, on_progress=on_progress)
-        result = await self.graph.ainvoke(
-            ChatInput(message=message, by=by), _config(thread_id), context=context
-        )
+        context = dataclasses.replace(self.context, caller=caller, on_progress=on_progress)
+        result = await self.graph.ainvoke(ChatInput(message=message), _config(thread_id), context=context)
         reply = result["reply"]
         return ChatTurn(
             thread_id=thread_id,
@@ -120,15 +120,16 @@ async def open_chat(
     rollouts: Rollouts | None = None,
     cloud_url: str | None = None,
     model_timeout: float = 20.0,
+    rules: DecisionRules | None = None,
 ) -> AsyncIterator[Chat]:
     """Conversations on the database at `db_url` about `cloud`; with `model`, it routes and writes narratives
     (falling back to the embedded router and the templates whenever its answer does not hold). `rollouts`
-    already open on the same database are shared rather than opened again."""
+    already open on the same database are shared rather than opened again (with their `rules`)."""
     chosen = build_router(model, router, timeout=model_timeout)
     narrator = Narrator(model, timeout=model_timeout) if model is not None else None
     async with contextlib.AsyncExitStack() as stack:
         if rollouts is None:
-            rollouts = await stack.enter_async_context(open_rollouts(db_url, cloud))
+            rollouts = await stack.enter_async_context(open_rollouts(db_url, cloud, rules=rules))
         saver = await stack.enter_async_context(open_checkpointer(db_url, STATE_TYPES))
         context = SupervisorContext(
             router=chosen,

@@ -20,9 +20,14 @@ from langgraph.types import Command
 
 from agents.answers import answer
 from agents.answers.base import Question, usd
+from agents.answers.scope import instance_scope, scope_label
+from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
 from agents.review import RolloutKind
 from agents.routing import SPECIALISTS, Route, RouteName, Router
+from agents.routing.cues import asks
+from agents.routing.params import extract_params
+from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
@@ -39,6 +44,9 @@ _WORKER: dict[RouteName, Worker] = {
     "general": "general",
 }  # fmt: skip
 _NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
+# The specialist that answers a question about a change (spot: the resource agent's ledger view).
+_AGENT_FOR_FOCUS: dict[str, str] = {"spot": "resource", "downsize": "performance", "upsize": "performance",
+                                    "savings": "cost"}  # fmt: skip
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
 
@@ -48,6 +56,8 @@ class SupervisorContext:
     router: Router
     toolkit: Toolkit
     rollouts: Rollouts
+    # Who is talking this turn: what they may start or decide is the domain's rule (graphs.rollout.authority).
+    caller: Caller = Caller("chat", "viewer")
     narrator: Narrator | None = None
     cloud_url: str | None = None  # remembered by the workflows chat starts, for `optiinfra workflow …`
     on_progress: Callable[[dict[str, Any]], None] | None = None
@@ -69,14 +79,33 @@ def resolve(route: Route, text: str, state: ChatState) -> Route:
     return route.model_copy(update={"params": params.model_copy(update=found)}) if found else route
 
 
+UPSIZE_NOTE = (
+    "I can't carry out upsizing: the changes I roll out are spot migrations and downsizing (rightsizing that "
+    "saves money). Here is what needs a larger type:"
+)
+
+
 async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Worker]:
     text = state["message"]
     route = resolve(await runtime.context.router.aroute(text), text, state)
     calls = 1 if runtime.context.router.uses_model else 0
-    return Command(
-        goto=_WORKER[route.route],
-        update={"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls},
-    )
+    update: dict[str, Any] = {"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls,
+                              "focus": None, "note": None}  # fmt: skip
+    worker = _WORKER[route.route]
+    refusal = beyond_reach(text)
+    if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
+        return Command(goto="general", update=update | {"note": refusal.text})
+    if route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up":
+        note = UPSIZE_NOTE if worker == "rollout" else None
+        return Command(goto="performance", update=update | {"focus": "upsize", "note": note})
+    if worker == "rollout" and asks(text):
+        # A question about what could change is answered with the opportunities; only an order starts one.
+        spot = route.route == "spot_migration"
+        return Command(
+            goto="resource" if spot else "performance",
+            update=update | {"focus": "spot" if spot else "downsize"},
+        )
+    return Command(goto=worker, update=update)
 
 
 def _next(state: ChatState, worker: Worker, update: dict[str, Any]) -> Command[Any]:
@@ -88,15 +117,18 @@ def _next(state: ChatState, worker: Worker, update: dict[str, Any]) -> Command[A
 
 
 async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
-    route = state["route"]
-    found = await answer(
-        route.route, Question(text=state["message"], params=route.params), runtime.context.toolkit
-    )
+    route, focus = state["route"], state.get("focus")
+    agent = _AGENT_FOR_FOCUS.get(focus, route.route) if focus else route.route
+    question = Question(text=state["message"], params=route.params, focus=focus)
+    found = await answer(agent, question, runtime.context.toolkit)
     data = found.data | {"tools": found.tools}
     update: dict[str, Any] = {}
-    if found.instance_ids:  # what "them" will mean next turn
+    if found.instance_ids:  # what "them" will mean next turn: the whole set counted, not the rows shown
         data["instance_ids"] = update["instance_ids"] = found.instance_ids
-    update["reply"] = Reply(agent=found.agent, text=found.text, facts=found.facts, data=data)
+    text = f"{note}\n{found.text}" if (note := state.get("note")) else found.text
+    update["reply"] = Reply(
+        agent=found.agent, text=text, facts=found.facts, data=data, key=found.key, scope=found.scope
+    )
     if found.application:
         update["application"] = found.application
     return update
@@ -105,30 +137,28 @@ async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> d
 async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
     ctx, route = runtime.context, state["route"]
     params, kind = route.params, _KIND[route.route]
-    tags = {k: v for k, v in (("environment", params.environment), ("team", params.team)) if v}
-    scope = Scope(
-        provider=params.provider,
-        region=params.region,
-        application=params.application,
-        tags=tags,
-        instance_ids=params.instance_ids,
-    )
+    scope = Scope(**instance_scope(params), instance_ids=params.instance_ids)
+    # "migrate them": the whole set the previous answer counted, which the reply says it acted on.
+    earlier = bool(params.instance_ids) and not extract_params(state["message"]).instance_ids
     try:
         workflow_id = await ctx.rollouts.register(
             kind,
             scope,
             RolloutSettings(),  # a person approves every change started from chat
-            requested_by=state["by"],
+            caller=ctx.caller,
             cloud_url=ctx.cloud_url,
         )
         async with ctx.hold(workflow_id):
             run = await ctx.rollouts.resume(workflow_id, ctx.on_progress)
-    except RolloutError as exc:
+    except (RolloutError, NotPermittedError) as exc:
         return {"reply": Reply(agent="rollout", text=f"I could not start the {_NAMES[kind]}: {exc}")}
     plan = await ctx.rollouts.plan(run.workflow_id)
     lines = []
     if plan is not None:
-        scope_words = _scope_words(scope)
+        named = scope_label(params) or "the whole fleet"
+        scope_words = (
+            f" for the {len(scope.instance_ids)} instances from my last answer" if earlier else f" ({named})"
+        )
         lines.append(
             f"I planned a {_NAMES[kind]}{scope_words}: {len(plan.changes)} money-saving changes among "
             f"{plan.instances_analyzed} instances analysed, {usd(plan.monthly_savings)} a month "
@@ -170,17 +200,6 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
     }
 
 
-def _scope_words(scope: Scope) -> str:
-    parts = [f"{v}" for v in (scope.tags.get("environment"), scope.provider, scope.region) if v]
-    if team := scope.tags.get("team"):
-        parts.append(f"team {team}")
-    if scope.application:
-        parts.append(scope.application)
-    if scope.instance_ids:
-        parts.append(", ".join(scope.instance_ids[:3]) + ("…" if len(scope.instance_ids) > 3 else ""))
-    return f" ({'; '.join(parts)})" if parts else " (the whole fleet)"
-
-
 def report_text(report: RolloutReport) -> str:
     words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
              "nothing_to_do": "had nothing to do"}  # fmt: skip
@@ -207,12 +226,14 @@ async def approval(state: ChatState, runtime: Runtime[SupervisorContext]) -> Com
         return Command(goto="respond", update={"reply": Reply(agent="approval", text=text)})
     only = (params.instance_ids or None) if params.decision == "approve" else None
     decision = Decision(
-        decision=params.decision, by=state["by"], instance_ids=only, comment=state["message"][:2000]
+        decision=params.decision, by=ctx.caller.name, instance_ids=only, comment=state["message"][:2000]
     )
     try:
+        # Refused before the lease is taken: a caller who may not decide holds nothing up.
+        await ctx.rollouts.check_decision(params.workflow_id, decision, ctx.caller)
         async with ctx.hold(params.workflow_id):
-            run = await ctx.rollouts.decide(params.workflow_id, decision, on_progress=ctx.on_progress)
-    except RolloutError as exc:
+            run = await ctx.rollouts.decide(params.workflow_id, decision, ctx.caller, ctx.on_progress)
+    except (RolloutError, NotPermittedError) as exc:
         return Command(goto="respond", update={"reply": Reply(agent="approval", text=str(exc))})
     return Command(
         goto="respond",
@@ -280,6 +301,8 @@ _THANKS = re.compile(r"\b(?:thanks|thank you|cheers|bye|goodbye)\b", re.IGNORECA
 
 async def general(state: ChatState) -> dict[str, Any]:
     text = state["message"]
+    if note := state.get("note"):  # a request beyond the tools: said plainly, with the nearest thing
+        return {"reply": Reply(agent="general", text=note)}
     if _THANKS.search(text):
         reply = "You're welcome. I'm here when you need another look at the cloud bill."
     elif _GREETING.search(text) or re.search(r"\b(?:help|what can you|who are you)\b", text, re.IGNORECASE):
@@ -295,7 +318,7 @@ async def respond(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
     calls = state.get("model_calls", 0)
     if ctx.narrator is not None and route.route in SPECIALISTS and reply.facts:
         calls += 1
-        written = await ctx.narrator.write(state["message"], reply.text, reply.facts)
+        written = await ctx.narrator.write(state["message"], reply.text, reply.facts, reply.key, reply.scope)
         if written is not None:
             reply = reply.model_copy(update={"text": written, "narrated_by_model": True})
     pending = None

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from agents.answers.base import Fact
+from agents.answers.base import Fact, Focus
 from agents.review import RolloutKind
-from agents.routing.models import Route, RouteName, RouteParams
+from agents.routing.models import Period, Route, RouteName, RouteParams
 from graphs.rollout.models import ApprovalRequest
 
 HISTORY_TURNS = 20  # a thread's checkpoints carry this many past exchanges, not the whole conversation
@@ -37,6 +37,8 @@ class Reply(BaseModel):
     text: str
     facts: dict[str, Fact] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
+    key: str | None = Field(None, description="The fact that answers the question")
+    scope: str = Field("", description="What the answer covers")
     narrated_by_model: bool = False
 
 
@@ -52,7 +54,6 @@ def recent(old: list[Exchange], new: list[Exchange]) -> list[Exchange]:
 
 class ChatInput(TypedDict):
     message: str
-    by: str  # who is talking: recorded as the decider when they approve
 
 
 class ChatOutput(TypedDict, total=False):
@@ -68,6 +69,8 @@ class ChatState(ChatInput, total=False):
     model_calls: int  # requests this turn sent to a model
     reply: Reply | None
     pending: PendingApproval | None
+    focus: Focus | None  # what a question about a change is about, when the supervisor reroutes it
+    note: str | None  # said before the answer (or instead of it: a request beyond the tools)
     history: Annotated[list[Exchange], recent]
     # What "it", "them" and "that migration" mean in the next turn.
     instance_ids: list[str]
@@ -76,4 +79,4 @@ class ChatState(ChatInput, total=False):
 
 
 # The classes a conversation's checkpoints may hold (see graphs.checkpointing).
-STATE_TYPES: tuple[type, ...] = (Route, RouteParams, Reply, Exchange, PendingApproval)
+STATE_TYPES: tuple[type, ...] = (Route, RouteParams, Period, Reply, Exchange, PendingApproval)

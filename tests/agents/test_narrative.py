@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.answers.base import Facts
-from agents.narrative import Narrator, grounded, numbers_in, sources_of
+from agents.narrative import Narrator, fault, grounded, numbers_in, sources_of
 from tests.agents.scripted_model import HANG, ScriptedChatModel
 
 FACTS: Facts = {"total_usd": 1485.55, "instances": 42, "p95_cpu_pct": 78.4, "region": "us-east-1"}
@@ -45,3 +45,28 @@ async def test_an_ungrounded_empty_or_late_narrative_leaves_the_template() -> No
     assert (
         await good.write("what did we spend?", template, FACTS) == "Over the last 30 days: about 1,486 USD."
     )
+
+
+TEMPLATE = "GCP, last 7 days: 6,658.62 USD."
+SPEND: Facts = {"total_usd": 6658.62, "days": 7}
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("On GCP over the last 7 days you spent 6,658.62 USD.", None),
+        ("GCP cost about 6.7k USD in the last 7 days.", None),  # the figure, rounded as written
+        ("GCP spending over the last 7 days looks healthy and under control.", "figure"),  # no figure at all
+        ("You spent 6,658.62 USD over the last 7 days.", "scope"),  # whose spend? not said
+        ("Finding a two-bedroom apartment to rent in the city costs about 7 a day.", "figure"),
+        ("GCP, last 7 days:\n- total_usd: 6658.62\n- days: 7", "echo"),  # the prompt's facts block
+        ("Facts: GCP, last 7 days: 6,658.62 USD.", "echo"),
+        ("GCP, last 7 days: 6,658.62 USD, up 12% on the week before.", "numbers"),  # 12 is made up
+    ],
+)
+def test_a_narrative_states_the_figure_and_scope_and_does_not_echo_the_prompt(
+    text: str, why: str | None
+) -> None:
+    found = fault(text, SPEND, "total_usd", "GCP, last 7 days", TEMPLATE)
+    words = {"figure": "figure", "scope": "scope", "echo": "echoes", "numbers": "numbers"}
+    assert (found is None) if why is None else (found is not None and words[why] in found), found

@@ -11,6 +11,7 @@ from agents.llm import LlmSpec, ask, chat_model
 from agents.narrative import grounded, sources_of
 from agents.routing import EmbeddedRouter, ModelRouter
 from agents.routing.model import INSTRUCTIONS, SCHEMA, parse_answer
+from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import open_chat
 from mock_cloud import CloudSimulator
 from tests.conftest import cloud_of, ollama_model
@@ -76,7 +77,9 @@ async def test_a_chat_turn_with_the_model_is_grounded(
     model: ChatOllama, embedded_router: EmbeddedRouter
 ) -> None:
     async with open_chat("memory", cloud_of(CloudSimulator(7, 200)), model, router=embedded_router) as chat:
-        turn = await chat.turn("o1", "what did we spend over the last 30 days by provider?")
+        turn = await chat.turn(
+            "o1", "what did we spend over the last 30 days by provider?", Caller("me", "viewer")
+        )
     assert 1 <= turn.model_calls <= 2
     assert turn.reply.strip()
     if turn.narrated_by_model:

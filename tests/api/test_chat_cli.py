@@ -73,7 +73,7 @@ def test_an_interactive_session_answers_each_line_until_end_of_input(tmp_path: P
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Hello! I can answer questions" in out
-    assert "Cloud spend over the last 30 days" in out
+    assert "Whole fleet, last 30 days:" in out
     assert out.count("you: ") == 2  # /history replays both exchanges
 
 

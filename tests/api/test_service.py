@@ -38,7 +38,7 @@ class Service:
 
 @asynccontextmanager
 async def open_service(**settings: object) -> AsyncIterator[Service]:
-    app = create_app(ServiceSettings(db="memory", size=200, **settings), sweep=False)  # type: ignore[arg-type]
+    app = create_app(ServiceSettings(**{"db": "memory", "size": 200, **settings}), sweep=False)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         db = app.state.rollouts.db
         keys = {role: await create_key(db, f"{role}-key", role) for role in ROLES}
@@ -64,13 +64,14 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/workflows/wf-none", None, "read"),
     ("GET", "/api/v1/workflows/wf-none/audit", None, "read"),
     ("GET", "/api/v1/workflows/wf-none/events", None, "read"),
-    ("POST", "/api/v1/chat", {"message": "hello"}, "operate"),
+    ("POST", "/api/v1/chat", {"message": "hello"}, "read"),
     ("POST", "/api/v1/workflows", {"kind": "rightsizing", "scope": {"instance_ids": ["i-0fffffffffffffff0"]}},
-     "operate"),
+     "start"),
     ("POST", "/api/v1/workflows/wf-none/decision", {"decision": "approve"}, "decide"),
 ]  # fmt: skip
-GRANTED = {"viewer": {"read"}, "operator": {"read", "operate"}, "approver": {"read", "decide"},
-           "admin": {"read", "operate", "decide"}}  # fmt: skip
+# Roles are cumulative: each may do what the one below it may, and more.
+GRANTED = {"viewer": {"read"}, "operator": {"read", "start"}, "approver": {"read", "start", "decide"},
+           "admin": {"read", "start", "decide"}}  # fmt: skip
 
 
 async def test_every_role_on_every_route(service: Service) -> None:
@@ -261,16 +262,16 @@ async def test_health_readiness_and_metrics_are_open(service: Service) -> None:
 
 
 async def test_a_rollout_started_and_approved_in_chat_is_leased_and_completes(service: Service) -> None:
-    operator = service.as_("operator")
+    approver = service.as_("approver")
     started = await service.client.post(
         "/api/v1/chat",
         json={"thread_id": "ops", "message": "move the staging instances to spot"},
-        headers=operator,
+        headers=approver,
     )
     pending = started.json()["pending_approval"]
     assert pending is not None
     approved = await service.client.post(
-        "/api/v1/chat", json={"thread_id": "ops", "message": "approve"}, headers=operator
+        "/api/v1/chat", json={"thread_id": "ops", "message": "approve"}, headers=approver
     )
     assert "completed" in approved.json()["reply"]
     # The turn let go of the workflow's lease: anyone may take it now.

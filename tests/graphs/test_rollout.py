@@ -12,6 +12,7 @@ from langchain_core.runnables import RunnableConfig
 
 from graphs.checkpointing import open_checkpointer
 from graphs.database import AuditEntry, Database, DatabaseUrl
+from graphs.rollout.authority import Caller
 from graphs.rollout.graph import build_rollout_graph
 from graphs.rollout.models import STATE_TYPES, Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import (
@@ -31,12 +32,13 @@ from tools.models import Instance
 
 SEED, SIZE = 7, 300
 SNAPSHOT = Path(__file__).with_name("rollout_graph.mmd")
+OPS = Caller("ops", "operator")
 
 
 async def test_auto_approved_spot_migration_changes_each_approved_instance_once(db_url: str) -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts(db_url, cloud_of(sim)) as rollouts:
-        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True), caller=OPS)
         audit = await rollouts.audit(run.workflow_id)
         plan = await rollouts.plan(run.workflow_id)
         assert plan is not None
@@ -78,7 +80,7 @@ def _thread(workflow_id: str) -> RunnableConfig:
 async def test_vetoed_instances_are_dropped_with_the_reason_and_the_rest_proceeds() -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
-        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True), caller=OPS)
     report = run.report
     assert report is not None
     vetoed = {iid for a in report.approvals for iid in a.vetoes}
@@ -93,12 +95,14 @@ async def test_vetoed_instances_are_dropped_with_the_reason_and_the_rest_proceed
 async def test_a_person_approves_and_is_recorded(db_url: str) -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts(db_url, cloud_of(sim)) as rollouts:
-        waiting = await rollouts.start("rightsizing", requested_by="ci")
+        waiting = await rollouts.start("rightsizing", caller=Caller("ci", "operator"))
         assert waiting.status == "awaiting_approval" and waiting.pending is not None
         assert waiting.pending.why == ["auto-approve is off"] and len(waiting.pending.approvals) == 3
         assert not [e for e in sim.events() if e.kind in ("resized", "stopping")]  # nothing changed yet
         assert (await rollouts.status(waiting.workflow_id)).pending == waiting.pending
-        done = await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="alice"))
+        done = await rollouts.decide(
+            waiting.workflow_id, Decision(decision="approve", by="alice"), Caller("alice", "approver")
+        )
         audit = await rollouts.audit(waiting.workflow_id)
     assert done.status == "completed" and done.report is not None and done.report.decided_by == "alice"
     assert sorted(done.report.changed) == sorted(waiting.pending.instance_ids)
@@ -116,12 +120,16 @@ def _type_before(audit: list[AuditEntry], iid: str) -> str:
 async def test_a_person_rejects_and_nothing_changes() -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
-        waiting = await rollouts.start("spot_migration")
+        waiting = await rollouts.start("spot_migration", caller=OPS)
         done = await rollouts.decide(
-            waiting.workflow_id, Decision(decision="reject", by="bob", comment="not this week")
+            waiting.workflow_id,
+            Decision(decision="reject", by="bob", comment="not this week"),
+            Caller("bob", "approver"),
         )
         with pytest.raises(NothingPendingError):
-            await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="bob"))
+            await rollouts.decide(
+                waiting.workflow_id, Decision(decision="approve", by="bob"), Caller("bob", "approver")
+            )
     assert done.status == "rejected" and done.report is not None
     assert (
         done.report.changed == []
@@ -134,15 +142,19 @@ async def test_a_person_rejects_and_nothing_changes() -> None:
 async def test_a_person_edits_the_plan_down_to_some_instances() -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
-        waiting = await rollouts.start("spot_migration")
+        waiting = await rollouts.start("spot_migration", caller=OPS)
         assert waiting.pending is not None
         chosen = waiting.pending.instance_ids[:3]
         with pytest.raises(InvalidDecisionError, match="i-nope"):
             await rollouts.decide(
-                waiting.workflow_id, Decision(decision="approve", by="carol", instance_ids=["i-nope"])
+                waiting.workflow_id,
+                Decision(decision="approve", by="carol", instance_ids=["i-nope"]),
+                Caller("carol", "approver"),
             )
         done = await rollouts.decide(
-            waiting.workflow_id, Decision(decision="approve", by="carol", instance_ids=chosen)
+            waiting.workflow_id,
+            Decision(decision="approve", by="carol", instance_ids=chosen),
+            Caller("carol", "approver"),
         )
     assert done.report is not None and sorted(done.report.changed) == sorted(chosen)
     left_out = set(waiting.pending.instance_ids) - set(chosen)
@@ -154,7 +166,7 @@ async def test_policy_brings_a_person_in_for_large_savings_even_with_auto_approv
     sim = CloudSimulator(SEED, SIZE)
     settings = RolloutSettings(auto_approve=True, person_above_monthly_savings=100.0)
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
-        waiting = await rollouts.start("spot_migration", settings=settings)
+        waiting = await rollouts.start("spot_migration", settings=settings, caller=OPS)
     assert waiting.pending is not None and any("above the 100 limit" in why for why in waiting.pending.why)
 
 
@@ -167,7 +179,10 @@ async def test_degradation_rolls_back_every_change() -> None:
 
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
         run = await rollouts.start(
-            "spot_migration", settings=RolloutSettings(auto_approve=True), on_progress=degrade_from_wave_two
+            "spot_migration",
+            settings=RolloutSettings(auto_approve=True),
+            on_progress=degrade_from_wave_two,
+            caller=OPS,
         )
     report = run.report
     assert report is not None and report.status == "rolled_back" and report.changed == []
@@ -186,7 +201,7 @@ async def test_throttling_is_retried_and_the_rollout_completes() -> None:
     sim = CloudSimulator(SEED, SIZE)
     sim.set_faults({"migrate": FaultRule(throttle_rate=0.3)})
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
-        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True))
+        run = await rollouts.start("spot_migration", settings=RolloutSettings(auto_approve=True), caller=OPS)
     assert run.report is not None and run.report.status == "completed" and run.report.success_rate == 1.0
     assert len([e for e in sim.events() if e.kind == "launched"]) == len(run.report.changed)
 
@@ -201,7 +216,10 @@ async def test_capacity_errors_past_the_limit_roll_back_cleanly() -> None:
 
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
         run = await rollouts.start(
-            "spot_migration", settings=RolloutSettings(auto_approve=True), on_progress=capacity_returns
+            "spot_migration",
+            settings=RolloutSettings(auto_approve=True),
+            on_progress=capacity_returns,
+            caller=OPS,
         )
     report = run.report
     assert (
@@ -229,13 +247,15 @@ class NoCapacityForNewTypes(SimulatorProvider):
 async def test_a_resize_that_cannot_start_again_is_restored_not_left_stopped() -> None:
     sim = CloudSimulator(SEED, SIZE)
     async with open_rollouts("memory", SimulatorProvider(sim)) as rollouts:
-        waiting = await rollouts.start("rightsizing")
+        waiting = await rollouts.start("rightsizing", caller=OPS)
         assert waiting.pending is not None
         plan = await rollouts.plan(waiting.workflow_id)
         assert plan is not None
         targets = {c.target for c in plan.changes if c.instance_id in waiting.pending.instance_ids}
         rollouts.cloud = NoCapacityForNewTypes(sim, targets)
-        done = await rollouts.decide(waiting.workflow_id, Decision(decision="approve", by="erin"))
+        done = await rollouts.decide(
+            waiting.workflow_id, Decision(decision="approve", by="erin"), Caller("erin", "approver")
+        )
     report = done.report
     assert report is not None and report.status == "rolled_back" and report.changed == []
     assert set(report.failed) == set(report.approved[: report.waves[0].instances])
@@ -249,16 +269,22 @@ async def test_two_workflows_over_overlapping_scopes_never_share_an_instance(tmp
     sim = CloudSimulator(SEED, SIZE)
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     async with open_rollouts(url, cloud_of(sim)) as rollouts:
-        first = await rollouts.start("spot_migration")  # waits for a person: its instances stay claimed
+        first = await rollouts.start(
+            "spot_migration", caller=OPS
+        )  # waits for a person: its instances stay claimed
         assert first.pending is not None
-        aws_only = await rollouts.start("spot_migration", Scope(provider="aws"))
+        aws_only = await rollouts.start("spot_migration", Scope(provider="aws"), caller=OPS)
         second_plan = aws_only.pending.instance_ids if aws_only.pending else []
         assert not set(second_plan) & set(first.pending.instance_ids)
         skipped = (await rollouts.plan(aws_only.workflow_id)).skipped  # type: ignore[union-attr]
         held = {i for i, why in skipped.items() if why == f"already in rollout {first.workflow_id}"}
         assert held and held <= set(first.pending.instance_ids)
-        await rollouts.decide(first.workflow_id, Decision(decision="reject", by="dave"))
-        third = await rollouts.start("spot_migration", Scope(provider="aws"))  # released: claimable again
+        await rollouts.decide(
+            first.workflow_id, Decision(decision="reject", by="dave"), Caller("dave", "approver")
+        )
+        third = await rollouts.start(
+            "spot_migration", Scope(provider="aws"), caller=OPS
+        )  # released: claimable again
     assert third.pending is not None and held <= set(third.pending.instance_ids) | _vetoed(third)
 
 
@@ -274,7 +300,7 @@ async def test_checkpoints_grow_with_the_rollout_not_the_fleet(tmp_path: Path) -
         path = tmp_path / f"{size}.db"
         settings = RolloutSettings(auto_approve=True, max_changes=20)
         async with open_rollouts(f"sqlite:///{path}", cloud_of(sim)) as rollouts:
-            run = await rollouts.start("spot_migration", settings=settings)
+            run = await rollouts.start("spot_migration", settings=settings, caller=OPS)
             assert run.report is not None and run.report.planned == 20
             db = rollouts.db
             sizes[size] = await _checkpoint_bytes(db)
@@ -320,7 +346,7 @@ async def test_resume_finishes_a_run_stopped_between_its_verdict_and_its_report(
                 checkpointer=saver, interrupt_before=["report"]
             )
             run = await Rollouts(db, dies_before_report, cloud_of(sim)).start(
-                "spot_migration", settings=RolloutSettings(auto_approve=True)
+                "spot_migration", settings=RolloutSettings(auto_approve=True), caller=OPS
             )
             assert run.status == "reporting" and run.report is None
             whole = Rollouts(db, build_rollout_graph().compile(checkpointer=saver), cloud_of(sim))
@@ -341,8 +367,8 @@ async def test_two_workflows_started_at_once_split_their_overlap(tmp_path: Path)
         cloud = SimulatorHttpProvider(cloud_url)
         async with open_rollouts(url, cloud) as rollouts:
             everything, aws = await asyncio.gather(
-                rollouts.start("spot_migration", Scope(), settings),
-                rollouts.start("spot_migration", Scope(provider="aws"), settings),
+                rollouts.start("spot_migration", Scope(), settings, caller=OPS),
+                rollouts.start("spot_migration", Scope(provider="aws"), settings, caller=OPS),
             )
         launched = [e for e in httpx.get(f"{cloud_url}/events").json() if e["kind"] == "launched"]
     assert everything.report is not None and aws.report is not None

@@ -39,10 +39,10 @@ def test_each_agent_owns_its_tools(toolkit: Toolkit) -> None:
     agents = ("cost", "performance", "resource", "application")
     names = {agent: [t.name for t in toolkit.for_agent(agent)] for agent in agents}
     assert names == {
-        "cost": ["get_costs", "forecast_costs", "find_savings", "compare_prices"],
+        "cost": ["current_time", "get_costs", "forecast_costs", "find_savings", "compare_prices"],
         "performance": ["get_instance_metrics", "find_rightsizing"],
-        "resource": ["list_instances", "describe_instance", "find_idle_instances", "list_instance_types",
-                     "assess_spot_risk"],
+        "resource": ["list_instances", "describe_instance", "find_idle_instances", "find_spot_candidates",
+                     "list_instance_types", "assess_spot_risk"],
         "application": ["get_application_quality", "list_applications"],
     }  # fmt: skip
     with pytest.raises(KeyError, match="expected one of"):
@@ -112,7 +112,9 @@ def test_performance_tools(toolkit: Toolkit) -> None:
     stats = json.loads(str(call(toolkit, "get_instance_metrics", instance_id=instance.id, hours=48).content))
     assert stats["points"] == 48 and stats["cpu_p50_pct"] <= stats["cpu_p95_pct"] <= stats["cpu_max_pct"]
     report = call(toolkit, "find_rightsizing", percentile=99.5, limit=3).artifact
-    assert isinstance(report, RightsizingReport) and len(report.recommendations) <= 3
+    assert isinstance(report, RightsizingReport) and len(report.savings.recommendations) <= 3
+    assert all(r.monthly_savings > 0 for r in report.savings.recommendations)
+    assert all(r.monthly_savings < 0 for r in report.under_provisioned)
     running = call(toolkit, "list_instances", state="running", limit=1).artifact.total
     assert sum(report.findings.values()) == running
     assert error_of(call(toolkit, "find_rightsizing", percentile=50))["error"] == "invalid_request"

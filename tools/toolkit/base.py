@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.tools import StructuredTool, ToolException
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from tools.errors import ProviderError
+from tools.models import CloudName, InstanceFilter
 
 Result = BaseModel | Sequence[BaseModel]
 
@@ -55,3 +56,19 @@ def provider_tool(run: Callable[..., Result], name: str, args_schema: type[BaseM
         handle_tool_error=_tool_error,
         handle_validation_error=_validation_error,
     )
+
+
+class ScopeArgs(BaseModel):
+    """Which instances: every given field must match."""
+
+    provider: CloudName | None = Field(None, description="Only this cloud: aws, gcp or azure")
+    region: str | None = Field(None, description="Only this region, e.g. us-east-1, europe-west1, westeurope")
+    application: str | None = Field(None, description="Only the instances serving this application")
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Tags that must match, e.g. {'team': 'ml', 'environment': 'staging'}",
+    )
+
+    def instance_filter(self) -> InstanceFilter:
+        return InstanceFilter(provider=self.provider, region=self.region, application=self.application,
+                              tags=self.tags)  # fmt: skip

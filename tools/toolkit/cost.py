@@ -3,48 +3,57 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
-from tools.analysis.engine import recommend, savings_summary
 from tools.analysis.forecast import CostForecast, forecast
+from tools.analysis.ledger import read_ledger
 from tools.analysis.recommendation import KINDS, Kind
 from tools.analysis.settings import AnalysisSettings
-from tools.analysis.snapshot import collect
 from tools.errors import InvalidRequestError
-from tools.models import CloudName, CostBreakdown, InstanceFilter, InstanceTypeOffer
+from tools.models import CloudName, CostBreakdown, InstanceTypeOffer
 from tools.provider import CloudProvider
-from tools.toolkit.base import provider_tool
+from tools.toolkit.base import ScopeArgs, provider_tool
 from tools.toolkit.results import SavingsReport
 
 
-class CostsArgs(BaseModel):
-    """Accrued cloud spend over a recent window, optionally broken down."""
+class CostsArgs(ScopeArgs):
+    """Accrued cloud spend of the instances in scope over a recent window, optionally broken down."""
 
     group_by: str | None = Field(
         None,
         description="Break the total down by: provider, region, service, day, instance_type, pricing_model, "
         "application, or tag:<key> (e.g. tag:team). Omit for the total only.",
     )
-    days: float = Field(30, gt=0, le=90, description="How many days back from now, up to 90")
+    days: float = Field(30, gt=0, le=90, description="How many days back from `until`, up to 90")
+    until: datetime | None = Field(None, description="End of the window (ISO 8601); default: now")
     month_to_date: bool = Field(False, description="True: the calendar month so far instead of `days`")
 
 
-class ForecastArgs(BaseModel):
-    """Forecast the next 30 days of spend from recent daily costs (trend + weekly pattern)."""
+class ClockArgs(BaseModel):
+    """The cloud's current time (UTC): what "today", "this week" or "last month" are measured from."""
+
+
+class CloudTime(BaseModel):
+    now: datetime
+
+
+class ForecastArgs(ScopeArgs):
+    """Forecast the next 30 days of spend in scope from recent daily costs (trend + weekly pattern)."""
 
     history_days: int = Field(60, ge=21, le=89, description="Days of history to fit, 21 to 89")
 
 
-class SavingsArgs(BaseModel):
-    """Savings opportunities across the fleet: rightsizing, idle machines, spot and reservations."""
+class SavingsArgs(ScopeArgs):
+    """Savings opportunities in scope: rightsizing, idle machines, spot and reservations (the ledger)."""
 
     kinds: list[Kind] = Field(
         default_factory=lambda: list(KINDS),
         description="Which kinds of savings to look for",
     )
-    provider: CloudName | None = Field(None, description="Only this cloud: aws, gcp or azure")
+    instance_ids: list[str] = Field(default_factory=list, description="Only these instances; empty = all")
     limit: int = Field(10, ge=1, le=200, description="How many recommendations to return, best first")
 
 
@@ -70,24 +79,32 @@ def whole_days(costs: CostBreakdown) -> tuple[list[float], datetime]:
 
 
 def cost_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseTool]:
-    def costs(group_by: str | None = None, days: float = 30, month_to_date: bool = False) -> CostBreakdown:
-        if month_to_date:
+    def costs(**args: Any) -> CostBreakdown:
+        a = CostsArgs(**args)
+        days = a.days
+        if a.month_to_date:
             now = cloud.now()
             days = (
                 now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             ).total_seconds() / 86400
             if days == 0:  # the first instant of the month: nothing accrued yet
-                return CostBreakdown(start=now, end=now, group_by=group_by, total=0.0, groups=[])
-        return cloud.costs(group_by, days)
+                return CostBreakdown(start=now, end=now, group_by=a.group_by, total=0.0, groups=[])
+        return cloud.costs(a.group_by, days, a.instance_filter(), None if a.month_to_date else a.until)
 
-    def forecast_costs(history_days: int = 60) -> CostForecast:
+    def current_time() -> CloudTime:
+        return CloudTime(now=cloud.now())
+
+    def forecast_costs(**args: Any) -> CostForecast:
+        a = ForecastArgs(**args)
         # One day more than asked: unless it is midnight, the window's first and last days are partial.
-        amounts, last_day = whole_days(cloud.costs("day", history_days + 1))
-        return forecast(amounts[-history_days:], last_day.date())
+        amounts, last_day = whole_days(cloud.costs("day", a.history_days + 1, a.instance_filter()))
+        return forecast(amounts[-a.history_days :], last_day.date())
 
-    def savings(kinds: list[Kind], provider: CloudName | None = None, limit: int = 10) -> SavingsReport:
-        found = recommend(collect(cloud, InstanceFilter(provider=provider), settings), kinds, settings)
-        return SavingsReport(summary=savings_summary(found), recommendations=found[:limit])
+    def savings(**args: Any) -> SavingsReport:
+        a = SavingsArgs(**args)
+        return SavingsReport.of(
+            read_ledger(cloud, a.instance_filter(), a.kinds, settings, a.instance_ids), a.limit
+        )
 
     def prices(
         provider: CloudName, region: str | None = None, instance_types: list[str] | None = None
@@ -100,6 +117,7 @@ def cost_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseToo
         return [o for o in offers if not wanted or o.name in wanted]
 
     return [
+        provider_tool(current_time, "current_time", ClockArgs),
         provider_tool(costs, "get_costs", CostsArgs),
         provider_tool(forecast_costs, "forecast_costs", ForecastArgs),
         provider_tool(savings, "find_savings", SavingsArgs),

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, field_validator
 
-from tools.analysis.rightsizing import classify, rightsizing
+from tools.analysis.ledger import entries
+from tools.analysis.rightsizing import classify
 from tools.analysis.settings import AnalysisSettings, RightsizingSettings
 from tools.analysis.snapshot import collect
-from tools.models import F32, CloudName, InstanceFilter
+from tools.models import F32
 from tools.provider import CloudProvider
-from tools.toolkit.base import provider_tool
-from tools.toolkit.results import MetricsSummary, RightsizingReport
+from tools.toolkit.base import ScopeArgs, provider_tool
+from tools.toolkit.results import MetricsSummary, RightsizingReport, SavingsReport
 
 
 class MetricsArgs(BaseModel):
@@ -24,10 +27,10 @@ class MetricsArgs(BaseModel):
     hours: float = Field(24 * 7, gt=0, le=24 * 90, description="Window in hours back from now, up to 2160")
 
 
-class RightsizingArgs(BaseModel):
-    """Which running instances are over- or under-provisioned, and the type each should have."""
+class RightsizingArgs(ScopeArgs):
+    """Which running instances in scope are over- or under-provisioned, and the type each should have."""
 
-    provider: CloudName | None = Field(None, description="Only this cloud: aws, gcp or azure")
+    instance_ids: list[str] = Field(default_factory=list, description="Only these instances; empty = all")
     percentile: float = Field(95, description="Utilisation percentile to size for: 90, 95 (default) or 99.5")
     headroom: float = Field(
         0.2, ge=0, lt=1, description="Capacity to keep above that percentile (0.2 = 20 %)"
@@ -66,14 +69,25 @@ def performance_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[
             network_mean_mbps=_stat(m.network_mbps),
         )
 
-    def find_rightsizing(
-        provider: CloudName | None = None, percentile: float = 95, headroom: float = 0.2, limit: int = 10
-    ) -> RightsizingReport:
-        chosen = RightsizingSettings(percentile=float(percentile), headroom=headroom)
-        snapshot = collect(cloud, InstanceFilter(provider=provider), settings)
-        findings, _ = classify(snapshot, chosen)
-        found = sorted(rightsizing(snapshot, chosen), key=lambda r: -r.monthly_savings)
-        return RightsizingReport(findings=dict(Counter(findings.tolist())), recommendations=found[:limit])
+    def find_rightsizing(**args: Any) -> RightsizingReport:
+        a = RightsizingArgs(**args)
+        chosen = replace(
+            settings, rightsizing=RightsizingSettings(percentile=float(a.percentile), headroom=a.headroom)
+        )
+        snapshot = collect(cloud, a.instance_filter(), chosen)
+        findings, _ = classify(snapshot, chosen.rightsizing)
+        wanted = set(a.instance_ids)
+        counted = [
+            f
+            for i, f in zip(snapshot.instances, findings.tolist(), strict=True)
+            if not wanted or i.id in wanted
+        ]
+        ledger = entries(snapshot, ["rightsize"], chosen, a.instance_ids)
+        return RightsizingReport(
+            findings=dict(Counter(counted)),
+            savings=SavingsReport.of(ledger, a.limit),
+            under_provisioned=sorted(ledger.under_provisioned, key=lambda r: r.monthly_savings)[: a.limit],
+        )
 
     return [
         provider_tool(metrics, "get_instance_metrics", MetricsArgs),

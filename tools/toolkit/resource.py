@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
-from tools.analysis.idle import idle
-from tools.analysis.recommendation import Recommendation
+from tools.analysis.ledger import read_ledger
+from tools.analysis.recommendation import Kind
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.snapshot import collect
 from tools.analysis.spot import assess_spot
-from tools.models import CloudName, Instance, InstanceFilter, InstanceState, InstanceTypeOffer, PricingModel
+from tools.models import CloudName, Instance, InstanceState, InstanceTypeOffer, PricingModel
 from tools.provider import CloudProvider
-from tools.toolkit.base import provider_tool
-from tools.toolkit.results import InstanceList, SpotReport
+from tools.toolkit.base import ScopeArgs, provider_tool
+from tools.toolkit.results import InstanceList, SavingsReport, SpotReport
 
 
-class ListInstancesArgs(BaseModel):
+class ListInstancesArgs(ScopeArgs):
     """Instances in the inventory matching every given filter."""
 
-    provider: CloudName | None = Field(None, description="aws, gcp or azure")
-    region: str | None = Field(None, description="e.g. us-east-1, europe-west1, westeurope")
     state: InstanceState | None = Field(
         None, description="pending, running, stopping, stopped, terminated, ..."
     )
     pricing_model: PricingModel | None = Field(None, description="on-demand, spot or reserved")
-    application: str | None = Field(None, description="The application the instances serve")
-    tags: dict[str, str] = Field(
-        default_factory=dict, description="Tags that must match, e.g. {'team': 'web'}"
-    )
-    limit: int = Field(20, ge=1, le=500, description="How many instances to return")
+    instance_type: str | None = Field(None, description="Only this type, e.g. m5.large")
+    limit: int = Field(20, ge=1, le=500, description="How many instances to return (all are counted)")
 
 
 class DescribeArgs(BaseModel):
@@ -38,11 +35,18 @@ class DescribeArgs(BaseModel):
     instance_id: str = Field(description="The instance id, e.g. i-0abc..., gcp-..., vm-...")
 
 
-class IdleArgs(BaseModel):
-    """Running instances that do almost nothing (P95 CPU under 3 % and almost no network for 7 days)."""
+class IdleArgs(ScopeArgs):
+    """Running instances in scope that do almost nothing (P95 CPU under 3 % and almost no network for 7
+    days): the ledger's idle opportunities, counted in full, the biggest savings listed."""
 
-    provider: CloudName | None = Field(None, description="Only this cloud: aws, gcp or azure")
-    limit: int = Field(20, ge=1, le=500, description="How many to return, biggest savings first")
+    limit: int = Field(20, ge=1, le=500, description="How many to list, biggest savings first")
+
+
+class SpotCandidatesArgs(ScopeArgs):
+    """On-demand instances in scope that could move to spot: the ledger's spot opportunities (idle machines
+    are to be stopped instead, so they are not among them), counted in full, the best listed."""
+
+    limit: int = Field(20, ge=1, le=500, description="How many to list, best first")
 
 
 class TypesArgs(BaseModel):
@@ -56,27 +60,38 @@ class TypesArgs(BaseModel):
     limit: int = Field(20, ge=1, le=500, description="How many types to return")
 
 
-class SpotRiskArgs(BaseModel):
+class SpotRiskArgs(ScopeArgs):
     """Whether on-demand instances could run on spot: interruption band, risk, savings and why."""
 
     instance_ids: list[str] = Field(
         default_factory=list, description="Instances to assess; empty = all in scope"
     )
-    provider: CloudName | None = Field(None, description="Only this cloud: aws, gcp or azure")
-    application: str | None = Field(None, description="Only this application's instances")
 
 
 def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseTool]:
-    def list_instances(limit: int = 20, **filters: object) -> InstanceList:
-        found = cloud.list_instances(InstanceFilter.model_validate(filters))
-        return InstanceList(total=len(found), instances=found[:limit])
+    def list_instances(**args: Any) -> InstanceList:
+        a = ListInstancesArgs(**args)
+        scope = a.instance_filter().model_copy(update={"state": a.state, "pricing_model": a.pricing_model})
+        found = cloud.list_instances(scope)
+        if a.instance_type is not None:  # not a filter every cloud's listing takes: applied here
+            found = [i for i in found if i.instance_type == a.instance_type]
+        return InstanceList(total=len(found), instances=found[: a.limit])
 
     def describe(instance_id: str) -> Instance:
         return cloud.get_instance(instance_id)
 
-    def idle_instances(provider: CloudName | None = None, limit: int = 20) -> list[Recommendation]:
-        found = idle(collect(cloud, InstanceFilter(provider=provider), settings), settings.idle)
-        return sorted(found, key=lambda r: -r.monthly_savings)[:limit]
+    def ledger_of(kind: Kind, args: ScopeArgs, limit: int) -> SavingsReport:
+        found = read_ledger(cloud, args.instance_filter(), [kind], settings)
+        ranked = sorted(found.opportunities, key=lambda r: -r.monthly_savings)
+        return SavingsReport.of(found.model_copy(update={"opportunities": ranked}), limit)
+
+    def idle_instances(**args: Any) -> SavingsReport:
+        a = IdleArgs(**args)
+        return ledger_of("idle", a, a.limit)
+
+    def spot_candidates(**args: Any) -> SavingsReport:
+        a = SpotCandidatesArgs(**args)
+        return ledger_of("spot", a, a.limit)
 
     def types(
         provider: CloudName,
@@ -95,15 +110,12 @@ def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[Bas
         ]
         return offers[:limit]
 
-    def spot_risk(
-        instance_ids: list[str] | None = None,
-        provider: CloudName | None = None,
-        application: str | None = None,
-    ) -> SpotReport:
-        for instance_id in instance_ids or []:
+    def spot_risk(**args: Any) -> SpotReport:
+        a = SpotRiskArgs(**args)
+        for instance_id in a.instance_ids:
             cloud.get_instance(instance_id)  # an unknown id is an error, not an empty answer
-        snapshot = collect(cloud, InstanceFilter(provider=provider, application=application), settings)
-        wanted = set(instance_ids or [])
+        snapshot = collect(cloud, a.instance_filter(), settings)
+        wanted = set(a.instance_ids)
         verdicts = [v for v in assess_spot(snapshot, settings.spot) if not wanted or v.instance_id in wanted]
         eligible = sum(v.eligible for v in verdicts)
         return SpotReport(eligible=eligible, not_eligible=len(verdicts) - eligible, assessments=verdicts)
@@ -112,6 +124,7 @@ def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[Bas
         provider_tool(list_instances, "list_instances", ListInstancesArgs),
         provider_tool(describe, "describe_instance", DescribeArgs),
         provider_tool(idle_instances, "find_idle_instances", IdleArgs),
+        provider_tool(spot_candidates, "find_spot_candidates", SpotCandidatesArgs),
         provider_tool(types, "list_instance_types", TypesArgs),
         provider_tool(spot_risk, "assess_spot_risk", SpotRiskArgs),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from tools.analysis.engine import SavingsSummary
+from tools.analysis.ledger import Ledger
 from tools.analysis.recommendation import Recommendation
 from tools.analysis.spot import SpotAssessment
 from tools.models import Instance
@@ -31,15 +32,37 @@ class MetricsSummary(BaseModel):
 
 
 class SavingsReport(BaseModel):
-    summary: SavingsSummary
+    """The ledger's opportunities in a scope: totals over all of them, the best `limit` listed."""
+
+    instances_analysed: int
+    summary: SavingsSummary = Field(description="Every opportunity in scope, not only those listed")
     recommendations: list[Recommendation] = Field(description="Highest priority first, at most `limit`")
+    instance_ids: list[str] = Field(description="Every instance with an opportunity, listed or not")
+    under_provisioned: int = Field(0, description="Machines to size up instead (a cost, not a saving)")
+    under_provisioned_monthly_cost: float = Field(0.0, description="What sizing those up adds a month, USD")
+
+    @classmethod
+    def of(cls, ledger: Ledger, limit: int) -> SavingsReport:
+        return cls(
+            instances_analysed=ledger.instances_analysed,
+            summary=ledger.summary,
+            recommendations=ledger.opportunities[:limit],
+            instance_ids=list(dict.fromkeys(r.instance_id for r in ledger.opportunities)),
+            under_provisioned=len(ledger.under_provisioned),
+            under_provisioned_monthly_cost=round(
+                -sum(r.monthly_savings for r in ledger.under_provisioned), 2
+            ),
+        )
 
 
 class RightsizingReport(BaseModel):
     findings: dict[str, int] = Field(
         description="Instances per finding: over-, under-provisioned, optimized, ..."
     )
-    recommendations: list[Recommendation]
+    savings: SavingsReport = Field(description="The money-saving resizes (the ledger's), best first")
+    under_provisioned: list[Recommendation] = Field(
+        description="Machines to size up, largest cost increase first, at most `limit`"
+    )
 
 
 class SpotReport(BaseModel):

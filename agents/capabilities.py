@@ -1,0 +1,129 @@
+"""What the assistant cannot do, said plainly: a request beyond its tools gets a short "I can't", naming the
+nearest thing it can do, instead of an answer to some other question.
+
+Each limit is a pattern over the request. Orders are read as a verb the assistant has no tool for (stop,
+set, export, buy …) followed by what it would act on; topics it has no data for (budgets, anomalies, storage)
+are refused however they are asked. A question about a supported topic never matches: "which machines are
+idle?" is answered, "stop the idle machines" is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    pattern: re.Pattern[str]
+    cannot: str  # what it cannot do, completing "I can't …"
+    nearest: str  # the nearest thing it can, completing "The nearest I can do: …"
+
+
+# "the idle machines", "all staging instances", "i-0abc…", "them": what an order acts on.
+_OBJECT = (
+    r"(?:the|all|our|my|every|those|these|them|any|idle|unused|stopped|running|\w+ing|i-[0-9a-f]+|gcp-\d+"
+    r"|vm-[0-9a-f]+|instances?|machines?|vms?|servers?|boxes|nodes?|reservations?|savings plans?)"
+)
+_ORDER_START = r"^\W*(?:please\s+|(?:can|could|would|will) you\s+|i want (?:you )?to\s+|go\s+(?:and\s+)?)?"
+# "stop the migration", "start a rightsizing" are about rollouts, which the assistant does run.
+_NOT_ROLLOUTS = (
+    r"(?!.*\b(?:rollouts?|migrat\w*|workflows?|right-?siz\w*|downsiz\w*|plans?|waves?|changes?|spot)\b)"
+)
+
+
+def _order(verbs: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"{_ORDER_START}{_NOT_ROLLOUTS}(?:{verbs})\s+(?:[\w.-]+\s+){{0,3}}?{_OBJECT}\b", re.IGNORECASE
+    )
+
+
+LIMITS: tuple[Limit, ...] = (
+    Limit(
+        "budgets",
+        re.compile(r"\bbudgets?\b", re.IGNORECASE),
+        "set or track budgets yet",
+        'the 30-day spend forecast ("forecast next month\'s spend") and spend by team or period',
+    ),
+    Limit(
+        "anomalies",
+        re.compile(
+            r"\b(?:anomal\w*|(?:cost|spend|billing|bill)\s+(?:spikes?|jumps?)|spikes? in (?:cost|spend)"
+            r"|(?:unusual|unexpected|strange|weird) (?:spend\w*|costs?|charges?|bills?))\b",
+            re.IGNORECASE,
+        ),  # fmt: skip
+        "detect cost anomalies yet",
+        'daily spend ("spend by day over the last 14 days"), to see a jump yourself',
+    ),
+    Limit(
+        "exports",
+        re.compile(r"\b(?:export|download|csv|pdf|excel|spreadsheet|e-?mail (?:me|it|a))\b", re.IGNORECASE),
+        "export files or send reports",
+        "the same figures as JSON: GET /api/v1/costs, GET /api/v1/recommendations, or `optiinfra recommend "
+        "--json`",
+    ),
+    Limit(
+        "alerts",
+        re.compile(r"\b(?:alerts?|notif\w*|slack|pager\w*|webhooks?|remind me)\b", re.IGNORECASE),
+        "send alerts or notifications yet",
+        "the status of rollouts in chat, or their event stream over HTTP (GET /api/v1/workflows/{id}/events)",
+    ),
+    Limit(
+        "storage",
+        re.compile(
+            r"\b(?:s3|buckets?|disks?|volumes?|snapshots?|ebs|storage|databases? (?:costs?|spend)|rds|"
+            r"elastic ips?|load balancers?)\b",
+            re.IGNORECASE,
+        ),  # fmt: skip
+        "look at storage, databases or networking: I see virtual machines only",
+        'spend by service ("spend by service last 30 days"), which includes what the machines\' disks cost',
+    ),
+    Limit(
+        "power",
+        _order(
+            r"stop|start|terminate|shut\s*down|turn\s+off|turn\s+on|power\s+(?:off|on)|kill|delete|remove"
+            r"|destroy|reboot|restart|decommission|clean\s+up"
+        ),  # fmt: skip
+        "stop, start, reboot or terminate machines: the changes I carry out are spot migrations and "
+        "downsizing",
+        'the list with what each would save ("which machines are idle?"), or '
+        "`optiinfra recommend --kind idle`",
+    ),
+    Limit(
+        "purchases",
+        _order(r"buy|purchase|reserve|commit\s+to"),
+        "buy reservations or savings plans",
+        'the reservations worth buying and what each saves ("which instances should be reserved?")',
+    ),
+    Limit(
+        "schedules",
+        re.compile(
+            r"\b(?:schedule|at night|overnight|on weekends|off-?hours|after hours|every (?:night|evening|"
+            r"weekend))\b",
+            re.IGNORECASE,
+        ),  # fmt: skip
+        "schedule changes (off-hours stops and the like)",
+        'the idle machines and what stopping them would save ("which machines are idle?")',
+    ),
+    Limit(
+        "provisioning",
+        _order(r"launch|create|provision|spin\s+up|tag|label|rename|scale\s+out"),
+        "launch, tag or rename machines",
+        'the inventory and its tags ("how many instances does team ml run?")',
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: str
+    text: str
+
+
+def beyond_reach(text: str) -> Refusal | None:
+    """The refusal for a request outside what the tools do, or None when they can serve it."""
+    for limit in LIMITS:
+        if limit.pattern.search(text):
+            return Refusal(limit.name, f"I can't {limit.cannot}. The nearest I can do: {limit.nearest}.")
+    return None
