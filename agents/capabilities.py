@@ -29,7 +29,8 @@ _OBJECT = (
 _ORDER_START = r"^\W*(?:please\s+|(?:can|could|would|will) you\s+|i want (?:you )?to\s+|go\s+(?:and\s+)?)?"
 # "stop the migration", "start a rightsizing" are about rollouts, which the assistant does run.
 _NOT_ROLLOUTS = (
-    r"(?!.*\b(?:rollouts?|migrat\w*|workflows?|right-?siz\w*|downsiz\w*|plans?|waves?|changes?|spot)\b)"
+    r"(?!.*\b(?:rollouts?|migrat\w*|workflows?|right-?siz\w*|downsiz\w*|(?<!savings )plans?|waves?|changes?"
+    r"|spot)\b)"
 )
 
 
@@ -72,8 +73,8 @@ LIMITS: tuple[Limit, ...] = (
     Limit(
         "storage",
         re.compile(
-            r"\b(?:s3|buckets?|disks?|volumes?|snapshots?|ebs|storage|databases? (?:costs?|spend)|rds|"
-            r"elastic ips?|load balancers?)\b",
+            r"\b(?:s3|buckets?|disks?|volumes?|snapshots?|ebs|storage|(?<![=\w-])databases? (?:costs?|spend)"
+            r"|rds|elastic ips?|load balancers?)\b",
             re.IGNORECASE,
         ),  # fmt: skip
         "look at storage, databases or networking: I see virtual machines only",

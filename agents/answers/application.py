@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has
+from agents.answers.scope import unapplied
 from agents.application import DEPENDENCY_TIERS, SPOT_INTOLERANT_TIERS
 from tools.toolkit.results import ApplicationSummary, QualitySummary
 
@@ -14,15 +15,24 @@ DEGRADED_LATENCY_PCT = 20.0  # p95 latency this far above baseline counts as deg
 
 
 async def answer(question: Question, tools: Tools) -> Answer:
+    found = await _answer(question, tools)
+    notes = unapplied(question.params, _APPLIES, "services are told apart by cloud, team and environment")
+    return found.model_copy(update={"text": "\n".join([found.text, *notes])}) if notes else found
+
+
+_APPLIES = ("provider", "team", "environment", "application")
+
+
+async def _answer(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
     apps: list[ApplicationSummary] = await tools.call(
         "list_applications", provider=params.provider, team=params.team, limit=500
     )
     if params.environment:
         apps = [a for a in apps if a.environment == params.environment]
-    named = (
-        [a for a in apps if a.name == params.application] if params.application else _mentioned(text, apps)
-    )
+    # The team's own name says whose applications, not which: "the search team's" is all of them.
+    mentioned = _mentioned(text.lower().replace(params.team, " ") if params.team else text, apps)
+    named = [a for a in apps if a.name == params.application] if params.application else mentioned
     if has(text, "stateful", "state", r"spot\w*", r"interrupt\w*", r"preempt\w*", r"tolerat\w*", "survive"):
         return _tolerance(named or apps, text)
     if named or has(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
-from agents.answers.scope import headline, instance_scope, window
+from agents.answers.scope import FILTERS, headline, instance_scope, unapplied, window
 from tools.analysis.forecast import CostForecast
 from tools.models import CostBreakdown, InstanceTypeOffer
 from tools.toolkit.results import SavingsReport
@@ -19,6 +19,7 @@ _GROUPS = {
 }  # fmt: skip
 _GROUPED = re.compile(r"\b(?:by|per|each|which|what)\s+(" + "|".join(_GROUPS) + r")s?\b", re.IGNORECASE)
 MAX_GROUPS = 8  # groups a breakdown lists; the rest are summed in one line
+MAX_DAYS_SHOWN = 31
 _KIND_WORDS = {"spot": "spot", "reserved": "reservation", "rightsize": "rightsizing", "idle": "idle"}
 
 
@@ -31,29 +32,25 @@ async def answer(question: Question, tools: Tools) -> Answer:
     ):
         return await _forecast(question, tools)
     if question.focus == "savings" or has(
-        text, r"sav\w*", "cut", "cheaper", r"opportunit\w*", r"reserv\w*", "waste", "reduce", r"commit\w*"
+        text,
+        r"sav\w*",
+        "cut",
+        "cheaper",
+        r"opportunit\w*",
+        r"reserv\w*",
+        r"wast\w*",
+        "spot",
+        "reduce",
+        r"commit\w*",
     ):
         return await _savings(question, tools)
     return await _spend(question, tools)
 
 
-def _unapplied(question: Question, *, period: bool = False, ids: bool = True) -> list[str]:
-    """What the request scopes that this answer cannot apply, said rather than dropped."""
-    params, notes = question.params, []
-    if period and params.period is not None:
-        notes.append(
-            "(Savings are monthly estimates at today's prices: the period you named does not apply.)"
-        )
-    if ids and params.instance_ids:
-        notes.append("(Costs are not broken out per instance: this covers the whole scope above, not the "
-                     "instances you named.)")  # fmt: skip
-    return notes
-
-
 async def _spend(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
     grouped = _GROUPED.search(text)
-    group_by = _GROUPS[grouped.group(1).lower()] if grouped else None
+    group_by = _GROUPS[grouped.group(1).lower()] if grouped else "day" if has(text, "daily") else None
     now = (await tools.call("current_time")).now
     span = window(params.period, now)
     where = headline(params, span.label, ids=False)
@@ -70,17 +67,20 @@ async def _spend(question: Question, tools: Tools) -> Answer:
     facts["total_usd"] = round(costs.total, 2)
     lines = [f"{where}: {usd(costs.total)}."]
     if group_by and costs.groups:
-        ranked = sorted(costs.groups, key=lambda g: -g.amount)
+        # Days read in their order, a month of them at most; other groups largest first.
+        daily = group_by == "day"
+        ranked = costs.groups if daily else sorted(costs.groups, key=lambda g: -g.amount)
+        shown = MAX_DAYS_SHOWN if daily else MAX_GROUPS
         lines.append(f"By {group_by.removeprefix('tag:')}:")
-        for g in ranked[:MAX_GROUPS]:
+        for g in ranked[:shown]:
             share = g.amount / costs.total * 100 if costs.total else 0.0
             lines.append(f"  {g.key}: {usd(g.amount)} ({share:.1f}%)")
             facts[f"{g.key}_usd"], facts[f"{g.key}_pct"] = round(g.amount, 2), round(share, 1)
-        if len(ranked) > MAX_GROUPS:
-            rest = sum(g.amount for g in ranked[MAX_GROUPS:])
-            lines.append(f"  and {len(ranked) - MAX_GROUPS} more: {usd(rest)}")
-            facts["others_usd"], facts["others"] = round(rest, 2), len(ranked) - MAX_GROUPS
-    lines += _unapplied(question)
+        if len(ranked) > shown:
+            rest = sum(g.amount for g in ranked[shown:])
+            lines.append(f"  and {len(ranked) - shown} more: {usd(rest)}")
+            facts["others_usd"], facts["others"] = round(rest, 2), len(ranked) - shown
+    lines += unapplied(params, (*FILTERS, "period"), "costs are not broken out per instance or type")
     return Answer(
         agent="cost",
         text="\n".join(lines),
@@ -102,10 +102,8 @@ async def _forecast(question: Question, tools: Tools) -> Answer:
         f"{usd(abs(f.trend_per_day))} a day; on the last 7 known days the method was off by "
         f"{f.backtest_mape_pct:.1f}% on average."
     )
-    if params.period is not None:
-        text += (
-            " (A forecast covers the next 30 days, fitted on the last 60: the period named does not apply.)"
-        )
+    for note in unapplied(params, FILTERS, "a forecast covers the next 30 days, fitted on the last 60"):
+        text += " " + note
     facts: Facts = {
         "next_30_days_usd": f.next_30_days, "lower_95_usd": f.lower_95, "upper_95_usd": f.upper_95,
         "trend_per_day_usd": abs(f.trend_per_day), "backtest_mape_pct": f.backtest_mape_pct,
@@ -150,7 +148,7 @@ async def _savings(question: Question, tools: Tools) -> Answer:
         )
         facts["under_provisioned"] = report.under_provisioned
         facts["under_provisioned_usd"] = report.under_provisioned_monthly_cost
-    lines += _unapplied(question, period=True, ids=False)
+    lines += unapplied(params, (*FILTERS, "instance_ids"), "savings are monthly estimates at today's prices")
     return Answer(
         agent="cost",
         text="\n".join(lines),

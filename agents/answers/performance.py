@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, usd
-from agents.answers.scope import headline, instance_scope
+from agents.answers.scope import FILTERS, headline, instance_scope, unapplied
 from tools.toolkit.results import MetricsSummary, RightsizingReport
 
 MAX_INSTANCES = 5  # per answer: a chat reply, not a report
@@ -74,7 +74,7 @@ async def _sizing(question: Question, tools: Tools) -> Answer:
     else:
         s = savings.summary
         lines.append(
-            f"Downsizing the {s.recommendations} over-provisioned ones with a cheaper type saves "
+            f"{s.recommendations} of them can move to a cheaper type that still fits, saving "
             f"{usd(s.monthly_savings)} a month" + (", the largest first:" if savings.recommendations else ".")
         )
         facts["downsize"], facts["monthly_usd"] = s.recommendations, s.monthly_savings
@@ -88,6 +88,7 @@ async def _sizing(question: Question, tools: Tools) -> Answer:
         ids = savings.instance_ids
         if s.recommendations:
             lines.append('Say "rightsize them" to plan it: you approve before anything changes.')
+    lines += unapplied(params, (*FILTERS, "instance_ids"), "sizing reads the last 14 days of utilisation")
     return Answer(
         agent="performance",
         text="\n".join(lines),

@@ -4,7 +4,7 @@ spot interruption risk."""
 from __future__ import annotations
 
 from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, has, usd
-from agents.answers.scope import headline, instance_scope
+from agents.answers.scope import FILTERS, headline, instance_scope, unapplied
 from tools.models import Instance, InstanceState, InstanceTypeOffer
 from tools.toolkit.results import InstanceList, SavingsReport, SpotReport
 
@@ -27,7 +27,10 @@ async def answer(question: Question, tools: Tools) -> Answer:
         text, "idle", "unused", "doing nothing", "turn off", "shut down", "sitting", "zombies?", "wasted?"
     ):
         return await _idle(question, tools)
-    if has(text, "types?", "sizes?", "offered", "sold", "sell", "vcpus?", "catalog") or params.instance_type:
+    counting = has(text, "how many", "count", "running", "run", "do we have", "we have", "list")
+    if has(text, "types?", "sizes?", "offered", "sold", "sell", "vcpus?", "catalog") or (
+        params.instance_type and not counting
+    ):
         return await _types(question, tools)
     return await _inventory(question, tools)
 
@@ -62,9 +65,7 @@ async def _describe(question: Question, tools: Tools) -> Answer:
 async def _inventory(question: Question, tools: Tools) -> Answer:
     params, text = question.params, question.text
     state = next((s for s in _STATES if has(text, s)), None)
-    pricing = (
-        "spot" if has(text, "on spot", "spot pricing") else "reserved" if has(text, "reserved") else None
-    )
+    pricing = "spot" if has(text, "spot") else "reserved" if has(text, "reserved") else None
     listed: InstanceList = await tools.call(
         "list_instances", state=state, pricing_model=pricing, instance_type=params.instance_type, limit=500,
         **instance_scope(params),
@@ -91,6 +92,7 @@ async def _inventory(question: Question, tools: Tools) -> Answer:
         }
     for i in listed.instances[:MAX_SHOWN] if listed.total <= MAX_SHOWN else []:
         lines.append(f"  {i.id} {i.instance_type} {i.state} {i.region} {i.application or ''}".rstrip())
+    lines += unapplied(params, (*FILTERS, "instance_type"), "the inventory is as it stands now")
     return Answer(
         agent="resource",
         text="\n".join(lines),
@@ -117,6 +119,7 @@ async def _idle(question: Question, tools: Tools) -> Answer:
                      f"{usd(r.monthly_savings)}/month")  # fmt: skip
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
     lines += and_more(s.recommendations, len(report.recommendations))
+    lines += unapplied(params, FILTERS, "idle means the last 7 days")
     if s.recommendations:
         lines.append("Stopping or terminating them is advice only: the changes I carry out are spot "
                      "migrations and downsizing.")  # fmt: skip
@@ -172,6 +175,7 @@ async def _spot(question: Question, tools: Tools) -> Answer:
                      f"{usd(r.monthly_savings)}/month")  # fmt: skip
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
     lines += and_more(s.recommendations, len(report.recommendations))
+    lines += unapplied(params, FILTERS, "spot savings are monthly estimates at today's prices")
     if s.recommendations:
         lines.append('Say "migrate them to spot" to plan it: you approve before anything changes.')
     return Answer(

@@ -104,3 +104,29 @@ def headline(params: RouteParams, *rest: str, ids: bool = True) -> str:
     "Team ml, staging", "Whole fleet"."""
     words = ", ".join(w for w in (scope_label(params, ids=ids) or "Whole fleet", *rest) if w)
     return words[:1].upper() + words[1:]
+
+
+# Each part of a scope as a reply names it when it cannot be applied.
+_PARTS = {
+    "provider": "the cloud", "region": "the region", "environment": "the environment", "team": "the team",
+    "application": "the application", "tags": "the tags", "instance_ids": "the instances named",
+    "instance_type": "the instance type", "period": "the period",
+}  # fmt: skip
+
+
+def unapplied(params: RouteParams, applies: tuple[str, ...], why: str = "") -> list[str]:
+    """A line naming what the request scopes that the answer could not apply ("" parts are fine), so
+    nothing it asked for is silently dropped; `why` says why, when there is one reason."""
+    left = [words for part, words in _PARTS.items() if getattr(params, part) and part not in applies]
+    if not left:
+        return []
+    why = why or "this answer cannot be, it covers the scope above"
+    return [f"(Not narrowed to {_joined(left)}: {why}.)"]
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# What a fleet-wide answer can be narrowed to: every instance filter.
+FILTERS = ("provider", "region", "environment", "team", "application", "tags")

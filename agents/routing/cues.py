@@ -43,7 +43,21 @@ _RESIZE = _any(
     "reduce the size", "change i-",
 )  # fmt: skip
 
+# Money words: "what did GCP set us back" is about the bill, however little else it shares with the examples.
+_MONEY = _any(
+    "spend", "spent", "spending", "set us back", "pay", "paid", "paying", "bill", "billed", "burn", "invoice",
+    "cost us", "costing us", "how much (?:did|does|do|is|are|was|were) .* cost",
+)  # fmt: skip
+
+# Sizing words belong to the performance agent, whatever instances they are said of.
+_SIZING = _any(
+    "over-?provisioned", "under-?provisioned", r"under-?utili[sz]ed", "over-?sized", "overloaded",
+    "running hot", "spare capacity", "headroom", "how loaded", "hottest",
+)  # fmt: skip
+
 CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
+    ("cost", 0.08, re.compile(rf"\b{_MONEY}\b", re.I)),
+    ("performance", 0.08, re.compile(rf"\b{_SIZING}\b", re.I)),
     ("approval", 0.25, re.compile(rf"^\W*{_DECISION_FIRST}\b", re.I)),
     ("approval", 0.15, re.compile(r"\b(?:approve|reject|go ahead with|sign off)\b", re.I)),
     ("status", 0.25, re.compile(rf"\b{_PROGRESS}\b", re.I)),
@@ -59,11 +73,17 @@ CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
 )
 
 
-_ASKING = re.compile(_ASKS, re.I)
+# "estimate the savings of rightsizing", "show me what could go to spot": asking to be told, not to change.
+_INFORM = (
+    r"^\W*(?:please\s+)?(?:estimate|show|list|find|tell|give|calculate|compute|report|check|count|explain"
+    r"|describe|compare|summari[sz]e|display|identify|get me|let me know)\b"
+)
+_ASKING = re.compile(rf"{_ASKS}|{_INFORM}", re.I)
 
 
 def asks(text: str) -> bool:
-    """Whether the request is a question ("which could go to spot?") rather than an order ("move them")."""
+    """Whether the request asks to be told ("which could go to spot?", "estimate the savings of rightsizing")
+    rather than for a change ("move them to spot")."""
     return _ASKING.search(text) is not None
 
 

@@ -61,7 +61,11 @@ _APPROVE = re.compile(
     r"\b(?:approve|approved|accept|yes|yep|ok|okay|lgtm|go ahead|proceed|ship it|do it|confirm|sign off)\b",
     re.IGNORECASE,
 )
-_TEAM = re.compile(r"\b(?:team\s+([a-z][a-z0-9_-]*)|([a-z][a-z0-9_-]*)\s+team)\b", re.IGNORECASE)
+# "the data team" is the usual order and is read first; "team payments" when no word before "team" is a name.
+_TEAMS = (
+    re.compile(r"\b([a-z][a-z0-9_-]*)\s+team\b", re.IGNORECASE),
+    re.compile(r"\bteam\s+([a-z][a-z0-9_-]*)\b", re.IGNORECASE),
+)
 _APPLICATION = re.compile(
     r"\b(?:app|application|service)\s+(?:called|named)\s+([a-z][a-z0-9-]*[a-z0-9])\b"
     r"|\b(?:app|application|service)\s+([a-z0-9]+(?:-[a-z0-9]+)+)\b"
@@ -72,7 +76,8 @@ _APPLICATION = re.compile(
 _NOT_NAMES = frozenset(
     "the a an my our this that which what whose is are of for in on with to and or it its their all every "
     "each any health healthy latency errors error quality by per across each other whole most least "
-    "spend spends spending cost costs".split()
+    "spend spends spending cost costs do does did has have had was were will would can could should much "
+    "many how who whose run runs running costing over spent".split()
 )
 _TAG = re.compile(r"\btag(?:ged)?\s+(?:with\s+)?([a-z][\w.:/-]*)\s*[=:]\s*([\w.:/-]+)", re.IGNORECASE)
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "a couple of": 2, "couple of": 2, "three": 3, "four": 4,
@@ -210,7 +215,7 @@ def extract_params(text: str) -> RouteParams:
         instance_type=instance_type,
         decision=decision_in(text),
         environment=next((e for e, pattern in _ENVIRONMENTS if pattern.search(text)), None),
-        team=_name(_TEAM, text),
+        team=next((name for pattern in _TEAMS if (name := _name(pattern, text))), None),
         application=_name(_APPLICATION, text),
         tags={k: v for k, v in _TAG.findall(text)},
         period=period_in(text),

@@ -39,6 +39,7 @@ class ChatError(ValueError):
 class ChatTurn(BaseModel):
     thread_id: str
     route: Route
+    agent: str = Field(description="Who answered: a specialist, rollout, approval, status or general")
     reply: str
     data: dict[str, Any]
     facts: dict[str, Fact] = Field(description="The numbers the reply may state")
@@ -51,6 +52,7 @@ class ChatTurn(BaseModel):
         return {
             "thread_id": self.thread_id,
             "route": self.route.route,
+            "agent": self.agent,
             "reply": self.reply,
             "data": self.data,
             "facts": self.facts,
@@ -88,6 +90,7 @@ class Chat:
         return ChatTurn(
             thread_id=thread_id,
             route=result["route"],
+            agent=reply.agent,
             reply=reply.text,
             data=reply.data,
             facts=reply.facts,
