@@ -7,7 +7,8 @@ is kept only if
   written with: "1,486 USD" or "1.5k" for 1485.55 pass, "1.4k" or a number made up does not;
 - it states the answer's key figure (a reply with no numbers, or about something else, says nothing);
 - it names the scope the answer is for ("GCP", "last 7 days"), so the figure cannot be read as another's;
-- it does not echo the prompt (the facts block, its field names).
+- it does not echo the prompt (the facts block, its field names), is not cut off mid-sentence, and is not
+  padded far beyond the template (a one-line figure grown into a paragraph of claims nobody checked).
 An invalid, empty, late or failing reply leaves the template, which is all of this by construction.
 """
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # P95), with the letters written right after it: a unit ("8GB", "120ms") or a scale ("1.5k", "2M").
 _NUMBER = re.compile(r"(?<![\w.\-/])[-+]?(\d[\d,]*(?:\.\d+)?)([A-Za-z]*)(?![\w\-])")
 _SCALES = {"k": 1e3, "K": 1e3, "M": 1e6, "bn": 1e9, "B": 1e9}
+MIN_ROOM = 160  # characters a narrative may always take, however short the template
 INSTRUCTIONS = """You are an operations assistant for cloud costs. Rewrite the findings below as a short,
 plain answer to the user's question (at most 5 sentences). Start with the scope and the main figure exactly as
 the findings' first line says them. Use only numbers that appear in the findings; never estimate, round
@@ -63,9 +65,15 @@ _PROMPT = re.compile(r"\b(?:facts|findings|question)\s*:|^\s*-\s*\w+_\w+\s*:", r
 
 
 def fault(text: str, facts: dict[str, Fact], key: str | None, scope: str, *sources: str) -> str | None:
-    """Why a model's narrative cannot stand in for the template, or None when it can."""
+    """Why a model's narrative cannot stand in for the template (the first of `sources`), or None when it
+    can."""
     if _PROMPT.search(text) or any("_" in k and k in text for k in facts):
         return "it echoes the prompt"
+    if not text.rstrip().endswith((".", "!", "?", ")", '"')):
+        return "it is cut off"  # a model stopped by its token budget mid-sentence
+    template = sources[0] if sources else ""
+    if len(text) > max(2 * len(template), MIN_ROOM):
+        return "it is far longer than the findings"  # a one-line figure padded into claims nobody checked
     if not grounded(text, sources_of(facts, *sources)):
         return "it states numbers the findings do not hold"
     figure = facts.get(key) if key else None

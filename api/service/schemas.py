@@ -32,6 +32,7 @@ class PendingApprovalOut(BaseModel):
 class ChatResponse(BaseModel):
     thread_id: str
     route: str
+    agent: str = Field(description="Who answered: a specialist, rollout, approval, status or general")
     reply: str
     data: dict[str, Any]
     pending_approval: PendingApprovalOut | None

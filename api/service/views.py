@@ -57,6 +57,7 @@ async def chat(
     return ChatResponse(
         thread_id=turn.thread_id,
         route=turn.route.route,
+        agent=turn.agent,
         reply=turn.reply,
         data=turn.data,
         pending_approval=PendingApprovalOut.model_validate(pending.model_dump()) if pending else None,

@@ -59,14 +59,15 @@ SPEND: Facts = {"total_usd": 6658.62, "days": 7}
         ("GCP spending over the last 7 days looks healthy and under control.", "figure"),  # no figure at all
         ("You spent 6,658.62 USD over the last 7 days.", "scope"),  # whose spend? not said
         ("Finding a two-bedroom apartment to rent in the city costs about 7 a day.", "figure"),
-        ("GCP, last 7 days:\n- total_usd: 6658.62\n- days: 7", "echo"),  # the prompt's facts block
-        ("Facts: GCP, last 7 days: 6,658.62 USD.", "echo"),
+        ("GCP, last 7 days:\n- total_usd: 6658.62\n- days: 7", "echoes"),  # the prompt's facts block
+        ("Facts: GCP, last 7 days: 6,658.62 USD.", "echoes"),
         ("GCP, last 7 days: 6,658.62 USD, up 12% on the week before.", "numbers"),  # 12 is made up
+        ("GCP, last 7 days: 6,658.62 USD. This indicates that the company has been spending", "cut off"),
+        ("GCP, last 7 days: 6,658.62 USD. " + "It keeps the company reliable. " * 12, "longer"),
     ],
 )
 def test_a_narrative_states_the_figure_and_scope_and_does_not_echo_the_prompt(
     text: str, why: str | None
 ) -> None:
     found = fault(text, SPEND, "total_usd", "GCP, last 7 days", TEMPLATE)
-    words = {"figure": "figure", "scope": "scope", "echo": "echoes", "numbers": "numbers"}
-    assert (found is None) if why is None else (found is not None and words[why] in found), found
+    assert (found is None) if why is None else (found is not None and why in found), found

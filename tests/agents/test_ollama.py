@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_ollama import ChatOllama
 
 from agents.llm import LlmSpec, ask, chat_model
-from agents.narrative import grounded, sources_of
+from agents.narrative import grounded, sources_of, states
 from agents.routing import EmbeddedRouter, ModelRouter
 from agents.routing.model import INSTRUCTIONS, SCHEMA, parse_answer
 from graphs.rollout.authority import Caller
@@ -82,9 +82,10 @@ async def test_a_chat_turn_with_the_model_is_grounded(
         )
     assert 1 <= turn.model_calls <= 2
     assert turn.reply.strip()
-    if turn.narrated_by_model:
+    if turn.narrated_by_model:  # kept only with the figure and the scope, and nothing made up
         assert grounded(
             turn.reply, sources_of(turn.facts, "what did we spend over the last 30 days by provider?")
         )
+        assert "last 30 days" in turn.reply.lower() and states(turn.reply, float(turn.facts["total_usd"]))
     else:
         assert "USD" in turn.reply  # the template
