@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from agents.routing import EmbeddedRouter
 from mock_cloud import CloudSimulator
 from tools.adapters.simulator import resilient_simulator
 from tools.resilience import ResilientProvider
@@ -150,3 +151,11 @@ def serve_simulator(seed: int, size: int) -> Iterator[str]:
     """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL."""
     with serving(["cloud", "serve", "--seed", str(seed), "--size", str(size)]) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="session")
+def embedded_router() -> EmbeddedRouter:
+    """One router per run: loading the model and embedding the examples takes about a second."""
+    router = EmbeddedRouter()
+    router.warm()
+    return router

@@ -3,8 +3,12 @@ spot interruption risk."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, has, usd
 from agents.answers.scope import FILTERS, headline, instance_scope, unapplied
+from agents.routing.models import RouteParams
+from tools.analysis.recommendation import Recommendation
 from tools.models import Instance, InstanceState, InstanceTypeOffer
 from tools.toolkit.results import InstanceList, SavingsReport, SpotReport
 
@@ -105,31 +109,52 @@ async def _inventory(question: Question, tools: Tools) -> Answer:
 
 
 async def _idle(question: Question, tools: Tools) -> Answer:
-    params = question.params
-    report: SavingsReport = await tools.call("find_idle_instances", limit=MAX_SHOWN, **instance_scope(params))
+    report: SavingsReport = await tools.call(
+        "find_idle_instances", limit=MAX_SHOWN, **instance_scope(question.params)
+    )
+    return _ledger_answer(
+        question.params, report, "idle",
+        summary="{n} idle instances (P95 CPU under 3% and almost no network for 7 days), {usd} a month "
+        "between them",
+        row=lambda r: r.action,
+        why="idle means the last 7 days",
+        closing="Stopping or terminating them is advice only: the changes I carry out are spot migrations "
+        "and downsizing.",
+    )  # fmt: skip
+
+
+def _ledger_answer(
+    params: RouteParams,
+    report: SavingsReport,
+    key: str,
+    *,
+    summary: str,
+    row: Callable[[Recommendation], str],
+    why: str,
+    closing: str,
+) -> Answer:
+    """An answer listing the ledger's opportunities of one kind: the count and savings over the whole scope,
+    the largest listed, and what to say next."""
     s = report.summary
     where = headline(params, ids=False)
-    lines = [f"{where}: {s.recommendations} idle instances (P95 CPU under 3% and almost no network for 7 "
-             f"days), {usd(s.monthly_savings)} a month between them, among {report.instances_analysed} "
-             "running instances."]  # fmt: skip
-    facts: Facts = {"idle": s.recommendations, "monthly_usd": s.monthly_savings,
+    counted = summary.format(n=s.recommendations, usd=usd(s.monthly_savings))
+    lines = [f"{where}: {counted}, among {report.instances_analysed} running instances."]
+    facts: Facts = {key: s.recommendations, "monthly_usd": s.monthly_savings,
                     "analysed": report.instances_analysed}  # fmt: skip
     for r in report.recommendations:
-        lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {r.action}, "
+        lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {row(r)}, "
                      f"{usd(r.monthly_savings)}/month")  # fmt: skip
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
     lines += and_more(s.recommendations, len(report.recommendations))
-    lines += unapplied(params, FILTERS, "idle means the last 7 days")
-    if s.recommendations:
-        lines.append("Stopping or terminating them is advice only: the changes I carry out are spot "
-                     "migrations and downsizing.")  # fmt: skip
+    lines += unapplied(params, FILTERS, why)
+    lines += [closing] if s.recommendations else []
     return Answer(
         agent="resource",
         text="\n".join(lines),
         facts=facts,
-        data={"idle": dump(report)},
+        data={key: dump(report)},
         instance_ids=report.instance_ids,
-        key="idle",
+        key=key,
         scope=where,
     )
 
@@ -160,33 +185,16 @@ async def _types(question: Question, tools: Tools) -> Answer:
 
 async def _spot(question: Question, tools: Tools) -> Answer:
     """The ledger's spot opportunities in scope: what a spot migration of the same scope would plan."""
-    params = question.params
     report: SavingsReport = await tools.call(
-        "find_spot_candidates", limit=MAX_SHOWN, **instance_scope(params)
+        "find_spot_candidates", limit=MAX_SHOWN, **instance_scope(question.params)
     )
-    s = report.summary
-    where = headline(params, ids=False)
-    lines = [f"{where}: {s.recommendations} instances could move to spot, saving {usd(s.monthly_savings)} a "
-             f"month, among {report.instances_analysed} running instances."]  # fmt: skip
-    facts: Facts = {"spot_candidates": s.recommendations, "monthly_usd": s.monthly_savings,
-                    "analysed": report.instances_analysed}  # fmt: skip
-    for r in report.recommendations:
-        lines.append(f"  {r.instance_id} ({r.application or 'no app'}, {r.current}): {r.risk} risk, "
-                     f"{usd(r.monthly_savings)}/month")  # fmt: skip
-        facts[f"{r.instance_id}_usd"] = r.monthly_savings
-    lines += and_more(s.recommendations, len(report.recommendations))
-    lines += unapplied(params, FILTERS, "spot savings are monthly estimates at today's prices")
-    if s.recommendations:
-        lines.append('Say "migrate them to spot" to plan it: you approve before anything changes.')
-    return Answer(
-        agent="resource",
-        text="\n".join(lines),
-        facts=facts,
-        data={"spot": dump(report)},
-        instance_ids=report.instance_ids,
-        key="spot_candidates",
-        scope=where,
-    )
+    return _ledger_answer(
+        question.params, report, "spot_candidates",
+        summary="{n} instances could move to spot, saving {usd} a month",
+        row=lambda r: f"{r.risk} risk",
+        why="spot savings are monthly estimates at today's prices",
+        closing='Say "migrate them to spot" to plan it: you approve before anything changes.',
+    )  # fmt: skip
 
 
 async def _spot_risk(question: Question, tools: Tools) -> Answer:

@@ -30,15 +30,8 @@ CLOCK_OFFSET = 10 * 86400 + 5 * 3600
 OPERATOR = Caller("eval", "operator")  # may start rollouts: only an order should
 
 
-@pytest.fixture(scope="module")
-def router() -> EmbeddedRouter:
-    found = EmbeddedRouter()
-    found.warm()
-    return found
-
-
 @pytest.fixture
-async def verdicts(router: EmbeddedRouter) -> AsyncIterator[list[Verdict]]:
+async def verdicts(embedded_router: EmbeddedRouter) -> AsyncIterator[list[Verdict]]:
     sim = CloudSimulator(7, 600)
     sim.advance(CLOCK_OFFSET)
     cloud = cloud_of(sim)
@@ -46,7 +39,7 @@ async def verdicts(router: EmbeddedRouter) -> AsyncIterator[list[Verdict]]:
     transport = httpx.ASGITransport(app=create_app(sim))
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://simulator") as api,
-        open_chat("memory", cloud, router=router) as chat,
+        open_chat("memory", cloud, router=embedded_router) as chat,
     ):
         for k, case in enumerate(CASES):
             for earlier in case.thread:

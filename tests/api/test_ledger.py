@@ -30,20 +30,13 @@ QUESTIONS = {
 PLANNED: dict[str, RolloutKind] = {"spot": "spot_migration", "rightsize": "rightsizing"}
 
 
-@pytest.fixture(scope="module")
-def router() -> EmbeddedRouter:
-    found = EmbeddedRouter()
-    found.warm()
-    return found
-
-
 @pytest.mark.parametrize("kind", list(QUESTIONS))
 async def test_the_same_scope_gives_the_same_count_and_savings_everywhere(
-    kind: str, router: EmbeddedRouter
+    kind: str, embedded_router: EmbeddedRouter
 ) -> None:
     question, count_fact = QUESTIONS[kind]
     cloud = cloud_of(CloudSimulator(SEED, SIZE))
-    async with open_chat("memory", cloud, router=router) as chat:
+    async with open_chat("memory", cloud, router=embedded_router) as chat:
         turn = await chat.turn("ledger", question, Caller("me", "viewer"))
     by_chat = (turn.facts[count_fact], turn.facts["monthly_usd"])
 

@@ -21,21 +21,14 @@ SEED, SIZE = 7, 300
 ME = Caller("me", "admin")
 
 
-@pytest.fixture(scope="module")
-def router() -> EmbeddedRouter:
-    found = EmbeddedRouter()
-    found.warm()
-    return found
-
-
 @pytest.fixture
 def sim() -> CloudSimulator:
     return CloudSimulator(SEED, SIZE)
 
 
 @pytest.fixture
-async def chat(sim: CloudSimulator, router: EmbeddedRouter) -> AsyncIterator[Chat]:
-    async with open_chat("memory", cloud_of(sim), router=router) as opened:
+async def chat(sim: CloudSimulator, embedded_router: EmbeddedRouter) -> AsyncIterator[Chat]:
+    async with open_chat("memory", cloud_of(sim), router=embedded_router) as opened:
         yield opened
 
 
@@ -153,27 +146,27 @@ async def test_empty_or_huge_messages_are_refused_with_the_reason(chat: Chat) ->
         await chat.turn("t9", "x" * 4001, ME)
 
 
-async def test_a_conversation_outlives_its_process(tmp_path: Path, router: EmbeddedRouter) -> None:
+async def test_a_conversation_outlives_its_process(tmp_path: Path, embedded_router: EmbeddedRouter) -> None:
     db = f"sqlite:///{tmp_path / 'chat.db'}"
-    async with open_chat(db, cloud_of(CloudSimulator(SEED, SIZE)), router=router) as first:
+    async with open_chat(db, cloud_of(CloudSimulator(SEED, SIZE)), router=embedded_router) as first:
         pending = (await first.turn("t10", "move the staging instances to spot", ME)).pending_approval
     assert pending is not None
     # A new process: a new simulator from the same seed, the conversation and its workflow from the file.
-    async with open_chat(db, cloud_of(CloudSimulator(SEED, SIZE)), router=router) as second:
+    async with open_chat(db, cloud_of(CloudSimulator(SEED, SIZE)), router=embedded_router) as second:
         turn = await second.turn("t10", "yes, go ahead", ME)
         assert "completed" in turn.reply
         assert [e.route for e in await second.history("t10")] == ["spot_migration", "approval"]
 
 
 async def test_a_good_model_routes_and_writes_the_narrative_in_two_calls(
-    sim: CloudSimulator, router: EmbeddedRouter
+    sim: CloudSimulator, embedded_router: EmbeddedRouter
 ) -> None:
-    async with open_chat("memory", cloud_of(sim), router=router) as plain:
+    async with open_chat("memory", cloud_of(sim), router=embedded_router) as plain:
         template = await plain.turn("m1", "what did we spend over the last 30 days?", ME)
     total = f"{template.data['costs']['total']:,.2f}"
     narrative = f"Across the whole fleet, over the last 30 days you spent {total} USD."
     model = ScriptedChatModel(replies=['{"route": "cost"}', narrative])
-    async with open_chat("memory", cloud_of(sim), model, router=router) as chat:
+    async with open_chat("memory", cloud_of(sim), model, router=embedded_router) as chat:
         turn = await chat.turn("m1", "what did we spend over the last 30 days?", ME)
     assert (turn.route.route, turn.route.source) == ("cost", "ollama")
     assert turn.reply == narrative
@@ -190,12 +183,12 @@ async def test_a_good_model_routes_and_writes_the_narrative_in_two_calls(
     ids=["garbage", "empty", "timeout"],
 )
 async def test_a_bad_model_never_breaks_a_turn(
-    sim: CloudSimulator, router: EmbeddedRouter, route_reply: str, narrative_reply: str
+    sim: CloudSimulator, embedded_router: EmbeddedRouter, route_reply: str, narrative_reply: str
 ) -> None:
-    async with open_chat("memory", cloud_of(sim), router=router) as plain:
+    async with open_chat("memory", cloud_of(sim), router=embedded_router) as plain:
         expected = await plain.turn("m2", "what did we spend over the last 30 days?", ME)
     model = ScriptedChatModel(replies=[route_reply, narrative_reply])
-    async with open_chat("memory", cloud_of(sim), model, router=router, model_timeout=0.05) as chat:
+    async with open_chat("memory", cloud_of(sim), model, router=embedded_router, model_timeout=0.05) as chat:
         turn = await chat.turn("m2", "what did we spend over the last 30 days?", ME)
     assert (turn.route.route, turn.route.source) == ("cost", "embedded")
     assert turn.reply == expected.reply  # the template, grounded by construction
@@ -203,10 +196,10 @@ async def test_a_bad_model_never_breaks_a_turn(
 
 
 async def test_small_talk_and_rollouts_cost_one_model_call(
-    sim: CloudSimulator, router: EmbeddedRouter
+    sim: CloudSimulator, embedded_router: EmbeddedRouter
 ) -> None:
     model = ScriptedChatModel(replies=['{"route": "general"}', '{"route": "spot_migration"}'])
-    async with open_chat("memory", cloud_of(sim), model, router=router) as chat:
+    async with open_chat("memory", cloud_of(sim), model, router=embedded_router) as chat:
         assert (await chat.turn("m3", "hello", ME)).model_calls == 1
         started = await chat.turn("m3", "move the staging instances to spot", ME)
     assert started.model_calls == 1 and started.pending_approval is not None
