@@ -31,7 +31,7 @@ async def answer(question: Question, tools: Tools) -> Answer:
         text, r"forecast\w*", "predict", "next month", "next 30 days", r"project\w*", "quarter", "run rate"
     ):
         return await _forecast(question, tools)
-    if question.focus == "savings" or has(
+    if has(
         text,
         r"sav\w*",
         "cut",

@@ -45,8 +45,7 @@ _WORKER: dict[RouteName, Worker] = {
 }  # fmt: skip
 _NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
 # The specialist that answers a question about a change (spot: the resource agent's ledger view).
-_AGENT_FOR_FOCUS: dict[str, str] = {"spot": "resource", "downsize": "performance", "upsize": "performance",
-                                    "savings": "cost"}  # fmt: skip
+_AGENT_FOR_FOCUS: dict[str, str] = {"spot": "resource", "downsize": "performance", "upsize": "performance"}
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
 

@@ -75,6 +75,10 @@ async def expected(figure: dict[str, Any], api: httpx.AsyncClient, cloud: CloudP
         offers = (await api.get("/catalog", params=params)).raise_for_status().json()
         offer = next(o for o in offers if o["name"] == spec["type"])
         return [offer[spec.get("field", "on_demand_hourly")]]
+    if "quality" in figure:  # an application's latest p95 latency and error rate over the last hour
+        name = figure["quality"]["application"]
+        q = (await api.get(f"/applications/{name}/quality", params={"minutes": 60})).raise_for_status().json()
+        return [round(q["p95_latency_ms"][-1], 1), round(q["error_rate"][-1] * 100, 2), q["serving_replicas"]]
     if "applications" in figure:
         spec = figure["applications"]
         apps = (await api.get("/applications")).raise_for_status().json()
