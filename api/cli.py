@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Annotated, cast
 
+import psycopg
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +21,7 @@ from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.service_commands import apikey, serve_command
 from api.tour import run_cloud_tour
 from api.workflow_commands import workflow
+from graphs.database import SchemaError
 from graphs.rollout.authority import NotPermittedError
 from graphs.rollout.workflow import RolloutError
 from graphs.supervisor.chat import ChatError
@@ -292,7 +294,10 @@ def main() -> None:
     except (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError) as exc:
         print(f"optiinfra: {exc}", file=sys.stderr)
         sys.exit(1)
-    except (OSError, DBAPIError) as exc:  # the database (or a file) cannot be reached
+    except SchemaError as exc:
+        print(f"optiinfra: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except (OSError, DBAPIError, psycopg.Error) as exc:  # the database (or a file) cannot be reached
         print(f"optiinfra: database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
         sys.exit(1)
 

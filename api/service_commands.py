@@ -13,6 +13,7 @@ from agents.llm import LlmSpec, LlmSpecError
 from api.service.keys import ROLES, ApiKeyError, create_key
 from api.workflow_commands import DbOption
 from graphs.database import DEFAULT_DATABASE_URL, Database
+from graphs.rollout.workflow import open_rollouts
 
 apikey = typer.Typer(
     help="API keys of the HTTP service: create (shown once), list, revoke.", no_args_is_help=True
@@ -69,11 +70,19 @@ def serve_command(
         os.environ["OPTIINFRA_LLM"] = llm
     settings = ServiceSettings()
     configure(settings.log_json, settings.replica)
+    # The schema made (or migrated, or refused) once, here, before any worker starts: a database that cannot
+    # be reached or is newer than this code is one line on stderr, not a traceback per worker.
+    asyncio.run(_prepare(db))
     out.print(f"OptiInfra on http://{host}:{port} (docs at /docs), database {db}, cloud {cloud}"
               + (", [yellow]no auth[/]" if no_auth else ""))  # fmt: skip
     uvicorn.run(
         "api.service.factory:app", factory=True, host=host, port=port, workers=workers, log_level="warning"
     )
+
+
+async def _prepare(db: str) -> None:
+    async with open_rollouts(db):
+        pass
 
 
 @apikey.command("create")

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -116,15 +117,49 @@ leases = Table(
     Column("owner", String(128), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
-# The schema's version. Each step so far only adds tables, which `create_all` does on open; a step that
-# changes a table will be an explicit statement here, run once when the stored version is older.
+# The one decision a workflow's approval takes: the first to go in wins, whichever replica or interface sent
+# it, and a resumed workflow applies the one stored (a crash between deciding and driving loses nothing).
+decisions = Table(
+    "optiinfra_decisions",
+    metadata,
+    Column("workflow_id", String(64), primary_key=True),
+    Column("decision", JSON, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
 schema_version = Table(
     "optiinfra_schema",
     metadata,
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime(timezone=True), nullable=False),
 )
-SCHEMA_VERSION = 2  # 1: runs, audit, plans, claims; 2: API keys, events, leases
+# What each version brought: steps run in order, once, on a database stamped older (forward only). A step
+# that only adds tables has nothing to run (`create_all` adds them); one that changes a table adds its SQL.
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "workflow runs, the audit log, plans, claims", ()),
+    (2, "API keys, progress events, leases", ()),
+    (3, "decisions: one per workflow, compare-and-set", ()),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+# PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together
+# on a fresh database take turns instead of racing each other's CREATE TABLE (a unique violation).
+SCHEMA_LOCK = 0x0F71_1AF0
+
+
+SCHEMA_LOCK_POLL_SECONDS = 0.05
+
+
+async def _schema_locked(conn: AsyncConnection) -> bool:
+    """Take the schema lock for this transaction, if it is free. Polled rather than waited for: a session
+    waiting on a lock inside a transaction would stall another's CREATE INDEX CONCURRENTLY (the checkpoint
+    tables' setup), which waits for every open transaction: the two deadlock."""
+    if conn.dialect.name != "postgresql":
+        return True
+    found = await conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+    return bool(found.scalar())
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is newer than this code knows: running it would misread or corrupt it."""
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -225,14 +260,17 @@ class Database:
             event.listen(engine.sync_engine, "connect", _sqlite_wal)
         else:
             engine = create_async_engine(parsed.sqlalchemy, pool_pre_ping=True)
-        async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
         db = cls(engine, parsed)
-        async with db._transaction() as conn:
-            stored = (await conn.execute(select(func.max(schema_version.c.version)))).scalar()
-            if stored is None or stored < SCHEMA_VERSION:
-                row = {"version": SCHEMA_VERSION, "applied_at": datetime.now(UTC)}
-                await conn.execute(db._insert_ignoring(schema_version, ["version"]), [row])
+        try:
+            while True:
+                async with db._transaction() as conn:
+                    if await _schema_locked(conn):
+                        await _migrate(conn)
+                        break
+                await asyncio.sleep(SCHEMA_LOCK_POLL_SECONDS)
+        except BaseException:
+            await engine.dispose()
+            raise
         return db
 
     async def schema_version(self) -> int:
@@ -409,10 +447,54 @@ class Database:
                 delete(leases).where(leases.c.workflow_id == workflow_id, leases.c.owner == owner)
             )
 
+    # -- decisions: the first one sent to a workflow is the one it takes ---------------------------------
+    async def take_decision(self, workflow_id: str, decision: dict[str, Any]) -> bool:
+        """Store `decision` as the workflow's, unless it has one already: True when this one went in."""
+        row = {"workflow_id": workflow_id, "decision": decision, "decided_at": datetime.now(UTC)}
+        async with self._transaction() as conn:
+            insert = (
+                self._insert_ignoring(decisions, ["workflow_id"])
+                .values(row)
+                .returning(decisions.c.workflow_id)
+            )
+            return (await conn.execute(insert)).first() is not None
+
+    async def decision(self, workflow_id: str) -> dict[str, Any] | None:
+        async with self._transaction() as conn:
+            row = (
+                await conn.execute(select(decisions.c.decision).where(decisions.c.workflow_id == workflow_id))
+            ).first()
+        return dict(row[0]) if row else None
+
     def _insert_ignoring(self, table: Table, keys: list[str]) -> Any:
         """INSERT that skips rows whose `keys` already exist (both dialects say ON CONFLICT DO NOTHING)."""
-        insert = postgresql_insert if self.url.kind == "postgresql" else sqlite_insert
-        return insert(table).on_conflict_do_nothing(index_elements=keys)
+        return _insert(self.url.kind)(table).on_conflict_do_nothing(index_elements=keys)
+
+
+def _insert(kind: str) -> Any:
+    return postgresql_insert if kind == "postgresql" else sqlite_insert
+
+
+async def _migrate(conn: AsyncConnection) -> None:
+    """Bring the schema to SCHEMA_VERSION: create what is missing, run the steps the stored version lacks,
+    stamp it; refuse a database stamped newer than this code."""
+    await conn.run_sync(metadata.create_all)
+    stored = int((await conn.execute(select(func.max(schema_version.c.version)))).scalar() or 0)
+    if stored > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database's schema is version {stored}, newer than this optiinfra's {SCHEMA_VERSION}: "
+            "upgrade optiinfra before using it"
+        )
+    kind = conn.dialect.name
+    for version, _, statements in MIGRATIONS:
+        if version <= stored:
+            continue
+        for statement in statements:
+            await conn.execute(text(statement))
+        row = {"version": version, "applied_at": datetime.now(UTC)}
+        await conn.execute(
+            _insert(kind)(schema_version).on_conflict_do_nothing(index_elements=["version"]), [row]
+        )
 
 
 def _sqlite_wal(connection: Any, _record: Any) -> None:

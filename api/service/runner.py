@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -21,10 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphs.database import Database
 from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision
-from graphs.rollout.workflow import NothingPendingError, Progress, RolloutError, RolloutRun, Rollouts
+from graphs.rollout.workflow import Progress, RolloutError, RolloutRun, Rollouts
 
 log = logging.getLogger("optiinfra.workflows")
-RESUMABLE = ("planning", "rolling_out")  # stored statuses of a workflow some replica should be driving
+# Stored statuses of a workflow some replica should be driving ("deciding": decision taken, not yet applied).
+RESUMABLE = ("planning", "deciding", "rolling_out")
 HANDOVER_SECONDS = 5.0  # how long a decision waits for the lease of a workflow that has just stopped
 
 
@@ -33,6 +35,9 @@ class WorkflowBusyError(RolloutError):
 
 
 class WorkflowRunner:
+    """Drives workflows in the background. Each drive holds the workflow's lease under an owner of its own
+    (`<replica>/<token>`), so two requests on one replica exclude each other as two replicas do."""
+
     def __init__(
         self,
         rollouts: Rollouts,
@@ -48,51 +53,51 @@ class WorkflowRunner:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.holding: set[str] = set()  # driven in the foreground, by `held`
 
+    def _token(self) -> str:
+        return f"{self.owner}/{secrets.token_hex(4)}"
+
     async def start(self, workflow_id: str) -> None:
         """Drive a registered workflow in the background (unless another replica already adopted it)."""
-        if await self.db.acquire_lease(workflow_id, self.owner, self.lease_seconds):
-            self._spawn(workflow_id, functools.partial(self.rollouts.resume, workflow_id))
+        lease = self._token()
+        if await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
+            self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
     async def decide(self, workflow_id: str, decision: Decision, caller: Caller) -> None:
-        """Answer the pending approval in the background; refused while someone else drives the workflow."""
-        await self._take(workflow_id)
+        """Take the pending approval's decision now (the first one sent wins: any other is refused with
+        DecisionTakenError, on this replica or another) and carry the workflow on in the background."""
+        lease = await self._take(workflow_id)
         try:
-            # Checked again under the lease: a decision that raced another sees it already taken.
-            run = await self.rollouts.status(workflow_id)
-            if run.pending is None:
-                raise NothingPendingError(
-                    f"workflow {workflow_id} is not waiting for a decision (it is {run.status})"
-                )
+            await self.rollouts.take_decision(workflow_id, decision, caller)
         except BaseException:
-            await self.db.release_lease(workflow_id, self.owner)
+            await self.db.release_lease(workflow_id, lease)
             raise
-        self._spawn(workflow_id, functools.partial(self.rollouts.decide, workflow_id, decision, caller))
+        self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
     @contextlib.asynccontextmanager
     async def held(self, workflow_id: str) -> AsyncIterator[None]:
         """Hold the workflow's lease while the caller drives it in the foreground (a chat turn that starts or
         decides a rollout), so that no sweep adopts it meanwhile."""
-        await self._take(workflow_id)
+        lease = await self._take(workflow_id)
         self.holding.add(workflow_id)
-        renewer = asyncio.create_task(self._renew(workflow_id))
+        renewer = asyncio.create_task(self._renew(workflow_id, lease))
         try:
             yield
         finally:
             renewer.cancel()
             self.holding.discard(workflow_id)
-            await self.db.release_lease(workflow_id, self.owner)
+            await self.db.release_lease(workflow_id, lease)
 
-    async def _take(self, workflow_id: str) -> None:
-        """Take the lease. A workflow waiting for a person is driven by nobody, but the replica that brought
-        it there may still hold its lease for the moment it takes to finish writing: that moment is waited
-        out; past it, the workflow is busy."""
+    async def _take(self, workflow_id: str) -> str:
+        """Take the lease; returns its owner. A workflow waiting for a person is driven by nobody, but the
+        replica that brought it there may still hold its lease for the moment it takes to finish writing:
+        that moment is waited out; past it, the workflow is busy."""
+        lease = self._token()
         deadline = asyncio.get_running_loop().time() + HANDOVER_SECONDS
-        while self._driving(workflow_id) or not await self.db.acquire_lease(
-            workflow_id, self.owner, self.lease_seconds
-        ):
+        while not await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
             if asyncio.get_running_loop().time() > deadline:
                 raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
             await asyncio.sleep(0.05)
+        return lease
 
     def _driving(self, workflow_id: str) -> bool:
         return workflow_id in self.tasks or workflow_id in self.holding
@@ -116,14 +121,16 @@ class WorkflowRunner:
             for run in await self.db.runs(status=status):
                 if self._driving(run.workflow_id) or run.cloud != self.cloud_url:
                     continue
-                if await self.db.acquire_lease(run.workflow_id, self.owner, self.lease_seconds):
+                lease = self._token()
+                if await self.db.acquire_lease(run.workflow_id, lease, self.lease_seconds):
                     log.info(
                         "adopting workflow %s (%s)",
                         run.workflow_id,
                         status,
                         extra={"workflow_id": run.workflow_id},
                     )
-                    self._spawn(run.workflow_id, functools.partial(self.rollouts.resume, run.workflow_id))
+                    work = functools.partial(self.rollouts.resume, run.workflow_id)
+                    self._spawn(run.workflow_id, lease, work)
                     adopted.append(run.workflow_id)
         return adopted
 
@@ -143,15 +150,17 @@ class WorkflowRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def _spawn(self, workflow_id: str, work: Callable[[Progress], Awaitable[RolloutRun]]) -> None:
+    def _spawn(self, workflow_id: str, lease: str, work: Callable[[Progress], Awaitable[RolloutRun]]) -> None:
         self.tasks[workflow_id] = asyncio.create_task(
-            self._drive(workflow_id, work), name=f"workflow {workflow_id}"
+            self._drive(workflow_id, lease, work), name=f"workflow {workflow_id}"
         )
 
-    async def _drive(self, workflow_id: str, work: Callable[[Progress], Awaitable[RolloutRun]]) -> None:
+    async def _drive(
+        self, workflow_id: str, lease: str, work: Callable[[Progress], Awaitable[RolloutRun]]
+    ) -> None:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         writer = asyncio.create_task(self._write_events(workflow_id, queue))
-        renewer = asyncio.create_task(self._renew(workflow_id))
+        renewer = asyncio.create_task(self._renew(workflow_id, lease))
         try:
             run = await work(queue.put_nowait)
             queue.put_nowait({"event": "status", "status": run.status})
@@ -164,7 +173,7 @@ class WorkflowRunner:
             self.tasks.pop(workflow_id, None)
             try:
                 await asyncio.shield(writer)
-                await self.db.release_lease(workflow_id, self.owner)
+                await self.db.release_lease(workflow_id, lease)
             except (asyncio.CancelledError, SQLAlchemyError):
                 # Shutting down in the middle of a step: the lease expires by itself and another replica
                 # (or this one, restarted) resumes the workflow from its last checkpoint.
@@ -182,8 +191,8 @@ class WorkflowRunner:
             if found:
                 await self.db.add_events(workflow_id, found)
 
-    async def _renew(self, workflow_id: str) -> None:
+    async def _renew(self, workflow_id: str, lease: str) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            if not await self.db.acquire_lease(workflow_id, self.owner, self.lease_seconds):
+            if not await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
                 log.error("lost the lease of workflow %s", workflow_id, extra={"workflow_id": workflow_id})

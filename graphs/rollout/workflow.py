@@ -56,6 +56,10 @@ class NothingPendingError(RolloutError):
     """A decision was sent to a workflow that is not waiting for one."""
 
 
+class DecisionTakenError(NothingPendingError):
+    """Another decision reached the workflow first: it takes that one, and only that one."""
+
+
 class InvalidDecisionError(RolloutError):
     """A decision names instances the pending request does not hold."""
 
@@ -153,7 +157,13 @@ class Rollouts:
         snapshot = await self.graph.aget_state(_config(workflow_id))
         # Done means reported: `snapshot.next` alone is empty too when a step's writes were saved but the
         # process died before the checkpoint that would have named the next step.
-        if snapshot.interrupts or "report" in snapshot.values:
+        if "report" in snapshot.values:
+            return await self.status(workflow_id)
+        if snapshot.interrupts:
+            # Waiting for a person: carried on only with the decision taken for it, if one was.
+            taken = await self.db.decision(workflow_id)
+            if taken is not None:
+                await self._drive(Command(resume=taken), workflow_id, on_progress)
             return await self.status(workflow_id)
         if snapshot.values:
             await self._drive(None, workflow_id, on_progress)
@@ -172,11 +182,26 @@ class Rollouts:
     async def decide(
         self, workflow_id: str, decision: Decision, caller: Caller, on_progress: Progress | None = None
     ) -> RolloutRun:
-        """Answer the pending approval: approve (all or `decision.instance_ids`) or reject. The decision is
-        recorded with the caller's name."""
+        """Answer the pending approval: approve (all or `decision.instance_ids`) or reject, and carry the
+        workflow on. The decision is recorded with the caller's name."""
+        await self.take_decision(workflow_id, decision, caller)
+        return await self.resume(workflow_id, on_progress)
+
+    async def take_decision(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision:
+        """Make `decision` the one the workflow takes, without driving it (`resume` applies it). Of several
+        sent at once, through any interface or replica, exactly one is taken; the others raise
+        DecisionTakenError."""
         decision = await self.check_decision(workflow_id, decision, caller)
-        await self._drive(Command(resume=decision.model_dump(mode="json")), workflow_id, on_progress)
-        return await self.status(workflow_id)
+        if not await self.db.take_decision(workflow_id, decision.model_dump(mode="json")):
+            raise await self._taken(workflow_id)
+        await self.db.set_status(workflow_id, "deciding")
+        return decision
+
+    async def _taken(self, workflow_id: str) -> DecisionTakenError:
+        taken = await self.db.decision(workflow_id) or {}
+        return DecisionTakenError(
+            f"workflow {workflow_id} was decided already: {taken.get('decision')} by {taken.get('by')}"
+        )
 
     async def check_decision(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision:
         """The decision as it will be recorded, if the workflow waits for one and the caller may give it;
@@ -186,6 +211,8 @@ class Rollouts:
         asked = RolloutSettings.model_validate((await self.stored(workflow_id)).settings)
         rules = DecisionRules(self.rules.distinct_approver or asked.distinct_approver)
         permit_decision(caller, decision.decision, run.requested_by, rules)
+        if run.status == "deciding" or (run.pending is None and await self.db.decision(workflow_id)):
+            raise await self._taken(workflow_id)
         if run.pending is None:
             raise NothingPendingError(
                 f"workflow {workflow_id} is not waiting for a decision (it is {run.status})"
@@ -206,11 +233,14 @@ class Rollouts:
         pending = (
             ApprovalRequest.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
         )
+        # Decided but not yet carried on (its driver is on the way, or a resume will be): nothing waits.
+        decided = pending is not None and await self.db.decision(workflow_id) is not None
+        pending = None if decided else pending
         summary = values.get("plan")
         return RolloutRun(
             workflow_id=workflow_id,
             kind=stored.kind,
-            status=_shown_status(values, pending is not None, stored.status),
+            status="deciding" if decided else _shown_status(values, pending is not None, stored.status),
             requested_by=stored.requested_by,
             planned=summary.changes if summary else None,
             approved=len(values["approved"]) if "approved" in values else None,

@@ -137,7 +137,9 @@ async def test_a_workflow_runs_in_the_background_waits_for_a_person_and_records_
         json={"decision": "reject"},
         headers=service.as_("approver"),
     )
-    assert again.status_code == 409 and "not waiting for a decision" in again.json()["detail"]
+    assert (
+        again.status_code == 409 and "was decided already: approve by approver-key" in again.json()["detail"]
+    )
 
 
 async def test_events_arrive_in_order_from_plan_to_report(service: Service) -> None:

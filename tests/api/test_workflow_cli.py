@@ -93,7 +93,7 @@ def test_start_approve_part_and_audit(cloud: str, tmp_path: Path) -> None:
     assert (
         again.returncode == 1
         and again.stderr.count("\n") == 1
-        and "not waiting for a decision" in again.stderr
+        and "was decided already: approve by alice" in again.stderr
     )
 
 
