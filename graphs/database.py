@@ -62,7 +62,7 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("workflow_id", String(64), nullable=False, index=True),
-    # What the entry is about, unique per workflow: a step re-run after a crash records nothing twice.
+    # What the entry is about, unique per workflow: a step re-run after a crash records its outcome once.
     Column("key", String(200), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("actor", String(128), nullable=False),
@@ -329,12 +329,17 @@ class Database:
 
     # -- the audit log ----------------------------------------------------------------------------------
     async def record(self, entries: Sequence[AuditEntry]) -> None:
-        """Append entries; one already recorded under its workflow and key is left as it was."""
+        """Append entries; one already recorded under its workflow and key is replaced: a step re-run (after
+        a crash, or a failure a resume retries) records its final outcome once, not its first."""
         if not entries:
             return
         now = datetime.now(UTC)
         rows = [{**e.model_dump(mode="json"), "at": e.at, "recorded_at": now} for e in entries]
-        statement = self._insert_ignoring(audit_log, ["workflow_id", "key"])
+        insert = _insert(self.url.kind)(audit_log)
+        replaced = ("kind", "actor", "instance_id", "at", "recorded_at", "detail")
+        statement = insert.on_conflict_do_update(
+            index_elements=["workflow_id", "key"], set_={c: insert.excluded[c] for c in replaced}
+        )
         async with self._transaction() as conn:
             for start in range(0, len(rows), _CHUNK):
                 await conn.execute(statement, rows[start : start + _CHUNK])

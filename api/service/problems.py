@@ -15,6 +15,13 @@ from starlette.exceptions import HTTPException
 
 from graphs.rollout.authority import NotPermittedError
 from graphs.rollout.workflow import WorkflowNotFoundError
+from tools.errors import (
+    ApplicationNotFoundError,
+    InstanceNotFoundError,
+    InvalidInstanceTypeError,
+    InvalidRequestError,
+    ProviderError,
+)
 
 log = logging.getLogger("optiinfra.service")
 TITLES = {
@@ -67,6 +74,16 @@ def install(app: FastAPI) -> None:
     async def on_not_permitted(request: Request, exc: Exception) -> JSONResponse:
         return problem(403, str(exc))
 
+    async def on_cloud(request: Request, exc: Exception) -> JSONResponse:
+        # The cloud behind the service failed the request: the client's request was fine (a 4xx would
+        # blame it), the service itself is fine (a 500 would say it broke); the cloud is unavailable.
+        assert isinstance(exc, ProviderError)
+        if isinstance(exc, (InstanceNotFoundError, ApplicationNotFoundError)):
+            return problem(404, exc.message)
+        if isinstance(exc, InvalidRequestError | InvalidInstanceTypeError):
+            return problem(422, exc.message)
+        return problem(503, f"the cloud did not answer: {exc.message}", {"Retry-After": "5"})
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(500, "the service could not complete this request; it has been logged")
@@ -76,4 +93,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(WorkflowNotFoundError, on_unknown_workflow)
     app.add_exception_handler(NotPermittedError, on_not_permitted)
+    app.add_exception_handler(ProviderError, on_cloud)
     app.add_exception_handler(Exception, on_unexpected)

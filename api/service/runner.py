@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from graphs.database import Database
 from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision
-from graphs.rollout.workflow import Progress, RolloutError, RolloutRun, Rollouts
+from graphs.rollout.workflow import Progress, RolloutError, RolloutRun, Rollouts, WorkflowFailedError
 
 log = logging.getLogger("optiinfra.workflows")
 # Stored statuses of a workflow some replica should be driving ("deciding": decision taken, not yet applied).
@@ -164,6 +164,8 @@ class WorkflowRunner:
         try:
             run = await work(queue.put_nowait)
             queue.put_nowait({"event": "status", "status": run.status})
+        except WorkflowFailedError as exc:  # said in its status, events and audit already
+            log.warning("%s", exc, extra={"workflow_id": workflow_id})
         except Exception:
             log.exception("workflow %s stopped on an error; a resume carries it on", workflow_id,
                           extra={"workflow_id": workflow_id})  # fmt: skip

@@ -152,6 +152,19 @@ async def decide(
     )
 
 
+@router.post("/{workflow_id}/resume", status_code=202, response_model=WorkflowAccepted)
+async def resume(
+    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("start"))]
+) -> WorkflowAccepted:
+    """Retry a workflow that failed (its cloud unreachable, or an outcome it could not read back): it carries
+    on from its last checkpoint in the background, repeating no change. 409 unless it failed."""
+    stored = await _rollouts(request).stored(workflow_id)
+    if stored.status != "failed":
+        raise Problem(409, f"workflow {workflow_id} has not failed (it is {stored.status}): nothing to retry")
+    await _runner(request).start(workflow_id)
+    return WorkflowAccepted(workflow_id=workflow_id, status="resuming")
+
+
 @router.get("/{workflow_id}/events", response_class=StreamingResponse)
 async def events(
     workflow_id: str,
@@ -177,7 +190,7 @@ async def _stream(request: Request, workflow_id: str, after: int) -> AsyncIterat
             after = number
             yield f"id: {number}\nevent: {event.get('event', 'message')}\ndata: {json.dumps(event)}\n\n"
         stored = await rollouts.db.run(workflow_id)
-        settled = stored is None or stored.status in FINAL_STATUSES or stored.status == "awaiting_approval"
+        settled = stored is None or stored.status in (*FINAL_STATUSES, "awaiting_approval", "failed")
         running = workflow_id in _runner(request).tasks
         if settled and not running and not found:
             return

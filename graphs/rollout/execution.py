@@ -3,17 +3,55 @@
 Safe to repeat after a crash: every call carries an idempotency key derived from the workflow, the wave
 and the instance, so a re-run replays what already happened (same replacement ids, no second resize)
 instead of doing it again. These functions block; the graph runs them in a worker thread.
+
+Outcomes come from the cloud, not from the call: a call that failed may still have been carried out (its
+answer lost to a timeout, or the wait after it throttled), so after any failure the instance is read back
+(each read retried) and the result records what the cloud shows. When the cloud cannot be read at all,
+no verdict is recorded: OutcomeUnknownError stops the step, and a resume repeats it under the same keys.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 from agents.review import Change
 from graphs.rollout.models import ChangeResult
 from tools.errors import ProviderError
-from tools.models import Migration
+from tools.models import Instance, InstanceFilter, Migration
 from tools.provider import CloudProvider
+
+# Reads of the cloud's truth after a failed call, each one retried by the provider's own policy.
+READS = 8
+REPLACES_TAG = "replaces"  # the tag a replacement carries with the id of the instance it replaces
+_GONE = ("shutting-down", "terminated")
+
+
+class OutcomeUnknownError(Exception):
+    """The cloud could not be read after a change: whether it happened is unknown, so nothing is recorded."""
+
+
+def observe(read: Callable[[], T], what: str) -> T:
+    """`read()`, tried up to READS times: what the cloud says, or OutcomeUnknownError."""
+    last: ProviderError | None = None
+    for _ in range(READS):
+        try:
+            return read()
+        except ProviderError as exc:
+            last = exc
+    raise OutcomeUnknownError(f"could not read {what} back from the cloud ({type(last).__name__}: {last})")
+
+
+def replacement_of(cloud: CloudProvider, instance_id: str) -> Instance | None:
+    """The live instance the cloud launched to replace `instance_id`, once it has settled; None if none."""
+    found = cloud.list_instances(InstanceFilter(tags={REPLACES_TAG: instance_id}))
+    live = [i for i in found if i.state not in _GONE]
+    return cloud.wait_until_stable(live[0].id) if live else None
+
+
+T = TypeVar("T")
 
 
 def change_key(workflow_id: str, wave: int, instance_id: str) -> str:
@@ -46,27 +84,34 @@ def apply_changes(
 
 
 def revert_changes(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
-    """Undo kept changes: a spot replacement migrates back to on-demand, a resize returns to its type."""
+    """Undo kept changes: a spot replacement migrates back to on-demand, a resize returns to its type. A
+    reversal whose call failed is judged by what the cloud shows afterwards."""
     out = []
     for r in done:
         key = rollback_key(workflow_id, r.instance_id)
+        back: Instance | None
         try:
             if r.action == "migrate-to-spot":
                 m = cloud.migrate(r.current_id, "on-demand", key)
                 back = cloud.wait_until_stable(m.replacement.id)
-                ok = back.state == "running"
-                current = m.replacement.id
             else:
                 back = cloud.resize(r.instance_id, r.before, key)
-                ok = back.state == "running" and back.instance_type == r.before
-                current = r.instance_id
-            error = None if ok else f"ended {back.state} on {back.instance_type}"
+            error = None
         except ProviderError as exc:
-            ok, current, error = False, r.current_id, f"{type(exc).__name__}: {exc}"
+            error = f"{type(exc).__name__}: {exc}"
+            back = _reverted(cloud, r)
+        if r.action == "migrate-to-spot":
+            ok = back is not None and back.state == "running"
+        else:
+            ok = back is not None and back.state == "running" and back.instance_type == r.before
+        if ok and error:
+            error = None  # the call's answer was lost, but the cloud shows the reversal done
+        elif not ok and error is None:
+            error = f"ended {back.state} on {back.instance_type}" if back else "no reversal in the cloud"
         out.append(
             ChangeResult(
                 instance_id=r.instance_id,
-                current_id=current,
+                current_id=back.id if ok and back else r.current_id,
                 action=f"rollback-{r.action}",
                 before=r.after,
                 after=r.before,
@@ -75,6 +120,18 @@ def revert_changes(cloud: CloudProvider, workflow_id: str, done: list[ChangeResu
             )
         )
     return out
+
+
+def _reverted(cloud: CloudProvider, r: ChangeResult) -> Instance | None:
+    """What the cloud shows of a reversal whose call failed: the on-demand instance that replaced the spot
+    one, or the resized instance itself."""
+
+    def read() -> Instance | None:
+        if r.action == "migrate-to-spot":
+            return replacement_of(cloud, r.current_id)
+        return cloud.wait_until_stable(r.instance_id)
+
+    return observe(read, f"the reversal of {r.instance_id}")
 
 
 def _migrate(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]) -> list[ChangeResult]:
@@ -89,13 +146,18 @@ def _migrate(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Ch
             launched.append((c, exc))
     out = []
     for c, outcome in launched:
-        if isinstance(outcome, ProviderError):
-            out.append(_failed(c, outcome))
-            continue
+        replacement: Instance | None = None
+        failure: ProviderError | None = None
         try:
+            if isinstance(outcome, ProviderError):
+                raise outcome
             replacement = cloud.wait_until_stable(outcome.replacement.id)
         except ProviderError as exc:
-            out.append(_failed(c, exc))
+            failure = exc
+            replacement = observe(functools.partial(replacement_of, cloud, c.instance_id), c.instance_id)
+        if replacement is None:
+            assert failure is not None  # a migration that answered launched a replacement
+            out.append(_failed(c, failure))
             continue
         ended = f"replacement {replacement.id} ended {replacement.state}"
         out.append(_outcome(c, replacement.id, replacement.state == "running", ended))
@@ -106,7 +168,19 @@ def _resize(cloud: CloudProvider, key: str, c: Change) -> ChangeResult:
     try:
         inst = cloud.resize(c.instance_id, c.target, key)
     except ProviderError as exc:
-        return _failed(c, exc, _restore(cloud, key, c))
+        seen = observe(lambda: cloud.wait_until_stable(c.instance_id), c.instance_id)
+        if seen.state == "running" and seen.instance_type == c.target:
+            inst = seen  # carried out: only the call's answer was lost
+        else:
+            note = _restore(cloud, key, c)
+            after = observe(lambda: cloud.wait_until_stable(c.instance_id), c.instance_id)
+            if not (after.state == "running" and after.instance_type == c.current):
+                # Neither changed nor put back: no verdict. A resume repeats the resize under its keys.
+                raise OutcomeUnknownError(
+                    f"{c.instance_id} is {after.state} on {after.instance_type} after a failed resize"
+                    f" ({type(exc).__name__}: {exc}){note}"
+                ) from exc
+            return _failed(c, exc, note)
     ok = inst.state == "running" and inst.instance_type == c.target
     return _outcome(c, c.instance_id, ok, f"ended {inst.state} on {inst.instance_type}")
 

@@ -21,6 +21,7 @@ from agents.review import RolloutKind, RolloutPlan
 from graphs.checkpointing import open_checkpointer
 from graphs.database import AuditEntry, Database, WorkflowRun
 from graphs.rollout.authority import Caller, DecisionRules, permit, permit_decision
+from graphs.rollout.execution import OutcomeUnknownError
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
 from graphs.rollout.models import (
     FINAL_STATUSES,
@@ -33,6 +34,7 @@ from graphs.rollout.models import (
     Scope,
 )
 from tools.analysis.settings import AnalysisSettings
+from tools.errors import ProviderError
 from tools.provider import CloudProvider
 
 Progress = Callable[[dict[str, Any]], None]
@@ -58,6 +60,11 @@ class NothingPendingError(RolloutError):
 
 class DecisionTakenError(NothingPendingError):
     """Another decision reached the workflow first: it takes that one, and only that one."""
+
+
+class WorkflowFailedError(RolloutError):
+    """The cloud failed the workflow (unreachable, or a change's outcome could not be read back): it is
+    `failed`, with the reason in its status, events and audit, and `resume` retries it."""
 
 
 class InvalidDecisionError(RolloutError):
@@ -166,6 +173,9 @@ class Rollouts:
                 await self._drive(Command(resume=taken), workflow_id, on_progress)
             return await self.status(workflow_id)
         if snapshot.values:
+            stored = await self.stored(workflow_id)
+            if stored.status == "failed":  # retried: it runs again from its last checkpoint
+                await self.db.set_status(workflow_id, str(snapshot.values.get("status", "planning")))
             await self._drive(None, workflow_id, on_progress)
         else:  # registered, or killed before its first checkpoint: start from what was asked
             stored = await self.stored(workflow_id)
@@ -272,7 +282,10 @@ class Rollouts:
             cloud=self.cloud, db=self.db, analysis=self.analysis, on_progress=on_progress
         )
         config = _config(workflow_id)
-        await self.graph.ainvoke(payload, config, context=context)
+        try:
+            await self.graph.ainvoke(payload, config, context=context)
+        except (ProviderError, OutcomeUnknownError) as exc:
+            raise await self._failed(workflow_id, f"{type(exc).__name__}: {exc}", on_progress) from exc
         if on_progress is None:
             return
         # Said here rather than in the gate, which runs again when the person's answer resumes it.
@@ -284,12 +297,31 @@ class Rollouts:
             )
             on_progress({"event": "awaiting_approval", **shown})
 
+    async def _failed(
+        self, workflow_id: str, reason: str, on_progress: Progress | None
+    ) -> WorkflowFailedError:
+        """Mark the workflow failed, with its reason in the audit and its events: said, never only logged."""
+        await self.db.set_status(workflow_id, "failed")
+        now = datetime.now(UTC)
+        detail = {"status": "failed", "reason": reason}
+        await self.db.record(
+            [AuditEntry(workflow_id=workflow_id, key=f"failed/{now.isoformat()}", kind="status",
+                        actor="optiinfra", at=now, detail=detail)]
+        )  # fmt: skip
+        if on_progress is not None:
+            on_progress({"event": "failed", "reason": reason})
+        return WorkflowFailedError(
+            f"workflow {workflow_id} failed: {reason}. `resume` retries it from its last checkpoint"
+        )
+
 
 def _shown_status(values: dict[str, Any], pending: bool, stored: str) -> str:
     """The state's status names the outcome as soon as it is decided; until the report is written, the
     workflow is still `reporting` (a crash in between leaves it to a resume to finish)."""
     if pending:
         return "awaiting_approval"
+    if stored == "failed":
+        return stored
     status = str(values.get("status", stored))
     return "reporting" if status in FINAL_STATUSES and "report" not in values else status
 
