@@ -143,6 +143,8 @@ def chat_command(
                     print(json.dumps(turn.to_json()))
                 else:
                     show_turn(turn, out)
+                if (turn.data.get("error") or {}).get("code") == "provider_unavailable":
+                    raise typer.Exit(1)  # the cloud did not answer: a script must not read this as success
                 return
             await _session(chat, thread_id, caller)
 

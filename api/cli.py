@@ -20,7 +20,7 @@ from api.chat_demo import run_chat_demo
 from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.service_commands import apikey, serve_command
 from api.tour import run_cloud_tour
-from api.workflow_commands import workflow
+from api.workflow_commands import parse_tags, workflow
 from graphs.database import SchemaError
 from graphs.rollout.authority import NotPermittedError
 from graphs.rollout.workflow import RolloutError
@@ -160,7 +160,7 @@ def recommend_command(
         SimulatorHttpProvider(cloud_url) if cloud_url else SimulatorProvider(CloudSimulator(seed, size))
     )
     scope = InstanceFilter.model_validate(
-        {"provider": provider, "region": region, "application": application, "tags": _tags(tag)}
+        {"provider": provider, "region": region, "application": application, "tags": parse_tags(tag)}
     )
     ledger = read_ledger(cloud, scope, kinds)
     recommendations = ledger.opportunities
@@ -204,16 +204,6 @@ def recommend_command(
             f"{len(under)} under-provisioned instance(s) need a larger type: {extra:,.2f} USD/month more "
             "(a performance finding, not netted into the savings above)."
         )
-
-
-def _tags(given: list[str] | None) -> dict[str, str]:
-    tags = {}
-    for text in given or []:
-        key, sep, value = text.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise typer.BadParameter(f"'{text}': expected KEY=VALUE", param_hint="--tag")
-        tags[key.strip()] = value.strip()
-    return tags
 
 
 def _kinds(given: list[str] | None) -> list[Kind]:

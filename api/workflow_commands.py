@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -52,6 +52,26 @@ DistinctApproverOption = Annotated[
         "--distinct-approver", help="The workflows started here may not be approved by their requester"
     ),
 ]
+
+
+def parse_tags(given: list[str] | None) -> dict[str, str]:
+    """`--tag KEY=VALUE` options as a dict; a malformed one is named back."""
+    tags = {}
+    for text in given or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise typer.BadParameter(f"'{text}': expected KEY=VALUE", param_hint="--tag")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def decision(
+    kind: Literal["approve", "reject"], by: str, only: list[str] | None, comment: str | None
+) -> Decision:
+    try:
+        return Decision(decision=kind, by=by, instance_ids=only, comment=comment)
+    except ValueError as exc:  # pydantic's ValidationError: an over-long comment or name
+        raise typer.BadParameter(_first_error(exc)) from None
 
 
 def local_caller(by: str) -> Caller:
@@ -143,7 +163,7 @@ def start(
             provider=provider,
             region=region,
             application=application,
-            tags=dict(t.split("=", 1) for t in tag or []),
+            tags=parse_tags(tag),
             instance_ids=_ids(instances) or [],
         )
         settings = RolloutSettings(
@@ -220,13 +240,7 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve the pending plan (all of it, or `--only` some instances); the rollout then proceeds."""
-    _decide(
-        workflow_id,
-        Decision(decision="approve", by=by, instance_ids=_ids(only), comment=comment),
-        db,
-        cloud,
-        as_json,
-    )
+    _decide(workflow_id, decision("approve", by, _ids(only), comment), db, cloud, as_json)
 
 
 @workflow.command("reject")
@@ -239,7 +253,7 @@ def reject(
     as_json: JsonOption = False,
 ) -> None:
     """Reject the pending plan: nothing changes, the workflow ends `rejected`."""
-    _decide(workflow_id, Decision(decision="reject", by=by, comment=comment), db, cloud, as_json)
+    _decide(workflow_id, decision("reject", by, None, comment), db, cloud, as_json)
 
 
 @workflow.command("resume")

@@ -63,6 +63,12 @@ def postgres_url() -> str:
 def postgres_schema_url(postgres_url: str) -> Iterator[str]:
     """A database URL whose tables live in a schema of their own, dropped after the test: tests sharing the
     server do not see each other's rows."""
+    with own_schema(postgres_url) as url:
+        yield url
+
+
+@contextmanager
+def own_schema(postgres_url: str) -> Iterator[str]:
     import psycopg
 
     schema = f"t_{secrets.token_hex(6)}"

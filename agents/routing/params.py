@@ -13,12 +13,18 @@ from typing import Literal
 from agents.routing.models import Period, RouteParams
 from tools.models import CloudName
 
-# Instance ids as the simulator issues them (AWS also in its older 8-hex form).
-_IDS = re.compile(r"\b(?:i-(?:[0-9a-f]{17}|[0-9a-f]{8})|gcp-\d{16}|vm-[0-9a-f]{12})\b", re.IGNORECASE)
+# Ids as the simulator issues them (AWS also in its older 8-hex form), and anything written in their shape
+# ("i-doesnotexist"): read as an id, so that a wrong one is named and refused rather than ignored.
+_IDS = re.compile(
+    r"\b(?:i-(?:[0-9a-f]{17}|[0-9a-f]{8})|gcp-\d{16}|vm-[0-9a-f]{12}|(?:i|gcp|vm)-[0-9a-z]{6,})\b",
+    re.IGNORECASE,
+)
 _WORKFLOW = re.compile(r"\b(wf-[0-9a-z]{4,})\b", re.IGNORECASE)
 _AWS_TYPE = re.compile(
     r"\b([a-z][a-z0-9-]*\d[a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge))\b", re.I
 )
+# Written like an AWS type but no size AWS sells ("m99.huge"): read, so that it is named and refused.
+_TYPE_SHAPED = re.compile(r"\b([a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z]{3,}\d*)\b", re.IGNORECASE)
 _GCP_TYPE = re.compile(
     r"\b([a-z]\d[a-z]?-(?:standard|highmem|highcpu|megamem|ultramem|highgpu|megagpu|ultragpu|micro|small|"
     r"medium)(?:-\d+[a-z]*)?)\b",
@@ -163,7 +169,7 @@ def _azure_name(text: str) -> str:
 def instance_type_in(text: str) -> str | None:
     if found := _AZURE_TYPE.search(text):
         return _azure_name(found.group(1))
-    for pattern in (_AWS_TYPE, _GCP_TYPE):
+    for pattern in (_AWS_TYPE, _GCP_TYPE, _TYPE_SHAPED):
         if found := pattern.search(text):
             return found.group(1).lower()
     return None

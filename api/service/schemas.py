@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["spot_migration", "rightsizing"]
 Cloud = Literal["aws", "gcp", "azure"]
 
 
 class Strict(BaseModel):
+    """A request body: no field it does not know, and no NUL character in any text (databases refuse them,
+    PostgreSQL with an error the client would otherwise see as a 500)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _holds_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class ChatRequest(Strict):
@@ -43,8 +63,10 @@ class ScopeIn(Strict):
     provider: Cloud | None = None
     region: str | None = Field(None, max_length=64)
     application: str | None = Field(None, max_length=128)
-    tags: dict[str, str] = Field(default_factory=dict, max_length=20)
-    instance_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    tags: dict[Annotated[str, Field(max_length=128)], Annotated[str, Field(max_length=256)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    instance_ids: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=10_000)
 
 
 class WorkflowRequest(Strict):
@@ -104,7 +126,9 @@ class WorkflowSummary(BaseModel):
 
 class DecisionRequest(Strict):
     decision: Literal["approve", "reject"]
-    instance_ids: list[str] | None = Field(None, max_length=10_000, description="Approve only these")
+    instance_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None, max_length=10_000, description="Approve only these"
+    )
     comment: str | None = Field(None, max_length=2000)
 
 

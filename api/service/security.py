@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,7 +59,8 @@ def require(action: Action) -> Callable[[Request], Awaitable[Caller]]:
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, whether or not they say their length."""
+    """Refuses request bodies over `limit` bytes with 413, whether or not they say their length, and URLs
+    holding a NUL character with 400 (no database takes one)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -67,18 +69,34 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        too_large = problem(413, f"request bodies are limited to {self.limit} bytes")
+        if "\x00" in scope["path"] or "\x00" in unquote(scope["query_string"].decode("latin-1")):
+            await problem(400, "a URL may not contain NUL characters")(scope, receive, send)
+            return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await problem(413, f"request bodies are limited to {self.limit} bytes")(scope, receive, send)
+            await too_large(scope, receive, send)
             return
-        seen = 0
+        seen, exceeded, answered = 0, False, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                exceeded = True
                 raise Problem(413, f"request bodies are limited to {self.limit} bytes")
             return message
 
-        await self.app(scope, counted, send)
+        async def answer(message: Message) -> None:
+            # A streamed body found too large while the route read it: FastAPI reports any failure to read
+            # a body as a 400; the client is told the real reason instead.
+            nonlocal answered
+            if exceeded:
+                if not answered:
+                    answered = True
+                    await too_large(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, counted, answer)

@@ -29,12 +29,14 @@ from api.service.security import Caller, require
 from graphs.rollout.models import FINAL_STATUSES, Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import (
     InvalidDecisionError,
+    InvalidScopeError,
     NothingPendingError,
     Rollouts,
 )
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 EVENTS_POLL_SECONDS = 0.5
+MAX_EVENT_ID = 2**31 - 1  # the events table's id is a 32-bit integer on PostgreSQL
 
 
 def _rollouts(request: Request) -> Rollouts:
@@ -59,9 +61,12 @@ async def trigger(
     except ValidationError as exc:  # e.g. waves that do not rise to 1.0
         first = exc.errors(include_url=False)[0]
         raise Problem(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-    workflow_id = await _rollouts(request).register(
-        body.kind, scope, settings, caller=caller, cloud_url=request.app.state.cloud_url
-    )
+    try:
+        workflow_id = await _rollouts(request).register(
+            body.kind, scope, settings, caller=caller, cloud_url=request.app.state.cloud_url
+        )
+    except InvalidScopeError as exc:
+        raise Problem(422, f"scope.instance_ids: {exc}") from None
     await _runner(request).start(workflow_id)
     return WorkflowAccepted(workflow_id=workflow_id, status="planning")
 
@@ -171,14 +176,15 @@ async def events(
     request: Request,
     _: Annotated[Caller, Depends(require("read"))],
     after: Annotated[
-        int, Query(ge=0, description="Resume after this event id (Last-Event-ID works too)")
+        int, Query(ge=0, le=MAX_EVENT_ID, description="Resume after this event id (Last-Event-ID works too)")
     ] = 0,
 ) -> StreamingResponse:
     """Server-Sent Events of the workflow's progress, in order; the stream ends when the workflow has ended
     (or waits for a person)."""
     await _rollouts(request).stored(workflow_id)  # an unknown id is a 404 before the stream opens
     last = request.headers.get("last-event-id", "")
-    start = int(last) if last.isdigit() else after
+    # ASCII digits only ("²".isdigit() is true), and no larger than an event id can be.
+    start = min(int(last), MAX_EVENT_ID) if last.isascii() and last.isdigit() and len(last) < 12 else after
     return StreamingResponse(_stream(request, workflow_id, start), media_type="text/event-stream")
 
 

@@ -50,9 +50,19 @@ class RolloutSettings(BaseModel):
     waves: tuple[float, ...] = Field(
         (0.1, 0.5, 1.0), description="Cumulative share of the approved instances changed by each wave"
     )
-    observe_minutes: float = Field(60.0, gt=0, description="Quality watched (cloud time) after each wave")
-    max_latency_increase_pct: float = Field(5.0, gt=0, description="Median p95 latency rise that rolls back")
-    max_error_rate_increase_pct: float = Field(5.0, gt=0, description="Error-rate rise that rolls back")
+    observe_minutes: float = Field(
+        60.0,
+        gt=0,
+        le=24 * 60,
+        allow_inf_nan=False,
+        description="Quality watched (cloud time) after each wave",
+    )
+    max_latency_increase_pct: float = Field(
+        5.0, gt=0, le=1000, allow_inf_nan=False, description="Median p95 latency rise that rolls back"
+    )
+    max_error_rate_increase_pct: float = Field(
+        5.0, gt=0, le=1000, allow_inf_nan=False, description="Error-rate rise that rolls back"
+    )
     error_rate_noise: float = Field(
         0.001, ge=0, description="Absolute error-rate changes below this are noise, whatever their ratio"
     )

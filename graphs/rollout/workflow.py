@@ -6,6 +6,7 @@ thread; its checkpoints and its rows (run, audit, claims) live in the one databa
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -65,6 +66,10 @@ class DecisionTakenError(NothingPendingError):
 class WorkflowFailedError(RolloutError):
     """The cloud failed the workflow (unreachable, or a change's outcome could not be read back): it is
     `failed`, with the reason in its status, events and audit, and `resume` retries it."""
+
+
+class InvalidScopeError(RolloutError):
+    """A rollout asked for instances the cloud does not have: named, never silently dropped."""
 
 
 class InvalidDecisionError(RolloutError):
@@ -135,6 +140,8 @@ class Rollouts:
         """Record a new workflow without running it (`resume` runs it from the start): its id, at once.
         The caller must be allowed to start rollouts; they are its requester."""
         permit(caller, "start")
+        if self.cloud is not None and scope is not None and scope.instance_ids:
+            await self._known(scope.instance_ids)
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
         if await self.db.run(workflow_id) is not None:
             raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or pick another id")
@@ -206,6 +213,15 @@ class Rollouts:
             raise await self._taken(workflow_id)
         await self.db.set_status(workflow_id, "deciding")
         return decision
+
+    async def _known(self, instance_ids: list[str]) -> None:
+        """Raise InvalidScopeError naming the ids the cloud has never heard of."""
+        assert self.cloud is not None
+        listed = {i.id for i in await asyncio.to_thread(self.cloud.list_instances)}
+        unknown = [i for i in dict.fromkeys(instance_ids) if i not in listed]
+        if unknown:
+            more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+            raise InvalidScopeError(f"no such instance in this cloud: {', '.join(unknown[:20])}{more}")
 
     async def _taken(self, workflow_id: str) -> DecisionTakenError:
         taken = await self.db.decision(workflow_id) or {}

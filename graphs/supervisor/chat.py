@@ -83,6 +83,8 @@ class Chat:
             raise ChatError("say something: the message is empty")
         if len(message) > MAX_MESSAGE_CHARS:
             raise ChatError(f"the message is {len(message)} characters; at most {MAX_MESSAGE_CHARS}")
+        if "\x00" in message:
+            raise ChatError("the message holds a NUL character")
         # A context per turn: turns of different conversations may run at once.
         context = dataclasses.replace(self.context, caller=caller, on_progress=on_progress)
         result = await self.graph.ainvoke(ChatInput(message=message), _config(thread_id), context=context)

@@ -8,6 +8,7 @@ A turn can therefore not loop, whatever the router or a model says.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -24,13 +25,15 @@ from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
 from agents.review import RolloutKind
-from agents.routing import SPECIALISTS, Route, RouteName, Router
+from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
 from agents.routing.cues import asks
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
+from tools.errors import ProviderError
+from tools.provider import CloudProvider
 from tools.toolkit import Toolkit
 
 MAX_HOPS = 3
@@ -139,6 +142,10 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
     scope = Scope(**instance_scope(params), instance_ids=params.instance_ids)
     # "migrate them": the whole set the previous answer counted, which the reply says it acted on.
     earlier = bool(params.instance_ids) and not extract_params(state["message"]).instance_ids
+    if kind == "rightsizing" and params.instance_type and ctx.rollouts.cloud is not None:
+        unsold = await asyncio.to_thread(_not_sold, ctx.rollouts.cloud, params)
+        if unsold:
+            return {"reply": Reply(agent="rollout", text=f"I could not start the rightsizing: {unsold}.")}
     try:
         workflow_id = await ctx.rollouts.register(
             kind,
@@ -197,6 +204,20 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         "workflow_id": run.workflow_id,
         "instance_ids": ids or state.get("instance_ids", []),
     }
+
+
+def _not_sold(cloud: CloudProvider, params: RouteParams) -> str | None:
+    """Why the instance type a request names cannot be what its instances become, or None when it can."""
+    where = {(params.provider or "aws", params.region)}
+    try:
+        where = {(i.provider, i.region) for i in map(cloud.get_instance, params.instance_ids)} or where
+        for provider, region in sorted(where, key=str):
+            if params.instance_type not in {o.name for o in cloud.instance_types(provider, region)}:
+                sold_in = f"{provider} {region}" if region else provider
+                return f"{params.instance_type} is not an instance type sold in {sold_in}"
+    except ProviderError as exc:
+        return exc.message
+    return None
 
 
 def report_text(report: RolloutReport) -> str:

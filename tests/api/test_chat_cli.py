@@ -85,6 +85,10 @@ def test_bad_input_is_one_clear_line_and_a_failing_status() -> None:
     assert bad_llm.returncode == 2 and "expected ollama:MODEL" in bad_llm.stderr
     bad_db = optiinfra("chat", "hello", "--db", "mysql://x")
     assert bad_db.returncode == 2 and "--db" in bad_db.stderr
+    no_cloud = optiinfra(
+        "chat", "what did we spend last week?", "--db", "memory", "--cloud", "http://127.0.0.1:9"
+    )
+    assert no_cloud.returncode == 1 and "I could not answer that" in no_cloud.stdout
 
 
 def test_the_chat_demo_runs_its_conversation_to_a_completed_migration() -> None:

@@ -1,6 +1,7 @@
 """Schemathesis generates requests from the service's own OpenAPI schema, valid and not: none may get a 5xx.
 
-Against a real `optiinfra serve --no-auth` on loopback (the role checks are tested separately), with a
+Against a real `optiinfra serve --no-auth` on loopback (the role checks are tested separately), on
+PostgreSQL (stricter than SQLite about what text it takes: a NUL character is an error there), with a
 fleet small enough that every operation answers quickly.
 """
 
@@ -15,15 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
-from tests.conftest import serving
+from tests.conftest import own_schema, serving
+
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def service_url(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[str]:
     where = Path(tmp_path_factory.mktemp("fuzz"))
-    command = ["serve", "--no-auth", "--db", f"sqlite:///{where / 'service.db'}", "--size", "60"]
-    with serving(command, log=where / "service.log") as (url, _):
-        yield url
+    with own_schema(postgres_url) as db:
+        command = ["serve", "--no-auth", "--db", db, "--size", "60"]
+        with serving(command, log=where / "service.log") as (url, _):
+            yield url
 
 
 def test_no_request_makes_the_service_fail(service_url: str) -> None:

@@ -117,3 +117,21 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(cloud: str, tmp_path: Path) -
         and no_cloud.stderr.startswith("optiinfra: ")
         and "Traceback" not in no_cloud.stderr
     )
+    start = ("workflow", "start", "rightsizing", "--cloud", cloud, "--db", db)
+    for flags, says in [
+        (("--observe-minutes", "inf"), "finite number"),
+        (("--observe-minutes", "1e12"), "less than or equal to 1440"),
+        (("--tag", "env"), "'env': expected KEY=VALUE"),
+        (("--by", ""), "a name of 1 to 128 characters"),
+        (("--by", "x" * 129), "a name of 1 to 128 characters"),
+    ]:
+        refused = optiinfra(*start, *flags)
+        assert refused.returncode == 2 and says in refused.stderr, (flags, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    unknown_id = optiinfra(*start, "--instances", "i-doesnotexist")
+    assert unknown_id.returncode == 1
+    assert unknown_id.stderr == "optiinfra: no such instance in this cloud: i-doesnotexist\n"
+    long_comment = optiinfra("workflow", "reject", "wf-nope", "--db", db, "--comment", "x" * 2001)
+    assert long_comment.returncode == 2 and "at most 2000 characters" in long_comment.stderr
+    listed = json.loads(optiinfra("workflow", "list", "--db", db, "--json").stdout)
+    assert [r["status"] for r in listed] == ["failed"]  # the unreachable cloud's: nothing refused was started
