@@ -256,6 +256,31 @@ def reject(
     _decide(workflow_id, decision("reject", by, None, comment), db, cloud, as_json)
 
 
+@workflow.command("cancel")
+def cancel(
+    workflow_id: str,
+    by: ByOption = "cli",
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep what it changed (default: roll it back)")
+    ] = False,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: CloudOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Stop a workflow at its next step boundary, rolling back what it changed (or keeping it, --keep).
+    One that waits for a person or has failed is carried there now; one that is running stops by itself."""
+    caller = local_caller(by)
+
+    async def go(r: Rollouts) -> RolloutRun:
+        run = await r.cancel(workflow_id, caller, rollback=not keep)
+        if run.status not in ("deciding", "failed"):
+            return run  # its driver sees the request at the next step boundary
+        await _cloud_of(r, workflow_id, cloud)
+        return await r.resume(workflow_id, on_progress=_progress(as_json))
+
+    _show(_run(db, None, go), as_json)
+
+
 @workflow.command("resume")
 def resume(
     workflow_id: str,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Integer,
@@ -126,6 +127,15 @@ decisions = Table(
     Column("decision", JSON, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
 )
+# A request to stop a workflow at its next step boundary (rolling back what it changed, or keeping it).
+cancellations = Table(
+    "optiinfra_cancellations",
+    metadata,
+    Column("workflow_id", String(64), primary_key=True),
+    Column("by", String(128), nullable=False),
+    Column("rollback", Boolean, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)
 schema_version = Table(
     "optiinfra_schema",
     metadata,
@@ -138,6 +148,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "workflow runs, the audit log, plans, claims", ()),
     (2, "API keys, progress events, leases", ()),
     (3, "decisions: one per workflow, compare-and-set", ()),
+    (4, "cancellations", ()),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together
@@ -470,6 +481,23 @@ class Database:
                 await conn.execute(select(decisions.c.decision).where(decisions.c.workflow_id == workflow_id))
             ).first()
         return dict(row[0]) if row else None
+
+    # -- cancellations ------------------------------------------------------------------------------------
+    async def request_cancel(self, workflow_id: str, by: str, rollback: bool) -> bool:
+        """Ask the workflow to stop at its next step boundary; False when someone asked already."""
+        row = {"workflow_id": workflow_id, "by": by, "rollback": rollback, "requested_at": datetime.now(UTC)}
+        async with self._transaction() as conn:
+            first = self._insert_ignoring(cancellations, ["workflow_id"]).values(row)
+            return (await conn.execute(first.returning(cancellations.c.workflow_id))).first() is not None
+
+    async def cancellation(self, workflow_id: str) -> dict[str, Any] | None:
+        """Who asked the workflow to stop, and whether to roll back (None: nobody asked)."""
+        query = select(cancellations.c.by, cancellations.c.rollback).where(
+            cancellations.c.workflow_id == workflow_id
+        )
+        async with self._transaction() as conn:
+            row = (await conn.execute(query)).first()
+        return {"by": row[0], "rollback": bool(row[1])} if row else None
 
     def _insert_ignoring(self, table: Table, keys: list[str]) -> Any:
         """INSERT that skips rows whose `keys` already exist (both dialects say ON CONFLICT DO NOTHING)."""

@@ -73,6 +73,13 @@ class WorkflowRunner:
             raise
         self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
+    async def cancel(self, workflow_id: str, caller: Caller, rollback: bool) -> None:
+        """Ask the workflow to stop; whoever drives it stops at the next step boundary, and one nobody
+        drives (waiting for a person, or failed) is carried there in the background."""
+        await self.rollouts.cancel(workflow_id, caller, rollback)
+        if not self._driving(workflow_id):
+            await self.start(workflow_id)  # a lease held elsewhere means another replica drives it
+
     @contextlib.asynccontextmanager
     async def held(self, workflow_id: str) -> AsyncIterator[None]:
         """Hold the workflow's lease while the caller drives it in the foreground (a chat turn that starts or

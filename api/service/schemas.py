@@ -124,6 +124,10 @@ class WorkflowSummary(BaseModel):
     created_at: datetime
 
 
+class CancelRequest(Strict):
+    rollback: bool = Field(True, description="Roll back what the workflow changed (false: keep it)")
+
+
 class DecisionRequest(Strict):
     decision: Literal["approve", "reject"]
     instance_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(

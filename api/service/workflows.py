@@ -15,6 +15,7 @@ from api.service.problems import Problem
 from api.service.runner import WorkflowBusyError, WorkflowRunner
 from api.service.schemas import (
     AuditOut,
+    CancelRequest,
     DecisionRequest,
     Kind,
     PendingApprovalOut,
@@ -155,6 +156,23 @@ async def decide(
     return WorkflowAccepted(
         workflow_id=workflow_id, status="rolling_out" if body.decision == "approve" else "rejected"
     )
+
+
+@router.post("/{workflow_id}/cancel", status_code=202, response_model=WorkflowAccepted)
+async def cancel(
+    workflow_id: str,
+    request: Request,
+    caller: Annotated[Caller, Depends(require("decide"))],
+    body: CancelRequest | None = None,
+) -> WorkflowAccepted:
+    """Stop the workflow at its next step boundary, rolling back what it changed (`{"rollback": false}`
+    keeps it). 409 once it has ended, or while it is being cancelled already."""
+    rollback = body.rollback if body is not None else True
+    try:
+        await _runner(request).cancel(workflow_id, caller, rollback)
+    except NothingPendingError as exc:
+        raise Problem(409, str(exc)) from None
+    return WorkflowAccepted(workflow_id=workflow_id, status="cancelling")
 
 
 @router.post("/{workflow_id}/resume", status_code=202, response_model=WorkflowAccepted)

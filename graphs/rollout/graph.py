@@ -193,6 +193,9 @@ def person_needed(keep: list[Change], approvals: list[Approval], settings: Rollo
 async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command[Literal["wave", "report"]]:
     ctx = runtime.context
     wf = state["workflow_id"]
+    if cancelled := await ctx.db.cancellation(wf):  # before anything changed: nothing to roll back
+        update = {"status": "cancelled", "approved": [], "cancelled_by": cancelled["by"]}
+        return Command(goto="report", update=update)
     plan_ = await ctx.plan(wf)
     vetoed = {iid for a in state["approvals"] for iid in a.vetoes}
     keep = [c for c in plan_.changes if c.instance_id not in vetoed]
@@ -307,7 +310,12 @@ async def monitor(
         too_many_failures=too_many_failures,
         worst_latency_change_pct=max((c.latency_change_pct for c in checks), default=0.0),
     )
-    update = {"checks": [verdict], "clock": until}
+    update: dict[str, Any] = {"checks": [verdict], "clock": until}
+    if cancelled := await ctx.db.cancellation(state["workflow_id"]):  # the step boundary a cancel waits for
+        update["cancelled_by"] = cancelled["by"]
+        if cancelled["rollback"]:
+            return Command(goto="rollback", update=update)
+        return Command(goto="report", update={**update, "status": "cancelled"})
     if verdict.degraded or too_many_failures:
         return Command(goto="rollback", update=update)
     if last.number < len(wave_slices(state["approved"], settings.waves)):
@@ -328,7 +336,8 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
         reverted += batch
     finished = await asyncio.to_thread(ctx.cloud.now)
     _emit(ctx, "rollback", reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted))
-    return {"rolled_back": reverted, "status": "rolled_back", "clock": max(finished, state["clock"])}
+    status = "cancelled" if state.get("cancelled_by") else "rolled_back"
+    return {"rolled_back": reverted, "status": status, "clock": max(finished, state["clock"])}
 
 
 async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
@@ -348,6 +357,11 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
 
 
 def _reason(state: RolloutState, status: str) -> str:
+    if status == "cancelled":
+        who = f"cancelled by {state['cancelled_by']}"
+        if state.get("rolled_back"):
+            return f"{who}: {sum(r.ok for r in state['rolled_back'])} change(s) rolled back"
+        return f"{who}: the changes made so far are kept" if state.get("waves") else who
     if status == "completed":
         return "every wave passed its quality check"
     if status == "rolled_back":

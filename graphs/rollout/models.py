@@ -21,8 +21,11 @@ Status = Literal[
     "rolled_back",
     "rejected",
     "nothing_to_do",
+    "cancelled",
 ]
-FINAL_STATUSES: frozenset[str] = frozenset({"completed", "rolled_back", "rejected", "nothing_to_do"})
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {"completed", "rolled_back", "rejected", "nothing_to_do", "cancelled"}
+)
 
 
 class Scope(BaseModel):
@@ -256,6 +259,7 @@ class RolloutState(RolloutInput, total=False):
     waves: Annotated[list[WaveResult], operator.add]
     checks: Annotated[list[WaveCheck], operator.add]
     rolled_back: list[ChangeResult]
+    cancelled_by: str  # who cancelled the workflow, once a step boundary has seen it
     clock: datetime  # the cloud's time when the last step ended: where the next wave starts
     report: RolloutReport
 

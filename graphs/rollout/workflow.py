@@ -214,6 +214,21 @@ class Rollouts:
         await self.db.set_status(workflow_id, "deciding")
         return decision
 
+    async def cancel(self, workflow_id: str, caller: Caller, rollback: bool = True) -> RolloutRun:
+        """Ask the workflow to stop at its next step boundary (after planning, or after a wave's quality
+        check), rolling back what it changed, or keeping it with `rollback=False`; one waiting for a person
+        stops when carried on (`resume`), with nothing changed. Takes the approver role, like a decision."""
+        permit(caller, "decide")
+        run = await self.status(workflow_id)
+        if run.status in FINAL_STATUSES:
+            raise NothingPendingError(f"workflow {workflow_id} has ended ({run.status}): nothing to cancel")
+        if not await self.db.request_cancel(workflow_id, caller.name, rollback):
+            raise NothingPendingError(f"workflow {workflow_id} is being cancelled already")
+        if run.pending is not None:  # the gate, carried on, sees the cancellation before anything changes
+            stop = Decision(decision="reject", by=caller.name, comment="cancelled")
+            await self.db.take_decision(workflow_id, stop.model_dump(mode="json"))
+        return await self.status(workflow_id)
+
     async def _known(self, instance_ids: list[str]) -> None:
         """Raise InvalidScopeError naming the ids the cloud has never heard of."""
         assert self.cloud is not None
