@@ -65,8 +65,7 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/workflows/wf-none/audit", None, "read"),
     ("GET", "/api/v1/workflows/wf-none/events", None, "read"),
     ("POST", "/api/v1/chat", {"message": "hello"}, "read"),
-    ("POST", "/api/v1/workflows", {"kind": "rightsizing", "scope": {"instance_ids": ["i-0fffffffffffffff0"]}},
-     "start"),
+    ("POST", "/api/v1/workflows", {"kind": "rightsizing", "scope": {"region": "nowhere-1"}}, "start"),
     ("POST", "/api/v1/workflows/wf-none/decision", {"decision": "approve"}, "decide"),
 ]  # fmt: skip
 # Roles are cumulative: each may do what the one below it may, and more.
