@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_replicas import _auth, keys, replacements, replica, status_of, until
+from tests.api.test_replicas import _auth, keys, replacements, replica, start_migration, status_of, until
 from tests.api.test_service import Service, open_service
 from tests.conftest import serve_simulator
 
@@ -68,11 +68,7 @@ async def test_concurrent_decisions_to_two_replicas_take_one(
     with serve_simulator(7, 300) as cloud, ExitStack() as stack:
         a, _ = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
         b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
-        started = httpx.post(
-            f"{a}/api/v1/workflows", json={"kind": "spot_migration", "scope": {"provider": "aws"}},
-            headers=_auth(operator), timeout=30,
-        )  # fmt: skip
-        workflow_id = started.json()["workflow_id"]
+        workflow_id = start_migration(a, operator)
         until(lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval", "approval")
 
         def send(k: int) -> httpx.Response:

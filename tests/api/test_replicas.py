@@ -36,6 +36,17 @@ def replica(name: str, db: str, cloud: str, logs: Path) -> Iterator[tuple[str, s
         yield running
 
 
+def start_migration(url: str, key: str, **settings: object) -> str:
+    """Trigger a spot migration of the AWS fleet on the replica at `url`; its workflow id."""
+    started = httpx.post(
+        f"{url}/api/v1/workflows", json={"kind": "spot_migration", "scope": {"provider": "aws"}, **settings},
+        headers=_auth(key), timeout=30,
+    )  # fmt: skip
+    assert started.status_code == 202, started.text
+    workflow_id: str = started.json()["workflow_id"]
+    return workflow_id
+
+
 def until(ready: Callable[[], Any], what: str, process: subprocess.Popen[str] | None = None) -> Any:
     """Look again until `ready()` is truthy; each look is an HTTP call, which paces the loop."""
     deadline = time.monotonic() + DEADLINE_SECONDS
@@ -83,12 +94,7 @@ async def test_triggered_on_one_replica_approved_on_the_other(
     with serve_simulator(7, 300) as cloud, ExitStack() as stack:
         a, _ = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
         b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
-        started = httpx.post(
-            f"{a}/api/v1/workflows", json={"kind": "spot_migration", "scope": {"provider": "aws"}},
-            headers=_auth(operator), timeout=30,
-        )  # fmt: skip
-        assert started.status_code == 202
-        workflow_id = started.json()["workflow_id"]
+        workflow_id = start_migration(a, operator)
         until(
             lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval",
             "approval to be asked",
@@ -112,12 +118,7 @@ async def test_a_replica_killed_mid_rollout_leaves_it_to_the_other(
     with serve_simulator(7, 300) as cloud, ExitStack() as stack:
         a, doomed = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
         b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
-        started = httpx.post(
-            f"{a}/api/v1/workflows",
-            json={"kind": "spot_migration", "scope": {"provider": "aws"}, "auto_approve": True},
-            headers=_auth(operator), timeout=30,
-        )  # fmt: skip
-        workflow_id = started.json()["workflow_id"]
+        workflow_id = start_migration(a, operator, auto_approve=True)
         until(lambda: sum(replacements(cloud).values()) > 0, "the first wave to launch replacements")
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=30)
