@@ -52,6 +52,9 @@ class ProgressDisplay:
                 say(f"[bold]Wave {e['number']}[/]: {e['instances']} instance(s)")
             case "wave":
                 say(f"  changed {e['changed']}, failed {e['failed']}")
+            case "monitoring":
+                say(f"  watching the quality of {e['applications']} service(s) until {e['until'][:16]} "
+                    "(cloud time)")  # fmt: skip
             case "monitor":
                 state = "[red]degraded[/]" if e["degraded"] or e["too_many_failures"] else "[green]healthy[/]"
                 say(f"  quality {state} (worst p95 latency change {e['worst_latency_change_pct']:+.2f}%)")

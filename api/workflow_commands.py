@@ -212,7 +212,7 @@ def list_workflows(
         print(json.dumps([r.model_dump(mode="json", exclude={"report"}) for r in runs]))
         return
     for run in runs:
-        when = f"{run.created_at:%F %T}"
+        when = f"created {run.created_at:%F %T} UTC"
         out.print(f"{run.workflow_id}  {run.kind:<15} {run.status:<18} by {run.requested_by}  {when}")
 
 
@@ -292,6 +292,8 @@ def resume(
 
     async def go(r: Rollouts) -> RolloutRun:
         await _cloud_of(r, workflow_id, cloud)
+        if not as_json:
+            out.print(f"{workflow_id}: resuming {await r.position(workflow_id)}")
         return await r.resume(workflow_id, on_progress=_progress(as_json))
 
     _show(_run(db, None, go), as_json)
@@ -307,7 +309,7 @@ def audit(workflow_id: str, db: DbOption = DEFAULT_DATABASE_URL, as_json: JsonOp
     for e in entries:
         subject = f" {e.instance_id}" if e.instance_id else ""
         summary = {k: v for k, v in e.detail.items() if not isinstance(v, (dict, list))}
-        out.print(f"{e.at:%F %T}  {e.kind:<9} {e.actor:<20}{subject}  {summary}")
+        out.print(f"{e.at:%F %T} (cloud)  {e.kind:<9} {e.actor:<20}{subject}  {summary}")
 
 
 def _first_error(exc: ValueError) -> str:

@@ -87,8 +87,9 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
-    app.middleware("http")(metrics.middleware)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Added last, so outermost: it counts what BodyLimit refuses (413) as well as what the routes answer.
+    app.middleware("http")(metrics.middleware)
     app.include_router(views)
     app.include_router(workflows)
 

@@ -275,10 +275,11 @@ async def monitor(
     ctx = runtime.context
     settings, last = state["settings"], state["waves"][-1]
     until = last.finished_at + timedelta(minutes=settings.observe_minutes)
-    # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.
-    await asyncio.to_thread(ctx.cloud.sleep_until, until)
     by_id = {c.instance_id: c for c in (await ctx.plan(state["workflow_id"])).changes}
     apps = sorted({a for r in last.results if r.ok and (a := by_id[r.instance_id].application)})
+    _emit(ctx, "monitoring", number=last.number, applications=len(apps), until=until.isoformat())
+    # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.
+    await asyncio.to_thread(ctx.cloud.sleep_until, until)
     checks = await asyncio.to_thread(
         lambda: [compare(ctx.cloud, a, last.started_at, last.finished_at, settings) for a in apps]
     )

@@ -290,6 +290,25 @@ class Rollouts:
             report=values.get("report"),
         )
 
+    async def position(self, workflow_id: str) -> str:
+        """Where a resume carries the workflow on from, in words."""
+        await self.stored(workflow_id)
+        snapshot = await self.graph.aget_state(_config(workflow_id))
+        values = snapshot.values
+        if "report" in values:
+            return "it has ended: nothing to resume"
+        if snapshot.interrupts:
+            decided = await self.db.decision(workflow_id) is not None
+            return "applying the decision taken" if decided else "it waits for a decision"
+        if not values:
+            return "from the start (planning)"
+        waves = len(values.get("waves", []))
+        step = snapshot.next[0] if snapshot.next else "report"
+        where = {"plan": "planning", "review": "the agents' review", "gate": "the approval gate",
+                 "wave": f"wave {waves + 1}", "monitor": f"the quality check of wave {waves}",
+                 "rollback": "the rollback", "report": "the report"}  # fmt: skip
+        return f"at {where.get(step, step)}"
+
     async def plan(self, workflow_id: str) -> RolloutPlan | None:
         """The workflow's full plan (None while it is still being made)."""
         await self.stored(workflow_id)

@@ -73,5 +73,7 @@ async def test_bad_input_is_a_4xx_problem_on_every_database(db_url: str) -> None
             "/api/v1/chat", content=chunks(), headers={**admin, "content-type": "application/json"}
         )
         assert streamed.status_code == 413 and streamed.headers["content-type"] == PROBLEM
+        counted = (await service.client.get("/metrics")).text
+        assert 'status="413"' in counted  # refused bodies are counted like every other answer
         runs = await service.app.state.rollouts.db.runs()
         assert [r.workflow_id for r in runs] == [workflow_id]  # nothing refused was recorded

@@ -382,3 +382,19 @@ async def test_two_workflows_started_at_once_split_their_overlap(tmp_path: Path)
         if why.startswith("already in rollout")
     ]
     assert held_by_other  # they did overlap, and one of them stood back
+
+
+async def test_a_resume_says_where_it_carries_the_workflow_on_from() -> None:
+    async with open_rollouts("memory", cloud_of(CloudSimulator(7, 200))) as rollouts:
+        workflow_id = await rollouts.register("spot_migration", caller=OPS)
+        assert await rollouts.position(workflow_id) == "from the start (planning)"
+        waiting = await rollouts.resume(workflow_id)
+        assert waiting.pending is not None
+        assert await rollouts.position(workflow_id) == "it waits for a decision"
+        await rollouts.take_decision(
+            workflow_id, Decision(decision="reject", by="bob"), Caller("bob", "approver")
+        )
+        assert (await rollouts.status(workflow_id)).status == "deciding"
+        assert await rollouts.position(workflow_id) == "applying the decision taken"
+        assert (await rollouts.resume(workflow_id)).status == "rejected"
+        assert await rollouts.position(workflow_id) == "it has ended: nothing to resume"
