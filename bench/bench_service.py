@@ -189,7 +189,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         result["sqlite"] = asyncio.run(measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args))
     schema = postgres_schema()
-    result["postgresql"] = asyncio.run(measure(schema, args)) if schema else "skipped: no server"
+    try:
+        result["postgresql"] = asyncio.run(measure(schema, args)) if schema else "skipped: no server"
+    finally:
+        if schema:  # the server is shared: nothing the benchmark wrote outlives it
+            import psycopg
+
+            with psycopg.connect(POSTGRES, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema.rsplit('%3D', 1)[1]} CASCADE")
     print(json.dumps(result, indent=2))
 
 
