@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+if TYPE_CHECKING:  # imported where used: the command line parses a spec without loading LangChain
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -75,6 +75,8 @@ async def ask(model: BaseChatModel, messages: list[BaseMessage], timeout: float,
     What a model server can do wrong (hang, be down, refuse) becomes one `ModelUnavailableError`, so a caller
     has one thing to fall back from; anything else is a bug of ours and propagates.
     """
+    import httpx
+
     try:
         reply = await asyncio.wait_for(model.ainvoke(messages, **kwargs), timeout)
     except TimeoutError as exc:

@@ -13,22 +13,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 from rich.markup import escape
 
-from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError, chat_model
-from agents.routing import EmbeddedRouter, Route, build_router
-from api.clouds import cloud_for
-from api.rollouts import ProgressDisplay
+from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError
 from api.workflow_commands import ByOption, DbOption, DistinctApproverOption, local_caller
-from graphs.database import DEFAULT_DATABASE_URL
+from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import Caller, DecisionRules
-from graphs.supervisor.chat import Chat, ChatError, ChatTurn, new_thread_id, open_chat
-from mock_cloud.schemas import MAX_FLEET_SIZE
+from mock_cloud.clouds import MAX_FLEET_SIZE
+
+if TYPE_CHECKING:  # LangChain, the router's model and the graphs load when a command runs, not for `--help`
+    from langchain_core.language_models import BaseChatModel
+
+    from agents.routing import Route
+    from graphs.supervisor.chat import Chat, ChatTurn
 
 out = Console()
 err = Console(stderr=True)
@@ -47,6 +48,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def chosen_model(spec_text: str | None, timeout: float) -> BaseChatModel | None:
+    from agents.llm import chat_model
+
     try:
         spec = LlmSpec.parse(spec_text if spec_text is not None else os.environ.get("OPTIINFRA_LLM"))
     except LlmSpecError as exc:
@@ -67,6 +70,8 @@ def route_command(
     as_json: JsonOption = False,
 ) -> None:
     """Where a request would go: its route, what it names, how sure the router is and which router decided."""
+    from agents.routing import EmbeddedRouter, build_router
+
     router = build_router(chosen_model(llm, llm_timeout), EmbeddedRouter(), timeout=llm_timeout)
     if text is not None:
         found = asyncio.run(router.aroute(text))
@@ -126,6 +131,10 @@ def chat_command(
     as_json: JsonOption = False,
 ) -> None:
     """Ask about costs, performance, resources and applications; start, approve and follow rollouts."""
+    from api.clouds import cloud_for
+    from api.rollouts import ProgressDisplay
+    from graphs.supervisor.chat import new_thread_id, open_chat
+
     model = chosen_model(llm, llm_timeout)
     thread_id = thread or new_thread_id()
     caller = local_caller(by)
@@ -173,6 +182,9 @@ def _line_history() -> Iterator[None]:
 
 
 async def _session(chat: Chat, thread_id: str, caller: Caller) -> None:
+    from api.rollouts import ProgressDisplay
+    from graphs.supervisor.chat import ChatError
+
     out.print(
         f"[bold]OptiInfra chat[/] (thread {thread_id}). Ask away; /history shows the conversation, "
         "Ctrl-D leaves."

@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
-import psycopg
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy.exc import DBAPIError
 
-from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpecError
-from agents.review import RolloutKind
-from agents.routing.encoder import EncoderUnavailableError
+# Only what every command needs at start: each command imports its machinery (LangChain, LangGraph, numpy,
+# the simulator, database drivers) when it runs, so `optiinfra --help` and the light commands start fast.
+from agents.llm import DEFAULT_TIMEOUT_SECONDS
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
-from api.chat_demo import run_chat_demo
-from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
 from api.service_commands import apikey, serve_command
-from api.tour import run_cloud_tour
 from api.workflow_commands import parse_tags, workflow
-from graphs.database import SchemaError
-from graphs.rollout.authority import NotPermittedError
-from graphs.rollout.workflow import RolloutError
-from graphs.supervisor.chat import ChatError
-from mock_cloud import CloudSimulator, SimClock, SimulatorError, load_catalog
-from mock_cloud.catalog import PROVIDERS
-from mock_cloud.schemas import MAX_FLEET_SIZE
-from mock_cloud.summary import summarize
-from tools.adapters.http import SimulatorHttpProvider
-from tools.adapters.simulator import SimulatorProvider
-from tools.analysis.engine import savings_summary
-from tools.analysis.ledger import read_ledger
-from tools.analysis.recommendation import KINDS, Kind
-from tools.errors import InvalidRequestError, ProviderError
-from tools.models import InstanceFilter
-from tools.provider import CloudProvider
+from mock_cloud.clouds import MAX_FLEET_SIZE, PROVIDERS
+from tools.analysis.kinds import KINDS, Kind
+
+if TYPE_CHECKING:
+    from agents.review import RolloutKind
+    from tools.provider import CloudProvider
 
 app = typer.Typer(
     name="optiinfra",
@@ -72,6 +56,10 @@ def cloud_catalog(
     as_json: JsonOption = False,
 ) -> None:
     """Instance types with hourly on-demand, spot and reserved prices (USD), cheapest first."""
+    from rich.table import Table
+
+    from mock_cloud.catalog import load_catalog
+
     offerings = [o.to_dict() for o in load_catalog().offerings(provider, region, gpu)]
     if as_json:
         print(json.dumps(offerings, indent=2))
@@ -98,6 +86,11 @@ def cloud_catalog(
 @cloud.command("fleet")
 def cloud_fleet(seed: SeedOption = 0, size: SizeOption = 100, as_json: JsonOption = False) -> None:
     """Generate a seeded fleet and summarise it: counts, hourly and monthly cost."""
+    from rich.table import Table
+
+    from mock_cloud import CloudSimulator
+    from mock_cloud.summary import summarize
+
     summary = summarize(CloudSimulator(seed, size))
     if as_json:
         print(json.dumps(summary.to_dict(), indent=2))
@@ -126,6 +119,7 @@ def cloud_serve(
     """Serve the simulator over HTTP (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from mock_cloud import CloudSimulator, SimClock
     from mock_cloud.server import create_app
 
     sim = CloudSimulator(seed, size, clock=SimClock(speed=speed))
@@ -153,6 +147,16 @@ def recommend_command(
 ) -> None:
     """Savings opportunities (rightsize, idle, spot, reserved), highest priority first: the same ledger chat,
     the HTTP API and rollout plans read."""
+    from rich.table import Table
+
+    from mock_cloud import CloudSimulator
+    from tools.adapters.http import SimulatorHttpProvider
+    from tools.adapters.simulator import SimulatorProvider
+    from tools.analysis.engine import savings_summary
+    from tools.analysis.ledger import read_ledger
+    from tools.errors import InvalidRequestError
+    from tools.models import InstanceFilter
+
     kinds = _kinds(kind)
     if provider is not None and provider not in PROVIDERS:
         raise InvalidRequestError(f"unknown provider '{provider}'; expected one of: {', '.join(PROVIDERS)}")
@@ -207,6 +211,8 @@ def recommend_command(
 
 
 def _kinds(given: list[str] | None) -> list[Kind]:
+    from tools.errors import InvalidRequestError
+
     if not given:
         return list(KINDS)
     unknown = sorted(set(given) - set(KINDS))
@@ -218,6 +224,8 @@ def _kinds(given: list[str] | None) -> list[Kind]:
 @demo.command("cloud")
 def demo_cloud(seed: SeedOption = 7, size: SizeOption = 300) -> None:
     """A tour of the simulator: fleet, rightsizing by hand, spot migration, faults, interruptions, costs."""
+    from api.tour import run_cloud_tour
+
     run_cloud_tour(seed, size, out)
 
 
@@ -227,6 +235,8 @@ ScenarioOption = Annotated[
 
 
 def _rollout_demo(kind: RolloutKind, seed: int, size: int, scenario: str, as_json: bool) -> None:
+    from api.rollouts import Scenario, print_report, report_json, run_rollout_demo
+
     if scenario not in ("normal", "degrade"):
         raise typer.BadParameter(f"'{scenario}': expected normal or degrade", param_hint="--scenario")
     console = None if as_json else out
@@ -267,6 +277,8 @@ def demo_chat(
     llm_timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
     """A scripted conversation: questions, a spot migration started from chat, approved and followed up."""
+    from api.chat_demo import run_chat_demo
+
     run_chat_demo(seed, size, out, chosen_model(llm, llm_timeout))
 
 
@@ -278,18 +290,36 @@ def main() -> None:
     """Entry point: a refused operation is one line on stderr and exit status 1, never a traceback."""
     try:
         app()
-    except (SimulatorError, ProviderError) as exc:
-        print(f"optiinfra: {exc.code}: {exc.message}", file=sys.stderr)
+    except Exception as exc:
+        line = refusal(exc)
+        if line is None:
+            raise  # not a refusal but a bug: its traceback is what the bug report needs
+        print(f"optiinfra: {line}", file=sys.stderr)
         sys.exit(1)
-    except (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError) as exc:
-        print(f"optiinfra: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except SchemaError as exc:
-        print(f"optiinfra: {exc}", file=sys.stderr)
-        sys.exit(1)
-    except (OSError, DBAPIError, psycopg.Error) as exc:  # the database (or a file) cannot be reached
-        print(f"optiinfra: database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
-        sys.exit(1)
+
+
+def refusal(exc: Exception) -> str | None:
+    """The line that says why an operation was refused, or None for an error no user caused."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    from agents.llm import LlmSpecError
+    from agents.routing.encoder import EncoderUnavailableError
+    from graphs.database import SchemaError
+    from graphs.rollout.authority import NotPermittedError
+    from graphs.rollout.workflow import RolloutError
+    from graphs.supervisor.chat import ChatError
+    from mock_cloud.errors import SimulatorError
+    from tools.errors import ProviderError
+
+    if isinstance(exc, SimulatorError | ProviderError):
+        return f"{exc.code}: {exc.message}"
+    said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError)
+    if isinstance(exc, said):
+        return str(exc)
+    if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached
+        return f"database unavailable: {str(exc).splitlines()[0]}"
+    return None
 
 
 if __name__ == "__main__":

@@ -10,10 +10,9 @@ import typer
 from rich.console import Console
 
 from agents.llm import LlmSpec, LlmSpecError
-from api.service.keys import ROLES, ApiKeyError, create_key
 from api.workflow_commands import DbOption
-from graphs.database import DEFAULT_DATABASE_URL, Database
-from graphs.rollout.workflow import open_rollouts
+from graphs.database_url import DEFAULT_DATABASE_URL
+from graphs.rollout.authority import ROLES
 
 apikey = typer.Typer(
     help="API keys of the HTTP service: create (shown once), list, revoke.", no_args_is_help=True
@@ -81,6 +80,8 @@ def serve_command(
 
 
 async def _prepare(db: str) -> None:
+    from graphs.rollout.workflow import open_rollouts
+
     async with open_rollouts(db):
         pass
 
@@ -92,6 +93,8 @@ def apikey_create(
     db: DbOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Make a key and print it, once: only its hash is stored."""
+    from api.service.keys import ApiKeyError, create_key
+    from graphs.database import Database
 
     async def go() -> str:
         database = await Database.open(db)
@@ -112,6 +115,7 @@ def apikey_list(
     db: DbOption = DEFAULT_DATABASE_URL, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Every key's name, role and state (never the key)."""
+    from graphs.database import Database
 
     async def go() -> list[dict[str, object]]:
         database = await Database.open(db)
@@ -132,6 +136,7 @@ def apikey_list(
 @apikey.command("revoke")
 def apikey_revoke(name: str, db: DbOption = DEFAULT_DATABASE_URL) -> None:
     """Revoke a key at once: its next request is refused."""
+    from graphs.database import Database
 
     async def go() -> bool:
         database = await Database.open(db)

@@ -7,18 +7,18 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 
-from agents.review import RolloutKind
-from api.clouds import remote_cloud
-from api.rollouts import ProgressDisplay, print_report
-from graphs.database import DEFAULT_DATABASE_URL, DatabaseUrl
+from graphs.database_url import DEFAULT_DATABASE_URL, DatabaseUrl
 from graphs.rollout.authority import Caller
-from graphs.rollout.models import Decision, RolloutSettings, Scope
-from graphs.rollout.workflow import RolloutRun, Rollouts, open_rollouts
+
+if TYPE_CHECKING:  # the machinery is imported by the commands that run it: `--help` stays fast
+    from agents.review import RolloutKind
+    from graphs.rollout.models import Decision
+    from graphs.rollout.workflow import RolloutRun, Rollouts
 
 T = TypeVar("T")
 
@@ -68,6 +68,8 @@ def parse_tags(given: list[str] | None) -> dict[str, str]:
 def decision(
     kind: Literal["approve", "reject"], by: str, only: list[str] | None, comment: str | None
 ) -> Decision:
+    from graphs.rollout.models import Decision
+
     try:
         return Decision(decision=kind, by=by, instance_ids=only, comment=comment)
     except ValueError as exc:  # pydantic's ValidationError: an over-long comment or name
@@ -83,6 +85,9 @@ def local_caller(by: str) -> Caller:
 
 
 def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
+    from api.clouds import remote_cloud
+    from graphs.rollout.workflow import open_rollouts
+
     async def go() -> T:
         cloud = remote_cloud(cloud_url) if cloud_url else None
         async with open_rollouts(db_url, cloud) as rollouts:
@@ -92,6 +97,8 @@ def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaita
 
 
 def _show(run: RolloutRun, as_json: bool) -> None:
+    from api.rollouts import print_report
+
     if as_json:
         print(json.dumps(run.model_dump(mode="json")))
         return
@@ -109,6 +116,8 @@ def _show(run: RolloutRun, as_json: bool) -> None:
 
 
 def _progress(as_json: bool) -> Callable[[dict[str, Any]], None] | None:
+    from api.rollouts import ProgressDisplay
+
     return None if as_json else ProgressDisplay(out)
 
 
@@ -118,6 +127,8 @@ def _ids(value: str | None) -> list[str] | None:
 
 async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None) -> Rollouts:
     """Run on `cloud_url`, or on the cloud the workflow was started against."""
+    from api.clouds import remote_cloud
+
     url = cloud_url or (await rollouts.stored(workflow_id)).cloud
     if url is None:
         raise typer.BadParameter("this workflow was started without --cloud; give --cloud URL")
@@ -158,6 +169,8 @@ def start(
         raise typer.BadParameter("1 to 40 letters, digits, '_', '.' or '-'", param_hint="--id")
     if kind not in KINDS:
         raise typer.BadParameter(f"'{kind}': expected one of {', '.join(KINDS)}", param_hint="KIND")
+    from graphs.rollout.models import RolloutSettings, Scope
+
     try:
         scope = Scope(
             provider=provider,

@@ -15,7 +15,8 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from graphs.database import SCHEMA_LOCK, SCHEMA_LOCK_POLL_SECONDS, DatabaseUrl
+from graphs.database import SCHEMA_LOCK, SCHEMA_LOCK_POLL_SECONDS
+from graphs.database_url import DatabaseUrl
 
 
 @asynccontextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -37,7 +36,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-DEFAULT_DATABASE_URL = "sqlite:///optiinfra.db"
+from graphs.database_url import DatabaseUrl
+from graphs.rollout.authority import Role
+
 # Bound parameters per statement stay well under SQLite's and PostgreSQL's limits.
 _CHUNK = 500
 
@@ -209,38 +210,12 @@ class WorkflowRun(BaseModel):
     report: dict[str, Any] | None = None
 
 
-Role = Literal["viewer", "operator", "approver", "admin"]
-
-
 class ApiKey(BaseModel):
     name: str
     role: Role
     key_hash: str
     created_at: UtcDatetime
     revoked_at: UtcDatetime | None = None
-
-
-@dataclass(frozen=True)
-class DatabaseUrl:
-    """A user's database URL, and what it means to SQLAlchemy and to LangGraph's savers."""
-
-    url: str
-    kind: Literal["memory", "sqlite", "postgresql"]
-    sqlalchemy: str
-    target: str  # the SQLite file path or the PostgreSQL conninfo the checkpoint savers take
-
-    @classmethod
-    def parse(cls, url: str) -> DatabaseUrl:
-        if url in ("memory", ":memory:"):
-            return cls(url, "memory", "sqlite+aiosqlite://", ":memory:")
-        if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-            path = url.removeprefix("sqlite:///")
-            return cls(url, "sqlite", f"sqlite+aiosqlite:///{path}", path)
-        for scheme in ("postgresql://", "postgres://"):
-            if url.startswith(scheme):
-                rest = url.removeprefix(scheme)
-                return cls(url, "postgresql", f"postgresql+psycopg://{rest}", f"postgresql://{rest}")
-        raise ValueError(f"unsupported database URL '{url}': use memory, sqlite:///PATH or postgresql://…")
 
 
 class Database:

@@ -10,11 +10,10 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_cloud.catalog import PricingModel, Provider
+from mock_cloud.clouds import MAX_FLEET_SIZE
 from mock_cloud.costs import CostReport
 from mock_cloud.metrics import FleetUtilisation, MetricSeries
 from mock_cloud.quality import QualityReport
-
-MAX_FLEET_SIZE = 200_000
 
 
 class ErrorBody(BaseModel):

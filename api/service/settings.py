@@ -8,7 +8,7 @@ import socket
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graphs.database import DEFAULT_DATABASE_URL
+from graphs.database_url import DEFAULT_DATABASE_URL
 
 
 class ServiceSettings(BaseSettings):

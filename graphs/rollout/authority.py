@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from graphs.database import Role
-
+Role = Literal["viewer", "operator", "approver", "admin"]
 Action = Literal["read", "start", "decide", "administer"]
 ROLES: tuple[Role, ...] = get_args(Role)  # lowest first
 _LEAST_ROLE: dict[Action, Role] = {

@@ -10,14 +10,13 @@ from mock_cloud.catalog.azure import AZURE_REGIONS, azure_instance_types
 from mock_cloud.catalog.gcp import GCP_REGIONS, gcp_instance_types
 from mock_cloud.catalog.model import (
     PRICING_MODELS,
-    PROVIDERS,
     Category,
     InstanceType,
     InterruptionBand,
     Offering,
     PricingModel,
-    Provider,
 )
+from mock_cloud.clouds import PROVIDERS, Provider
 from mock_cloud.errors import InvalidInstanceType, InvalidParameterValue
 
 REGIONS: dict[Provider, tuple[str, ...]] = {"aws": AWS_REGIONS, "gcp": GCP_REGIONS, "azure": AZURE_REGIONS}

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-Provider = Literal["aws", "gcp", "azure"]
-PROVIDERS: tuple[Provider, ...] = ("aws", "gcp", "azure")
+from mock_cloud.clouds import Provider
+
 PricingModel = Literal["on-demand", "spot", "reserved"]
 PRICING_MODELS: tuple[PricingModel, ...] = ("on-demand", "spot", "reserved")
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.service.app import create_app
 from api.service.keys import ROLES, create_key
 from api.service.settings import ServiceSettings
-from graphs.database import Role
+from graphs.rollout.authority import Role
 
 PROBLEM = "application/problem+json"
 

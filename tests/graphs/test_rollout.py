@@ -11,7 +11,8 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 
 from graphs.checkpointing import open_checkpointer
-from graphs.database import AuditEntry, Database, DatabaseUrl
+from graphs.database import AuditEntry, Database
+from graphs.database_url import DatabaseUrl
 from graphs.rollout.authority import Caller
 from graphs.rollout.graph import build_rollout_graph
 from graphs.rollout.models import STATE_TYPES, Decision, RolloutSettings, Scope

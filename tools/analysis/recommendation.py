@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tools.analysis.kinds import KINDS, Kind
 from tools.models import Instance
 
-Kind = Literal["rightsize", "idle", "spot", "reserved"]
-KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
+__all__ = ["KINDS", "Kind", "Recommendation", "RiskLevel", "clamp", "recommend_for", "risk_level"]
 RiskLevel = Literal["low", "medium", "high"]
 
 
