@@ -161,15 +161,18 @@ class CloudSimulator:
             check_pricing_model(pricing_model)
         wanted_state = _check_state(state) if state is not None else None
         wanted_tags = list((tags or {}).items())
+        everyone = list(self._cloud.instances.values())
+        if provider is region is wanted_state is pricing_model is application is None and not wanted_tags:
+            return everyone  # the commonest listing (a page of the whole fleet): no test per instance
         return [
             inst
-            for inst in self._cloud.instances.values()
+            for inst in everyone
             if (provider is None or inst.provider == provider)
             and (region is None or inst.region == region)
             and (wanted_state is None or inst.state == wanted_state)
             and (pricing_model is None or inst.pricing_model == pricing_model)
             and (application is None or inst.application == application)
-            and all(inst.tags.get(k) == v for k, v in wanted_tags)
+            and (not wanted_tags or all(inst.tags.get(k) == v for k, v in wanted_tags))
         ]
 
     def get_instance(self, instance_id: str) -> InstanceView:

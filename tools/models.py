@@ -58,6 +58,13 @@ class InstanceFilter(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class InstancePage(BaseModel):
+    """One page of the instances matching a filter, in the cloud's order, and how many match in all."""
+
+    total: int
+    instances: list[Instance]
+
+
 class InstanceTypeOffer(BaseModel):
     """An instance type as sold in one region, with hourly prices in USD."""
 

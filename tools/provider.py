@@ -17,6 +17,7 @@ from tools.models import (
     CostBreakdown,
     Instance,
     InstanceFilter,
+    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -34,6 +35,13 @@ class CloudProvider(Protocol):
         ...
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]: ...
+
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
+        """`limit` instances from `offset` of those `list_instances` would return, and their total: a page
+        costs what its rows cost, not what the fleet does."""
+        ...
 
     def get_instance(self, instance_id: str) -> Instance: ...
 

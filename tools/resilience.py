@@ -20,6 +20,7 @@ from tools.models import (
     CostBreakdown,
     Instance,
     InstanceFilter,
+    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -117,6 +118,11 @@ class ResilientProvider:
 
     def now(self) -> datetime:
         return self._call(self.inner.now)
+
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
+        return self._call(lambda: self.inner.page_instances(filters, offset, limit))
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         return self._call(lambda: self.inner.list_instances(filters))

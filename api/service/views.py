@@ -81,10 +81,10 @@ async def instances(
     scope = InstanceFilter(
         provider=provider, region=region, state=state, pricing_model=pricing_model, application=application
     )
-    found = await asyncio.to_thread(_cloud(request).list_instances, scope)
-    page = found[offset : offset + limit]
+    found = await asyncio.to_thread(_cloud(request).page_instances, scope, offset, limit)
+    page = found.instances
     return InstancePage(
-        total=len(found),
+        total=found.total,
         offset=offset,
         limit=limit,
         items=[InstanceOut.model_validate({**i.model_dump(), "application": i.application}) for i in page],

@@ -259,7 +259,7 @@ async def test_health_readiness_and_metrics_are_open(service: Service) -> None:
     await service.client.get("/api/v1/instances", headers=service.as_("viewer"))
     metrics = (await service.client.get("/metrics")).text
     assert 'optiinfra_http_requests_total{method="GET",route="/api/v1/instances",status="200"} 1.0' in metrics
-    assert 'optiinfra_cloud_calls_total{operation="list_instances"}' in metrics
+    assert 'optiinfra_cloud_calls_total{operation="page_instances"}' in metrics
 
 
 async def test_a_rollout_started_and_approved_in_chat_is_leased_and_completes(service: Service) -> None:

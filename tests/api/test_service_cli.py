@@ -14,7 +14,7 @@ from api.service.settings import ServiceSettings
 from mock_cloud import CloudSimulator
 from tests.api.test_workflow_cli import ok_json, optiinfra
 from tools.adapters.simulator import SimulatorProvider
-from tools.models import Instance, InstanceFilter
+from tools.models import InstanceFilter, InstancePage
 
 
 def test_keys_are_shown_once_listed_without_secrets_and_revoked(tmp_path: Path) -> None:
@@ -50,7 +50,9 @@ def test_json_log_lines_carry_the_workflow_id() -> None:
 class BrokenCloud(SimulatorProvider):
     """A cloud adapter with a bug: what the service answers when something it did not foresee breaks."""
 
-    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
         raise RuntimeError("secret-token-123 leaked in a traceback")
 
 

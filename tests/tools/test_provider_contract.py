@@ -56,6 +56,15 @@ def test_list_and_filter(backend: Backend) -> None:
     assert backend.provider.get_instance(everything[3].id) == everything[3]
 
 
+def test_a_page_is_that_slice_of_the_listing(backend: Backend) -> None:
+    scope = InstanceFilter(provider="aws")
+    listed = backend.provider.list_instances(scope)
+    page = backend.provider.page_instances(scope, offset=3, limit=4)
+    assert page.total == len(listed) and [i.id for i in page.instances] == [i.id for i in listed[3:7]]
+    beyond = backend.provider.page_instances(scope, offset=len(listed), limit=4)
+    assert beyond.total == len(listed) and beyond.instances == []
+
+
 def test_unknown_instance(backend: Backend) -> None:
     with pytest.raises(InstanceNotFoundError) as caught:
         backend.provider.get_instance("i-0000000000000000")

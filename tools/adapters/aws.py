@@ -48,6 +48,7 @@ from tools.models import (
     CostGroup,
     Instance,
     InstanceFilter,
+    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -119,6 +120,13 @@ class AwsProvider:
     # -- reads ------------------------------------------------------------------------------------------
     def now(self) -> datetime:
         return self._clock()
+
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
+        # EC2 pages with a token, not an offset: the whole listing is read and sliced.
+        found = self.list_instances(filters)
+        return InstancePage(total=len(found), instances=found[offset : offset + limit])
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()

@@ -19,6 +19,7 @@ from tools.models import (
     CostBreakdown,
     Instance,
     InstanceFilter,
+    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -82,16 +83,22 @@ class SimulatorHttpProvider:
         return datetime.fromtimestamp(_unix(self._request("GET", "/clock")["now"]), UTC)
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
-        f = filters or InstanceFilter()
-        params: dict[str, Any] = {
-            k: v for k, v in f.model_dump(exclude={"tags"}).items() if v is not None
-        } | {"tag": [f"{k}={v}" for k, v in f.tags.items()], "limit": PAGE}
+        params = _listing(filters or InstanceFilter()) | {"limit": PAGE}
         found: list[Instance] = []
         while True:
             page = self._request("GET", "/instances", params={**params, "offset": len(found)})
             found += [Instance.model_validate(i) for i in page["instances"]]
             if len(found) >= page["total"] or not page["instances"]:
                 return found
+
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
+        params = _listing(filters or InstanceFilter()) | {"offset": offset, "limit": limit}
+        page = self._request("GET", "/instances", params=params)
+        return InstancePage(
+            total=page["total"], instances=[Instance.model_validate(i) for i in page["instances"]]
+        )
 
     def get_instance(self, instance_id: str) -> Instance:
         return Instance.model_validate(self._request("GET", f"/instances/{instance_id}"))
@@ -212,3 +219,9 @@ class SimulatorHttpProvider:
 def _unix(timestamp: str) -> float:
     """Unix seconds from the API's ISO 8601 UTC timestamps."""
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+def _listing(f: InstanceFilter) -> dict[str, Any]:
+    """An instance filter as the simulator's GET /instances takes it."""
+    params: dict[str, Any] = {k: v for k, v in f.model_dump(exclude={"tags"}).items() if v is not None}
+    return params | {"tag": [f"{k}={v}" for k, v in f.tags.items()]}

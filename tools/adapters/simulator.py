@@ -16,6 +16,7 @@ from tools.models import (
     CostGroup,
     Instance,
     InstanceFilter,
+    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -61,6 +62,17 @@ class SimulatorProvider:
                 application=f.application,
             )
         return [_instance(v) for v in views]
+
+    def page_instances(
+        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
+    ) -> InstancePage:
+        f = filters or InstanceFilter()
+        with _translated():
+            page = self.simulator.page_instances(
+                provider=f.provider, region=f.region, state=f.state, pricing_model=f.pricing_model,
+                tags=f.tags, application=f.application, offset=offset, limit=limit,
+            )  # fmt: skip
+        return InstancePage(total=page.total, instances=[_instance(v) for v in page.instances])
 
     def get_instance(self, instance_id: str) -> Instance:
         with _translated():
