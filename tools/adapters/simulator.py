@@ -51,21 +51,14 @@ class SimulatorProvider:
         return datetime.fromtimestamp(self.simulator.now(), UTC)
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
-        f = filters or InstanceFilter()
-        with _translated():
-            views = self.simulator.list_instances(
-                provider=f.provider,
-                region=f.region,
-                state=f.state,
-                pricing_model=f.pricing_model,
-                tags=f.tags,
-                application=f.application,
-            )
-        return [_instance(v) for v in views]
+        return self._page(filters, 0, None).instances
 
     def page_instances(
         self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
     ) -> InstancePage:
+        return self._page(filters, offset, limit)
+
+    def _page(self, filters: InstanceFilter | None, offset: int, limit: int | None) -> InstancePage:
         f = filters or InstanceFilter()
         with _translated():
             page = self.simulator.page_instances(
