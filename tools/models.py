@@ -17,6 +17,11 @@ STABLE_STATES = frozenset({"running", "stopped", "terminated"})
 F32 = npt.NDArray[np.float32]
 
 
+# The tag a replacement (a spot migration, or its reversal) carries with the id of the instance it
+# replaces: how the cloud itself, not our records, says what became of an instance.
+REPLACES_TAG = "replaces"
+
+
 class Instance(BaseModel):
     """A virtual machine as a cloud describes it."""
 

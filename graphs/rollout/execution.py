@@ -20,12 +20,11 @@ from typing import TypeVar
 from agents.review import Change
 from graphs.rollout.models import ChangeResult
 from tools.errors import ProviderError
-from tools.models import Instance, InstanceFilter, Migration
+from tools.models import REPLACES_TAG, Instance, InstanceFilter, Migration
 from tools.provider import CloudProvider
 
 # Reads of the cloud's truth after a failed call, each one retried by the provider's own policy.
 READS = 8
-REPLACES_TAG = "replaces"  # the tag a replacement carries with the id of the instance it replaces
 _GONE = ("shutting-down", "terminated")
 
 

@@ -42,6 +42,7 @@ from tools.errors import (
     from_cloud_code,
 )
 from tools.models import (
+    REPLACES_TAG,
     STABLE_STATES,
     ApplicationQuality,
     CostBreakdown,
@@ -58,7 +59,6 @@ from tools.models import (
 from tools.provider import billable
 
 IDEMPOTENCY_TAG = "optiinfra:idempotency-key"
-REPLACES_TAG = "replaces"
 QUALITY_NAMESPACE = "OptiInfra/Applications"
 _CE_GROUPS = {  # our grouping → Cost Explorer's GroupBy
     "service": {"Type": "DIMENSION", "Key": "SERVICE"},
