@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.answers import answer
-from agents.answers.base import Question, usd
+from agents.answers.base import Focus, Question, usd
 from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
@@ -48,7 +48,11 @@ _WORKER: dict[RouteName, Worker] = {
 }  # fmt: skip
 _NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
 # The specialist that answers a question about a change (spot: the resource agent's ledger view).
-_AGENT_FOR_FOCUS: dict[str, str] = {"spot": "resource", "downsize": "performance", "upsize": "performance"}
+_AGENT_FOR_FOCUS: dict[Focus, Worker] = {
+    "spot": "resource",
+    "downsize": "performance",
+    "upsize": "performance",
+}
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
 
@@ -97,16 +101,14 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
     refusal = beyond_reach(text)
     if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
         return Command(goto="general", update=update | {"note": refusal.text})
+    focus: Focus | None = None
     if route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up":
-        note = UPSIZE_NOTE if worker == "rollout" else None
-        return Command(goto="performance", update=update | {"focus": "upsize", "note": note})
-    if worker == "rollout" and asks(text):
+        focus, update["note"] = "upsize", UPSIZE_NOTE if worker == "rollout" else None
+    elif worker == "rollout" and asks(text):
         # A question about what could change is answered with the opportunities; only an order starts one.
-        spot = route.route == "spot_migration"
-        return Command(
-            goto="resource" if spot else "performance",
-            update=update | {"focus": "spot" if spot else "downsize"},
-        )
+        focus = "spot" if route.route == "spot_migration" else "downsize"
+    if focus is not None:
+        return Command(goto=_AGENT_FOR_FOCUS[focus], update=update | {"focus": focus})
     return Command(goto=worker, update=update)
 
 
@@ -120,7 +122,7 @@ def _next(state: ChatState, worker: Worker, update: dict[str, Any]) -> Command[A
 
 async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
     route, focus = state["route"], state.get("focus")
-    agent = _AGENT_FOR_FOCUS.get(focus, route.route) if focus else route.route
+    agent = _AGENT_FOR_FOCUS[focus] if focus else route.route
     question = Question(text=state["message"], params=route.params, focus=focus)
     found = await answer(agent, question, runtime.context.toolkit)
     data = found.data | {"tools": found.tools}
