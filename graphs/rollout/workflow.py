@@ -248,8 +248,9 @@ class Rollouts:
         """The decision as it will be recorded, if the workflow waits for one and the caller may give it;
         otherwise the error that says why not (NotPermittedError, NothingPendingError,
         InvalidDecisionError). A service checks here before it answers, then decides in the background."""
-        run = await self.status(workflow_id)
-        asked = RolloutSettings.model_validate((await self.stored(workflow_id)).settings)
+        stored = await self.stored(workflow_id)
+        run = await self._status_of(stored)
+        asked = RolloutSettings.model_validate(stored.settings)
         rules = DecisionRules(self.rules.distinct_approver or asked.distinct_approver)
         permit_decision(caller, decision.decision, run.requested_by, rules)
         if run.status == "deciding" or (run.pending is None and await self.db.decision(workflow_id)):
@@ -268,7 +269,10 @@ class Rollouts:
         return decision.model_copy(update={"by": caller.name})
 
     async def status(self, workflow_id: str) -> RolloutRun:
-        stored = await self.stored(workflow_id)
+        return await self._status_of(await self.stored(workflow_id))
+
+    async def _status_of(self, stored: WorkflowRun) -> RolloutRun:
+        workflow_id = stored.workflow_id
         snapshot = await self.graph.aget_state(_config(workflow_id))
         values = snapshot.values
         pending = (
