@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.api.test_replicas import _auth, keys, replacements, replica, start_migration, status_of, until
+from tests.api.test_replicas import _auth, awaiting_on_two_replicas, keys, replacements, status_of, until
 from tests.api.test_service import Service, open_service
-from tests.conftest import serve_simulator
 
 # Five approvals and a rejection, the way impatient people and retrying scripts send them.
 DECISIONS = [{"decision": "approve"}] * 5 + [{"decision": "reject"}]
@@ -65,11 +63,12 @@ async def test_concurrent_decisions_to_two_replicas_take_one(
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
     operator, approver = await keys(postgres_schema_url)
-    with serve_simulator(7, 300) as cloud, ExitStack() as stack:
-        a, _ = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
-        b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
-        workflow_id = start_migration(a, operator)
-        until(lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval", "approval")
+    with awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver) as (
+        cloud,
+        a,
+        b,
+        workflow_id,
+    ):
 
         def send(k: int) -> httpx.Response:
             url = (a, b)[k % 2]  # every other one to the other replica

@@ -87,18 +87,30 @@ async def keys(db: str) -> tuple[str, str]:
         await database.close()
 
 
+@contextmanager
+def awaiting_on_two_replicas(
+    db: str, tmp_path: Path, operator: str, approver: str
+) -> Iterator[tuple[str, str, str, str]]:
+    """A simulator server, replicas a and b on `db`, and a spot migration triggered on a that b sees waiting
+    for approval: (cloud, a, b, workflow id)."""
+    with serve_simulator(7, 300) as cloud, ExitStack() as stack:
+        a, _ = stack.enter_context(replica("a", db, cloud, tmp_path))
+        b, _ = stack.enter_context(replica("b", db, cloud, tmp_path))
+        workflow_id = start_migration(a, operator)
+        until(lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval", "approval")
+        yield cloud, a, b, workflow_id
+
+
 async def test_triggered_on_one_replica_approved_on_the_other(
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
     operator, approver = await keys(postgres_schema_url)
-    with serve_simulator(7, 300) as cloud, ExitStack() as stack:
-        a, _ = stack.enter_context(replica("a", postgres_schema_url, cloud, tmp_path))
-        b, _ = stack.enter_context(replica("b", postgres_schema_url, cloud, tmp_path))
-        workflow_id = start_migration(a, operator)
-        until(
-            lambda: status_of(b, approver, workflow_id)["status"] == "awaiting_approval",
-            "approval to be asked",
-        )
+    with awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver) as (
+        cloud,
+        a,
+        b,
+        workflow_id,
+    ):
         decided = httpx.post(f"{b}/api/v1/workflows/{workflow_id}/decision", json={"decision": "approve"},
                              headers=_auth(approver), timeout=30)  # fmt: skip
         assert decided.status_code == 202, decided.text
