@@ -63,12 +63,8 @@ async def test_concurrent_decisions_to_two_replicas_take_one(
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
     operator, approver = await keys(postgres_schema_url)
-    with awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver) as (
-        cloud,
-        a,
-        b,
-        workflow_id,
-    ):
+    waiting = awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver)
+    with waiting as (cloud, a, b, workflow_id):
 
         def send(k: int) -> httpx.Response:
             url = (a, b)[k % 2]  # every other one to the other replica

@@ -105,12 +105,8 @@ async def test_triggered_on_one_replica_approved_on_the_other(
     postgres_schema_url: str, tmp_path: Path
 ) -> None:
     operator, approver = await keys(postgres_schema_url)
-    with awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver) as (
-        cloud,
-        a,
-        b,
-        workflow_id,
-    ):
+    waiting = awaiting_on_two_replicas(postgres_schema_url, tmp_path, operator, approver)
+    with waiting as (cloud, a, b, workflow_id):
         decided = httpx.post(f"{b}/api/v1/workflows/{workflow_id}/decision", json={"decision": "approve"},
                              headers=_auth(approver), timeout=30)  # fmt: skip
         assert decided.status_code == 202, decided.text
