@@ -203,7 +203,7 @@ def recommend_command(
     out.print(table)
     out.print("By kind (USD/month): " + _counts(summary.by_kind) + ". --json adds the reasons.")
     if under := ledger.under_provisioned:
-        extra = -sum(r.monthly_savings for r in under)
+        extra = ledger.under_provisioned_monthly_cost
         out.print(
             f"{len(under)} under-provisioned instance(s) need a larger type: {extra:,.2f} USD/month more "
             "(a performance finding, not netted into the savings above)."

@@ -142,7 +142,7 @@ async def recommendations(
         limit=limit,
         monthly_savings=ledger.summary.monthly_savings,
         under_provisioned=len(ledger.under_provisioned),
-        under_provisioned_monthly_cost=round(-sum(r.monthly_savings for r in ledger.under_provisioned), 2),
+        under_provisioned_monthly_cost=ledger.under_provisioned_monthly_cost,
         items=[RecommendationOut.model_validate(r.model_dump()) for r in found[offset : offset + limit]],
     )
 

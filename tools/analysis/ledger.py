@@ -31,6 +31,11 @@ class Ledger(BaseModel):
     def summary(self) -> SavingsSummary:
         return savings_summary(self.opportunities)
 
+    @property
+    def under_provisioned_monthly_cost(self) -> float:
+        """What sizing the under-provisioned machines up adds a month, USD (a positive number)."""
+        return round(-sum(r.monthly_savings for r in self.under_provisioned), 2)
+
 
 def entries(
     snapshot: FleetSnapshot,

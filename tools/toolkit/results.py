@@ -49,9 +49,7 @@ class SavingsReport(BaseModel):
             recommendations=ledger.opportunities[:limit],
             instance_ids=list(dict.fromkeys(r.instance_id for r in ledger.opportunities)),
             under_provisioned=len(ledger.under_provisioned),
-            under_provisioned_monthly_cost=round(
-                -sum(r.monthly_savings for r in ledger.under_provisioned), 2
-            ),
+            under_provisioned_monthly_cost=ledger.under_provisioned_monthly_cost,
         )
 
 
