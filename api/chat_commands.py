@@ -23,7 +23,7 @@ from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError
 from api.workflow_commands import ByOption, DbOption, DistinctApproverOption, local_caller
 from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import Caller, DecisionRules
-from mock_cloud.clouds import MAX_FLEET_SIZE
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
 
 if TYPE_CHECKING:  # LangChain, the router's model and the graphs load when a command runs, not for `--help`
     from langchain_core.language_models import BaseChatModel
@@ -124,8 +124,12 @@ def chat_command(
     cloud_url: Annotated[
         str | None, typer.Option("--cloud", help="A simulator server URL (optiinfra cloud serve)")
     ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="In-process simulator's seed (without --cloud)")] = 7,
-    size: Annotated[int, typer.Option(min=0, max=MAX_FLEET_SIZE, help="In-process simulator's size")] = 600,
+    seed: Annotated[
+        int, typer.Option(min=0, help="In-process simulator's seed (without --cloud)")
+    ] = DEFAULT_SEED,
+    size: Annotated[
+        int, typer.Option(min=0, max=MAX_FLEET_SIZE, help="In-process simulator's size")
+    ] = DEFAULT_SIZE,
     by: ByOption = "chat",
     distinct_approver: DistinctApproverOption = False,
     as_json: JsonOption = False,

@@ -13,6 +13,7 @@ from api.rollouts import DEMO_OPERATOR, ProgressDisplay
 from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import ChatTurn, open_chat
 from mock_cloud import CloudSimulator
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 from tools.adapters.simulator import resilient_simulator
 
 SCRIPT = (
@@ -28,7 +29,10 @@ SCRIPT = (
 
 
 def run_chat_demo(
-    seed: int = 7, size: int = 600, console: Console | None = None, model: BaseChatModel | None = None
+    seed: int = DEFAULT_SEED,
+    size: int = DEFAULT_SIZE,
+    console: Console | None = None,
+    model: BaseChatModel | None = None,
 ) -> list[ChatTurn]:
     """The script as one conversation on an in-process simulator and an in-memory database."""
     sim = CloudSimulator(seed, size)

@@ -15,7 +15,7 @@ from agents.llm import DEFAULT_TIMEOUT_SECONDS
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
 from api.service_commands import apikey, serve_command
 from api.workflow_commands import parse_tags, workflow
-from mock_cloud.clouds import MAX_FLEET_SIZE, PROVIDERS
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE, PROVIDERS
 from tools.analysis.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
@@ -84,7 +84,9 @@ def cloud_catalog(
 
 
 @cloud.command("fleet")
-def cloud_fleet(seed: SeedOption = 0, size: SizeOption = 100, as_json: JsonOption = False) -> None:
+def cloud_fleet(
+    seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZE, as_json: JsonOption = False
+) -> None:
     """Generate a seeded fleet and summarise it: counts, hourly and monthly cost."""
     from rich.table import Table
 
@@ -110,8 +112,8 @@ def cloud_fleet(seed: SeedOption = 0, size: SizeOption = 100, as_json: JsonOptio
 def cloud_serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8900,
-    seed: SeedOption = 0,
-    size: SizeOption = 100,
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
     speed: Annotated[
         float, typer.Option(min=0, help="Simulated seconds per wall second (0: manual clock)")
     ] = 0.0,
@@ -129,8 +131,8 @@ def cloud_serve(
 
 @app.command("recommend")
 def recommend_command(
-    seed: SeedOption = 7,
-    size: SizeOption = 600,
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
     cloud_url: Annotated[
         str | None,
         typer.Option("--cloud", help="A simulator server (optiinfra cloud serve) instead of --seed/--size"),
@@ -222,7 +224,7 @@ def _kinds(given: list[str] | None) -> list[Kind]:
 
 
 @demo.command("cloud")
-def demo_cloud(seed: SeedOption = 7, size: SizeOption = 300) -> None:
+def demo_cloud(seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZE) -> None:
     """A tour of the simulator: fleet, rightsizing by hand, spot migration, faults, interruptions, costs."""
     from api.tour import run_cloud_tour
 
@@ -249,8 +251,8 @@ def _rollout_demo(kind: RolloutKind, seed: int, size: int, scenario: str, as_jso
 
 @demo.command("spot-migration")
 def demo_spot_migration(
-    seed: SeedOption = 7,
-    size: SizeOption = 600,
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
     scenario: ScenarioOption = "normal",
     as_json: JsonOption = False,
 ) -> None:
@@ -260,8 +262,8 @@ def demo_spot_migration(
 
 @demo.command("rightsizing")
 def demo_rightsizing(
-    seed: SeedOption = 7,
-    size: SizeOption = 600,
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
     scenario: ScenarioOption = "normal",
     as_json: JsonOption = False,
 ) -> None:
@@ -271,8 +273,8 @@ def demo_rightsizing(
 
 @demo.command("chat")
 def demo_chat(
-    seed: SeedOption = 7,
-    size: SizeOption = 600,
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
     llm: LlmOption = None,
     llm_timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:

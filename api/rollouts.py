@@ -13,6 +13,7 @@ from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, open_rollouts
 from mock_cloud import CloudSimulator
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 from tools.adapters.simulator import resilient_simulator
 
 Scenario = Literal["normal", "degrade"]
@@ -96,8 +97,8 @@ def report_json(report: RolloutReport) -> dict[str, Any]:
 
 def run_rollout_demo(
     kind: RolloutKind,
-    seed: int = 7,
-    size: int = 600,
+    seed: int = DEFAULT_SEED,
+    size: int = DEFAULT_SIZE,
     scenario: Scenario = "normal",
     console: Console | None = None,
     settings: RolloutSettings | None = None,
@@ -136,7 +137,7 @@ def run_rollout_demo(
 def demo_main(kind: RolloutKind, argv: list[str]) -> None:
     """What `demos/<kind>.py [normal|degrade] [SEED] [SIZE]` runs."""
     scenario: Scenario = "degrade" if argv[:1] == ["degrade"] else "normal"
-    seed = int(argv[1]) if len(argv) > 1 else 7
-    size = int(argv[2]) if len(argv) > 2 else 600
+    seed = int(argv[1]) if len(argv) > 1 else DEFAULT_SEED
+    size = int(argv[2]) if len(argv) > 2 else DEFAULT_SIZE
     console = Console()
     print_report(run_rollout_demo(kind, seed, size, scenario, console), console)

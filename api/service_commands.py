@@ -13,6 +13,7 @@ from agents.llm import LlmSpec, LlmSpecError
 from api.workflow_commands import DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import ROLES
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
 
 apikey = typer.Typer(
     help="API keys of the HTTP service: create (shown once), list, revoke.", no_args_is_help=True
@@ -27,8 +28,10 @@ def serve_command(
     cloud: Annotated[
         str, typer.Option("--cloud", help="A simulator server URL, or sim (in-process)")
     ] = "sim",
-    seed: Annotated[int, typer.Option(min=0, help="The in-process simulator's seed")] = 7,
-    size: Annotated[int, typer.Option(min=0, help="The in-process simulator's fleet size")] = 600,
+    seed: Annotated[int, typer.Option(min=0, help="The in-process simulator's seed")] = DEFAULT_SEED,
+    size: Annotated[
+        int, typer.Option(min=0, max=MAX_FLEET_SIZE, help="The in-process simulator's fleet size")
+    ] = DEFAULT_SIZE,
     llm: Annotated[
         str | None, typer.Option("--llm", help="ollama:MODEL or none (default $OPTIINFRA_LLM)")
     ] = None,

@@ -5,6 +5,10 @@
 
 import asyncio
 
+from interpreter import use_project_interpreter
+
+use_project_interpreter()
+
 from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import open_rollouts
@@ -13,7 +17,7 @@ from tools.adapters.simulator import SimulatorProvider
 
 
 async def main() -> None:
-    cloud = SimulatorProvider(CloudSimulator(7, 300))
+    cloud = SimulatorProvider(CloudSimulator())
     async with open_rollouts("memory", cloud) as rollouts:
         waiting = await rollouts.start(
             "spot_migration",

@@ -7,11 +7,16 @@ and OLLAMA_HOST to let one route and write the answers; see `optiinfra demo chat
 
 import sys
 
+from interpreter import use_project_interpreter
+
+use_project_interpreter()
+
 from rich.console import Console
 
 from api.chat_demo import run_chat_demo
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 
 if __name__ == "__main__":
     given = sys.argv[1:3]
-    seed, size = (int(a) for a in given + ["7", "600"][len(given) :])
+    seed, size = (int(a) for a in given + [str(DEFAULT_SEED), str(DEFAULT_SIZE)][len(given) :])
     run_chat_demo(seed, size, console=Console())

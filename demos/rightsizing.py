@@ -6,6 +6,10 @@ Downsizes over-provisioned instances whose projected latency stays within the ro
 
 import sys
 
+from interpreter import use_project_interpreter
+
+use_project_interpreter()
+
 from api.rollouts import demo_main
 
 if __name__ == "__main__":

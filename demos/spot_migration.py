@@ -7,6 +7,10 @@ rolls out in waves of 10 %, 50 % and 100 % while watching quality, and prints th
 
 import sys
 
+from interpreter import use_project_interpreter
+
+use_project_interpreter()
+
 from api.rollouts import demo_main
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_cloud.catalog import PricingModel, Provider
-from mock_cloud.clouds import MAX_FLEET_SIZE
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
 from mock_cloud.costs import CostReport
 from mock_cloud.metrics import FleetUtilisation, MetricSeries
 from mock_cloud.quality import QualityReport
@@ -259,8 +259,8 @@ class ClockOut(BaseModel):
 class ResetRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    size: int = Field(100, ge=0, le=MAX_FLEET_SIZE)
+    seed: int = Field(DEFAULT_SEED, ge=0, le=2**32 - 1)
+    size: int = Field(DEFAULT_SIZE, ge=0, le=MAX_FLEET_SIZE)
     provider_mix: dict[Provider, float] | None = Field(None, description="Relative weights, e.g. {'aws': 2}")
 
 

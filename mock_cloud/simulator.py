@@ -15,6 +15,7 @@ import numpy as np
 
 from mock_cloud.catalog import Catalog, Provider, check_pricing_model, check_provider, load_catalog
 from mock_cloud.clock import SimClock
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 from mock_cloud.costs import CostReport, check_group_by, cost_matrix, cost_report, day_edges
 from mock_cloud.errors import (
     ApplicationNotFound,
@@ -57,8 +58,8 @@ class CloudSimulator:
 
     def __init__(
         self,
-        seed: int = 0,
-        size: int = 100,
+        seed: int = DEFAULT_SEED,
+        size: int = DEFAULT_SIZE,
         *,
         provider_mix: Mapping[Provider, float] | None = None,
         clock: SimClock | None = None,

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graphs.database_url import DEFAULT_DATABASE_URL
+from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 
 
 class ServiceSettings(BaseSettings):
@@ -16,8 +17,8 @@ class ServiceSettings(BaseSettings):
 
     db: str = Field(DEFAULT_DATABASE_URL, description="memory, sqlite:///PATH or postgresql://…")
     cloud: str = Field("sim", description="A simulator server URL, or `sim` for one in this process")
-    seed: int = Field(7, ge=0, description="The in-process simulator's seed")
-    size: int = Field(600, ge=0, description="The in-process simulator's fleet size")
+    seed: int = Field(DEFAULT_SEED, ge=0, description="The in-process simulator's seed")
+    size: int = Field(DEFAULT_SIZE, ge=0, description="The in-process simulator's fleet size")
     llm: str | None = Field(None, description="ollama:MODEL, or none")
     ollama_host: str | None = Field(None, validation_alias="OLLAMA_HOST")
     llm_timeout: float = Field(20.0, gt=0)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,3 +142,36 @@ def test_recommend_against_a_served_simulator(served: str) -> None:
     assert result.exit_code == 0, result.output
     local = CliRunner().invoke(app, ["recommend", "--seed", "4", "--size", "40", "--kind", "spot", "--json"])
     assert json.loads(result.output) == json.loads(local.output)  # the same fleet, over HTTP or in-process
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def plain_python(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python demos/…` as typed in a fresh shell: the base interpreter, no virtual environment active."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+    base = getattr(sys, "_base_executable", sys.executable)
+    return subprocess.run(
+        [base, str(script), *args], capture_output=True, text=True, timeout=120, env=env, cwd=script.parent
+    )
+
+
+def test_a_demo_runs_with_the_system_python_when_the_project_venv_exists() -> None:
+    if Path(sys.prefix).resolve() != (REPOSITORY / ".venv").resolve():
+        pytest.skip("the tests do not run from the repository's own .venv")
+    result = plain_python(REPOSITORY / "demos" / "cloud_tour.py", "7", "60")
+    assert result.returncode == 0, result.stderr
+    assert "Spot migration" in result.stdout
+
+
+def test_a_demo_without_an_installed_project_says_how_to_install(tmp_path: Path) -> None:
+    for name in ("interpreter.py", "spot_migration.py"):
+        shutil.copy(REPOSITORY / "demos" / name, tmp_path / name)
+    result = plain_python(tmp_path / "spot_migration.py")
+    if result.returncode == 0:
+        pytest.skip("the base interpreter has OptiInfra installed")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "OptiInfra is not installed for this Python: run `python3 -m venv .venv && "
+        ".venv/bin/pip install -e .` in the repository first"
+    ]
