@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 # Only what every command needs at start: each command imports its machinery (LangChain, LangGraph, numpy,
 # the simulator, database drivers) when it runs, so `optiinfra --help` and the light commands start fast.
@@ -19,24 +20,39 @@ from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE, PROVID
 from tools.analysis.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
+    from typer._click.core import Context as ClickContext  # the Context TyperGroup is typed with
+
     from agents.review import RolloutKind
     from tools.provider import CloudProvider
 
+SAVE, SERVE, TRY = "Find and carry out savings", "Run the service", "Try it out"
+
+
+class CommandsInOrder(TyperGroup):
+    """Lists the commands in the order a new user meets them, under the panel of what they are for."""
+
+    ORDER = ("recommend", "chat", "workflow", "serve", "apikey", "demo", "cloud", "route")
+
+    def list_commands(self, ctx: ClickContext) -> list[str]:
+        return sorted(super().list_commands(ctx), key=self.ORDER.index)
+
+
 app = typer.Typer(
     name="optiinfra",
+    cls=CommandsInOrder,
     help="Safe cloud cost optimisation with LangGraph agents, and a multi-cloud simulator to try it on.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 cloud = typer.Typer(help="The built-in multi-cloud simulator.", no_args_is_help=True)
 demo = typer.Typer(help="Scripted demos on an in-process simulator.", no_args_is_help=True)
-app.add_typer(cloud, name="cloud")
-app.add_typer(demo, name="demo")
-app.add_typer(workflow, name="workflow")
-app.command("route")(route_command)
-app.command("serve")(serve_command)
-app.add_typer(apikey, name="apikey")
-app.command("chat")(chat_command)
+app.command("chat", rich_help_panel=SAVE)(chat_command)
+app.add_typer(workflow, name="workflow", rich_help_panel=SAVE)
+app.command("serve", rich_help_panel=SERVE)(serve_command)
+app.add_typer(apikey, name="apikey", rich_help_panel=SERVE)
+app.add_typer(demo, name="demo", rich_help_panel=TRY)
+app.add_typer(cloud, name="cloud", rich_help_panel=TRY)
+app.command("route", rich_help_panel=TRY)(route_command)
 
 out = Console()
 
@@ -129,7 +145,7 @@ def cloud_serve(
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
 
 
-@app.command("recommend")
+@app.command("recommend", rich_help_panel=SAVE)
 def recommend_command(
     seed: SeedOption = DEFAULT_SEED,
     size: SizeOption = DEFAULT_SIZE,
@@ -288,10 +304,24 @@ def _counts(counts: dict[str, int] | dict[str, float]) -> str:
     return ", ".join(f"{k}: {v:,.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in counts.items())
 
 
+def _without_flag_types(command: object) -> None:
+    """Typer's help prints `<bool>` after every flag, as if `--json` took a value; a flag takes none."""
+    if not isinstance(command, TyperCommand | TyperGroup):
+        return
+    for param in command.get_params(typer.Context(command)):
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            _without_flag_types(sub)
+
+
 def main() -> None:
     """Entry point: a refused operation is one line on stderr and exit status 1, never a traceback."""
     try:
-        app()
+        command = typer.main.get_command(app)
+        _without_flag_types(command)
+        command()
     except Exception as exc:
         line = refusal(exc)
         if line is None:

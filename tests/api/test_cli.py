@@ -175,3 +175,15 @@ def test_a_demo_without_an_installed_project_says_how_to_install(tmp_path: Path)
         "OptiInfra is not installed for this Python: run `python3 -m venv .venv && "
         ".venv/bin/pip install -e .` in the repository first"
     ]
+
+
+def test_help_lists_commands_by_purpose_and_flags_without_a_value() -> None:
+    top = optiinfra("--help")
+    assert top.returncode == 0, top.stderr
+    order = ["recommend", "chat", "workflow", "serve", "apikey", "demo", "cloud", "route"]
+    positions = [top.stdout.index(f"│ {name} ") for name in order]
+    assert positions == sorted(positions)
+    assert top.stdout.index("Find and carry out savings") < positions[0]
+    start = optiinfra("workflow", "start", "--help")
+    assert "--auto-approve" in start.stdout and "<float>" in start.stdout
+    assert "<bool>" not in top.stdout + start.stdout
