@@ -137,9 +137,11 @@ def cloud_serve(
     """Serve the simulator over HTTP (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from api.listening import check_can_listen
     from mock_cloud import CloudSimulator, SimClock
     from mock_cloud.server import create_app
 
+    check_can_listen(host, port)
     sim = CloudSimulator(seed, size, clock=SimClock(speed=speed))
     out.print(f"Simulator: {size} instances (seed {seed}), clock speed {speed}; http://{host}:{port}/docs")
     uvicorn.run(create_app(sim), host=host, port=port, log_level="warning")
@@ -337,6 +339,7 @@ def refusal(exc: Exception) -> str | None:
 
     from agents.llm import LlmSpecError
     from agents.routing.encoder import EncoderUnavailableError
+    from api.listening import AddressUnavailableError
     from graphs.database import SchemaError
     from graphs.rollout.authority import NotPermittedError
     from graphs.rollout.workflow import RolloutError
@@ -346,7 +349,8 @@ def refusal(exc: Exception) -> str | None:
 
     if isinstance(exc, SimulatorError | ProviderError):
         return f"{exc.code}: {exc.message}"
-    said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError)
+    said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError,
+            AddressUnavailableError)  # fmt: skip
     if isinstance(exc, said):
         return str(exc)
     if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached

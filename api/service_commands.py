@@ -47,6 +47,7 @@ def serve_command(
 
     import uvicorn
 
+    from api.listening import check_can_listen
     from api.service.logs import configure
     from api.service.settings import ServiceSettings
 
@@ -72,6 +73,7 @@ def serve_command(
         os.environ["OPTIINFRA_LLM"] = llm
     settings = ServiceSettings()
     configure(settings.log_json, settings.replica)
+    check_can_listen(host, port)
     # The schema made (or migrated, or refused) once, here, before any worker starts: a database that cannot
     # be reached or is newer than this code is one line on stderr, not a traceback per worker.
     asyncio.run(_prepare(db))

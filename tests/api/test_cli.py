@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -187,3 +188,17 @@ def test_help_lists_commands_by_purpose_and_flags_without_a_value() -> None:
     start = optiinfra("workflow", "start", "--help")
     assert "--auto-approve" in start.stdout and "<float>" in start.stdout
     assert "<bool>" not in top.stdout + start.stdout
+
+
+@pytest.mark.parametrize("command", [["cloud", "serve"], ["serve", "--db", "memory"]])
+def test_a_busy_port_is_one_line_before_any_banner(command: list[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = optiinfra(*command, "--port", str(port))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"optiinfra: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
