@@ -7,7 +7,6 @@ an improvement when it works and nothing worse than none when it does not.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +74,8 @@ async def ask(model: BaseChatModel, messages: list[BaseMessage], timeout: float,
     What a model server can do wrong (hang, be down, refuse) becomes one `ModelUnavailableError`, so a caller
     has one thing to fall back from; anything else is a bug of ours and propagates.
     """
+    import asyncio
+
     import httpx
 
     try:

@@ -6,7 +6,6 @@ with neither, everything runs on the embedded router and the templates.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -70,6 +69,8 @@ def route_command(
     as_json: JsonOption = False,
 ) -> None:
     """Where a request would go: its route, what it names, how sure the router is and which router decided."""
+    import asyncio
+
     from agents.routing import EmbeddedRouter, build_router
 
     router = build_router(chosen_model(llm, llm_timeout), EmbeddedRouter(), timeout=llm_timeout)
@@ -135,6 +136,8 @@ def chat_command(
     as_json: JsonOption = False,
 ) -> None:
     """Ask about costs, performance, resources and applications; start, approve and follow rollouts."""
+    import asyncio
+
     from api.clouds import cloud_for
     from api.rollouts import ProgressDisplay
     from graphs.supervisor.chat import new_thread_id, open_chat
@@ -186,6 +189,8 @@ def _line_history() -> Iterator[None]:
 
 
 async def _session(chat: Chat, thread_id: str, caller: Caller) -> None:
+    import asyncio
+
     from api.rollouts import ProgressDisplay
     from graphs.supervisor.chat import ChatError
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.core import TyperGroup
 
 # Only what every command needs at start: each command imports its machinery (LangChain, LangGraph, numpy,
 # the simulator, database drivers) when it runs, so `optiinfra --help` and the light commands start fast.
@@ -306,24 +306,10 @@ def _counts(counts: dict[str, int] | dict[str, float]) -> str:
     return ", ".join(f"{k}: {v:,.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in counts.items())
 
 
-def _without_flag_types(command: object) -> None:
-    """Typer's help prints `<bool>` after every flag, as if `--json` took a value; a flag takes none."""
-    if not isinstance(command, TyperCommand | TyperGroup):
-        return
-    for param in command.get_params(typer.Context(command)):
-        if isinstance(param, TyperOption) and param.is_flag:
-            param.metavar = ""
-    if isinstance(command, TyperGroup):
-        for sub in command.commands.values():
-            _without_flag_types(sub)
-
-
 def main() -> None:
     """Entry point: a refused operation is one line on stderr and exit status 1, never a traceback."""
     try:
-        command = typer.main.get_command(app)
-        _without_flag_types(command)
-        command()
+        app()
     except Exception as exc:
         line = refusal(exc)
         if line is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated
 
@@ -43,6 +42,7 @@ def serve_command(
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (use PostgreSQL for >1)")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Several replicas can share one PostgreSQL database."""
+    import asyncio
     import os
 
     import uvicorn
@@ -98,6 +98,8 @@ def apikey_create(
     db: DbOption = DEFAULT_DATABASE_URL,
 ) -> None:
     """Make a key and print it, once: only its hash is stored."""
+    import asyncio
+
     from api.service.keys import ApiKeyError, create_key
     from graphs.database import Database
 
@@ -120,6 +122,8 @@ def apikey_list(
     db: DbOption = DEFAULT_DATABASE_URL, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Every key's name, role and state (never the key)."""
+    import asyncio
+
     from graphs.database import Database
 
     async def go() -> list[dict[str, object]]:
@@ -141,6 +145,8 @@ def apikey_list(
 @apikey.command("revoke")
 def apikey_revoke(name: str, db: DbOption = DEFAULT_DATABASE_URL) -> None:
     """Revoke a key at once: its next request is refused."""
+    import asyncio
+
     from graphs.database import Database
 
     async def go() -> bool:

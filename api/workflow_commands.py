@@ -3,7 +3,6 @@ run can be stopped, killed and resumed."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -85,6 +84,8 @@ def local_caller(by: str) -> Caller:
 
 
 def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
+    import asyncio
+
     from api.clouds import remote_cloud
     from graphs.rollout.workflow import open_rollouts
 

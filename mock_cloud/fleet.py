@@ -17,7 +17,7 @@ import numpy as np
 
 from mock_cloud.catalog import REGIONS, Catalog, InstanceType, PricingModel, Provider
 from mock_cloud.instances import Instance, Segment, State
-from mock_cloud.noise import stable_int
+from mock_cloud.stable import stable_int
 from mock_cloud.workloads import DAY, Profile, WorkloadParams
 
 DEFAULT_PROVIDER_MIX: dict[Provider, float] = {"aws": 0.5, "gcp": 0.25, "azure": 0.25}

@@ -14,8 +14,8 @@ from mock_cloud.catalog import Catalog, PricingModel
 from mock_cloud.errors import IncorrectInstanceState, InvalidParameterValue
 from mock_cloud.fleet import Fleet, instance_id
 from mock_cloud.instances import Instance, Segment, State
-from mock_cloud.noise import stable_unit
 from mock_cloud.spot import INTERRUPTED_STATE, NOTICE_SECONDS, SpotMarket
+from mock_cloud.stable import stable_unit
 
 # Seconds each transition takes, (min, max): EC2 boots in well under a minute, most in 5-20 s.
 BOOT_SECONDS = (5.0, 20.0)

@@ -6,8 +6,6 @@ asked in, so values are hashed from (seed, key, time bucket) instead of drawn fr
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import numpy.typing as npt
 
@@ -19,18 +17,6 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _FIELD_BITS = 21
 _FIELD_MASK = np.uint64((1 << _FIELD_BITS) - 1)
-
-
-def stable_unit(*parts: object) -> float:
-    """A uniform number in [0, 1) fixed by `parts` (Python's own `hash` is salted per process)."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") / 2.0**64
-
-
-def stable_int(*parts: object) -> int:
-    """A 63-bit integer fixed by `parts`."""
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
 
 
 def splitmix64(x: U64) -> U64:

@@ -10,7 +10,8 @@ import numpy as np
 from mock_cloud.faults import QualityDegradation
 from mock_cloud.fleet import Application
 from mock_cloud.load import ApplicationLoad
-from mock_cloud.noise import hash_grid, normal_field, stable_int
+from mock_cloud.noise import hash_grid, normal_field
+from mock_cloud.stable import stable_int
 from mock_cloud.workloads import F32, F64
 
 # When no replica is up, clients see their timeouts.

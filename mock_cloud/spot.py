@@ -9,7 +9,8 @@ import numpy as np
 
 from mock_cloud.catalog import Catalog, Provider
 from mock_cloud.instances import State
-from mock_cloud.noise import hash_grid, normal_field, stable_int, stable_unit
+from mock_cloud.noise import hash_grid, normal_field
+from mock_cloud.stable import stable_int, stable_unit
 from mock_cloud.workloads import DAY, F64, HOUR
 
 # Warning before an interruption: EC2's two-minute notice; GCP's and Azure's 30 seconds.

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 
-from mock_cloud.catalog.aws import AWS_REGIONS, aws_instance_types
-from mock_cloud.catalog.azure import AZURE_REGIONS, azure_instance_types
-from mock_cloud.catalog.gcp import GCP_REGIONS, gcp_instance_types
+from mock_cloud.catalog.built import cache_path, read_built, write_built
 from mock_cloud.catalog.model import (
     PRICING_MODELS,
     Category,
@@ -16,11 +14,9 @@ from mock_cloud.catalog.model import (
     Offering,
     PricingModel,
 )
+from mock_cloud.catalog.regions import DEFAULT_REGION, REGIONS
 from mock_cloud.clouds import PROVIDERS, Provider
 from mock_cloud.errors import InvalidInstanceType, InvalidParameterValue
-
-REGIONS: dict[Provider, tuple[str, ...]] = {"aws": AWS_REGIONS, "gcp": GCP_REGIONS, "azure": AZURE_REGIONS}
-DEFAULT_REGION: dict[Provider, str] = {"aws": "us-east-1", "gcp": "us-central1", "azure": "eastus"}
 
 
 class Catalog:
@@ -87,8 +83,22 @@ def check_pricing_model(pricing_model: str) -> PricingModel:
 
 @functools.cache
 def load_catalog() -> Catalog:
-    """The full catalog, built once per process from the bundled price data."""
-    return Catalog([*aws_instance_types(), *gcp_instance_types(), *azure_instance_types()])
+    """The full catalog: read from the cache of an earlier build when there is one, else built and cached."""
+    path = cache_path()
+    types = read_built(path)
+    if types is None:
+        types = build_instance_types()
+        write_built(path, types)
+    return Catalog(types)
+
+
+def build_instance_types() -> list[InstanceType]:
+    """Every type of every cloud, from the bundled price data (libcloud's tables are imported only here)."""
+    from mock_cloud.catalog.aws import aws_instance_types
+    from mock_cloud.catalog.azure import azure_instance_types
+    from mock_cloud.catalog.gcp import gcp_instance_types
+
+    return [*aws_instance_types(), *gcp_instance_types(), *azure_instance_types()]
 
 
 __all__ = [

@@ -9,13 +9,8 @@ from libcloud.compute.constants.ec2_instance_types import INSTANCE_TYPES
 
 from mock_cloud.catalog.discounts import AWS_RESERVED_1Y_DISCOUNT, aws_spot_factor, interruption_band
 from mock_cloud.catalog.model import Category, InstanceType
+from mock_cloud.catalog.regions import AWS_REGIONS
 from mock_cloud.catalog.source import compute_prices
-
-AWS_REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
-    "eu-west-1", "eu-west-2", "eu-central-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
-    "ap-northeast-1",
-)  # fmt: skip
 
 _CATEGORY_BY_FAMILY_LABEL = {
     "General purpose": Category.GENERAL,

@@ -10,12 +10,8 @@ import statistics
 
 from mock_cloud.catalog.discounts import AZURE_RESERVED_1Y_DISCOUNT, interruption_band
 from mock_cloud.catalog.model import Category, InstanceType
+from mock_cloud.catalog.regions import AZURE_REGIONS
 from mock_cloud.catalog.source import compute_prices
-
-AZURE_REGIONS = (
-    "eastus", "eastus2", "centralus", "westus2", "canadacentral", "brazilsouth", "northeurope", "westeurope",
-    "uksouth", "southeastasia", "japaneast", "australiaeast",
-)  # fmt: skip
 
 # (name template, vCPU counts, GiB per vCPU, category), from learn.microsoft.com/azure/virtual-machines/sizes.
 _RATIO_SERIES: tuple[tuple[str, tuple[int, ...], float, Category], ...] = (

@@ -8,7 +8,7 @@ source. Published discounts move; these are the figures we model, not a quote.
 from __future__ import annotations
 
 from mock_cloud.catalog.model import Category, InterruptionBand
-from mock_cloud.noise import stable_unit
+from mock_cloud.stable import stable_unit
 
 # AWS spot savings over on-demand by category: the middle of the ranges the EC2 Spot Instance Advisor
 # (aws.amazon.com/ec2/spot/instance-advisor) showed for these families in 2024-2025 (typically 55-75 %).

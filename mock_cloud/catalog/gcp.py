@@ -15,13 +15,8 @@ from mock_cloud.catalog.discounts import (
     interruption_band,
 )
 from mock_cloud.catalog.model import Category, InstanceType
+from mock_cloud.catalog.regions import GCP_REGIONS
 from mock_cloud.catalog.source import compute_prices
-
-GCP_REGIONS = (
-    "us-central1", "us-east4", "us-west2", "northamerica-northeast1", "southamerica-east1",
-    "europe-west1", "europe-west2", "europe-west4", "asia-east1", "asia-northeast1", "asia-southeast1",
-    "australia-southeast1",
-)  # fmt: skip
 
 # (series, kind, GB of memory per vCPU, vCPU counts), from cloud.google.com/compute/docs/machine-resource.
 _SHAPES: tuple[tuple[str, str, float, tuple[int, ...]], ...] = (

@@ -1,6 +1,9 @@
+from pathlib import Path
+
 import pytest
 
-from mock_cloud.catalog import REGIONS, InterruptionBand, load_catalog
+from mock_cloud.catalog import REGIONS, InterruptionBand, build_instance_types, load_catalog
+from mock_cloud.catalog.built import CACHE_DIR_VARIABLE, cache_path, read_built, write_built
 from mock_cloud.errors import InvalidInstanceType, InvalidParameterValue
 
 
@@ -84,3 +87,27 @@ def test_unknown_type_region_and_provider_are_refused_clearly() -> None:
         catalog.offerings("aws", "mars-north-1")
     with pytest.raises(InvalidParameterValue, match="aws, gcp, azure"):
         catalog.types("oracle")
+
+
+def test_the_built_catalog_read_back_from_its_cache_is_the_one_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path))
+    built = build_instance_types()
+    path = cache_path()
+    assert path.parent == tmp_path and not path.exists()
+    write_built(path, built)
+    assert read_built(path) == built  # every field of every type, prices to the last digit
+
+
+def test_a_damaged_or_unwritable_cache_costs_a_rebuild_not_a_wrong_price(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path))
+    path = cache_path()
+    path.write_text('[{"provider": "aws", "name": "m5.large"')  # cut off mid-write by another tool
+    assert read_built(path) is None
+    blocked = tmp_path / "a-file-not-a-directory"
+    blocked.write_text("")
+    write_built(blocked / "catalog.json", build_instance_types())  # cannot be written: no error
+    assert not (blocked / "catalog.json").exists()
