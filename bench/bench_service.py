@@ -1,7 +1,8 @@
 """HTTP service benchmark: requests/s and latency of the API on 127.0.0.1, with SQLite and PostgreSQL.
 
 Prints one JSON object per database:
-- `instances`: GET /api/v1/instances?limit=50, `--concurrency` clients;
+- `instances`: GET /api/v1/instances?limit=50, `--concurrency` clients (goal ≥ 500/s); and, in
+  `instances_by_fleet_size`, the same on `--size` and `--large-size` fleets back to back (goal: ratio ≤ 1.5);
 - `chat`: POST /api/v1/chat (no model) with the same clients, and the same turns through the supervisor
   graph in this process (`open_chat`, same database kind, fleet and concurrency): the service's throughput
   as a ratio of the in-process one (goal ≥ 0.7);
@@ -11,6 +12,7 @@ A real `optiinfra serve` process (auth on, an admin key), an in-process simulato
 PostgreSQL is skipped when nothing listens on 127.0.0.1:5432. Bounded: a fixed number of requests.
 
 Usage: python bench/bench_service.py [--requests 400] [--turns 120] [--cycles 5] [--concurrency 4]
+       [--size 600] [--large-size 10000]
 """
 
 from __future__ import annotations
@@ -165,6 +167,23 @@ async def measure(db: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+async def instances_at(db: str, size: int, args: argparse.Namespace) -> dict[str, float]:
+    """GET /api/v1/instances?limit=50 alone, on a fleet of `size`."""
+    process, url, key = await serve(db, size)
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+            await client.get("/api/v1/instances")  # warm
+
+            async def instances(_: int) -> None:
+                assert (await client.get("/api/v1/instances", params={"limit": 50})).status_code == 200
+
+            return await load(args.requests, args.concurrency, instances)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def postgres_schema() -> str | None:
     try:
         import psycopg
@@ -184,10 +203,18 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--size", type=int, default=600)
+    parser.add_argument("--large-size", type=int, default=10_000)
     args = parser.parse_args()
     result: dict[str, Any] = {"concurrency": args.concurrency, "fleet": args.size}
     with tempfile.TemporaryDirectory() as tmp:
         result["sqlite"] = asyncio.run(measure(f"sqlite:///{Path(tmp) / 'bench.db'}", args))
+        large = asyncio.run(instances_at(f"sqlite:///{Path(tmp) / 'large.db'}", args.large_size, args))
+        small = asyncio.run(instances_at(f"sqlite:///{Path(tmp) / 'small.db'}", args.size, args))
+        # Measured back to back, so the ratio compares like with like on a busy machine.
+        result["instances_by_fleet_size"] = {
+            str(args.size): small, str(args.large_size): large,
+            "ratio": round(small["per_s"] / large["per_s"], 2),
+        }  # fmt: skip
     schema = postgres_schema()
     try:
         result["postgresql"] = asyncio.run(measure(schema, args)) if schema else "skipped: no server"

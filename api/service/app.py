@@ -68,7 +68,9 @@ def create_app(
             app.state.rollouts = rollouts
             app.state.chat = chat
             app.state.runner = runner
-            app.state.guard = Guard(rollouts.db, settings.auth, settings.rate_per_minute)
+            app.state.guard = Guard(
+                rollouts.db, settings.auth, settings.rate_per_minute, settings.key_trust_seconds
+            )
             sweeper = asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)) if sweep else None
             try:
                 yield
@@ -89,7 +91,7 @@ def create_app(
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Added last, so outermost: it counts what BodyLimit refuses (413) as well as what the routes answer.
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(metrics.middleware)
     app.include_router(views)
     app.include_router(workflows)
 

@@ -3,15 +3,16 @@ router decided chat turns. One registry per app, so several apps in one process 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Response
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphs.database import Database
 from tools.errors import ProviderError
@@ -46,16 +47,33 @@ class ServiceMetrics:
             registry=self.registry,
         )  # fmt: skip
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # The route's template (`/api/v1/workflows/{workflow_id}`), not the path: ids would swell the labels.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Counts and times every HTTP request, as plain ASGI: Starlette's `BaseHTTPMiddleware` runs each
+        request in a task group with memory streams, as much as a cheap route's own time."""
+
+        async def measured(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500  # what the client sees when the app fails before it answers
+
+            async def sent(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, sent)
+            finally:
+                # The route's template (`/api/v1/workflows/{workflow_id}`), not the path: ids would swell
+                # the labels.
+                route = getattr(scope.get("route"), "path", "unmatched")
+                self.requests.labels(scope["method"], route, str(status)).inc()
+                self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+        return measured
 
     async def exposition(self, db: Database) -> Response:
         counts: dict[str, int] = {}
@@ -77,7 +95,20 @@ class CountedCloud:
     def __init__(self, inner: Any, metrics: ServiceMetrics, serial: bool = False) -> None:
         self._inner = inner
         self._metrics = metrics
-        self._lock = threading.RLock() if serial else contextlib.nullcontext()
+        self._serial = threading.RLock() if serial else None
+        self._lock = self._serial or contextlib.nullcontext()
+
+    async def quick(self, name: str, *args: Any) -> Any:
+        """Call a bounded, in-memory operation (a page of instances) from the event loop: inline when the
+        cloud is in this process and no worker thread holds it — the hop to a thread cost a fifth of such a
+        request — else in a worker thread, so the loop never waits for another caller's lock."""
+        method = getattr(self, name)
+        if self._serial is not None and self._serial.acquire(blocking=False):
+            try:
+                return method(*args)
+            finally:
+                self._serial.release()
+        return await asyncio.to_thread(method, *args)
 
     def __getattr__(self, name: str) -> Any:
         found = getattr(self._inner, name)

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.models import Instance
+
 Kind = Literal["spot_migration", "rightsizing"]
 Cloud = Literal["aws", "gcp", "azure"]
 
@@ -157,6 +159,17 @@ class InstanceOut(BaseModel):
     vcpus: int
     memory_gb: float
     hourly_price: float
+
+    @classmethod
+    def of(cls, instance: Instance) -> InstanceOut:
+        # Built without validating again: `Instance` was validated when the cloud's answer was read, and a
+        # page of 50 validated twice was a fifth of the request's time.
+        return cls.model_construct(
+            id=instance.id, name=instance.name, provider=instance.provider, region=instance.region,
+            instance_type=instance.instance_type, pricing_model=instance.pricing_model, state=instance.state,
+            application=instance.application, tags=instance.tags, vcpus=instance.vcpus,
+            memory_gb=instance.memory_gb, hourly_price=instance.hourly_price,
+        )  # fmt: skip
 
 
 class InstancePage(BaseModel):

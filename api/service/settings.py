@@ -25,6 +25,10 @@ class ServiceSettings(BaseSettings):
     auth: bool = Field(True, description="False only for local use: every request acts as an admin")
     distinct_approver: bool = Field(False, description="A workflow's requester may not approve it")
     rate_per_minute: int = Field(600, gt=0, description="Requests per minute per key (per replica)")
+    key_trust_seconds: float = Field(
+        5.0, ge=0, description="How long a replica trusts a key it has checked: a revoked key stops working "
+        "on every replica within this long (0: check the database on every request)",
+    )  # fmt: skip
     max_body_bytes: int = Field(64 * 1024, gt=0, description="Larger request bodies are refused (413)")
     lease_seconds: float = Field(30.0, gt=0, description="How long a replica holds a workflow unrenewed")
     sweep_seconds: float = Field(10.0, gt=0, description="How often a replica looks for orphaned workflows")

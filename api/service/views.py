@@ -26,6 +26,7 @@ from tools.analysis.ledger import read_ledger
 from tools.analysis.recommendation import KINDS, Kind
 from tools.errors import InvalidRequestError
 from tools.models import InstanceFilter, InstanceState, PricingModel
+from tools.models import InstancePage as CloudInstancePage
 from tools.provider import CloudProvider
 
 router = APIRouter(prefix="/api/v1")
@@ -81,13 +82,13 @@ async def instances(
     scope = InstanceFilter(
         provider=provider, region=region, state=state, pricing_model=pricing_model, application=application
     )
-    found = await asyncio.to_thread(_cloud(request).page_instances, scope, offset, limit)
+    found: CloudInstancePage = await request.app.state.cloud.quick("page_instances", scope, offset, limit)
     page = found.instances
     return InstancePage(
         total=found.total,
         offset=offset,
         limit=limit,
-        items=[InstanceOut.model_validate({**i.model_dump(), "application": i.application}) for i in page],
+        items=[InstanceOut.of(i) for i in page],
     )
 
 

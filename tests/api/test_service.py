@@ -98,6 +98,21 @@ async def test_unknown_and_revoked_keys_are_refused(service: Service) -> None:
     assert revoked.status_code == 401
 
 
+async def test_a_revoked_key_stops_working_within_the_trust_window(service: Service) -> None:
+    now = [1000.0]
+    guard = service.app.state.guard
+    guard.clock = lambda: now[0]
+    assert guard.trust_seconds == 5.0
+    as_operator = service.as_("operator")
+    assert (await service.client.get("/api/v1/instances", headers=as_operator)).status_code == 200
+    assert await service.app.state.rollouts.db.revoke_key("operator-key")
+    now[0] += 4.9  # this replica checked the key 4.9 s ago: it still trusts it
+    assert (await service.client.get("/api/v1/instances", headers=as_operator)).status_code == 200
+    now[0] += 0.2
+    refused = await service.client.get("/api/v1/instances", headers=as_operator)
+    assert refused.status_code == 401 and refused.json()["detail"] == "unknown or revoked API key"
+
+
 async def test_a_workflow_runs_in_the_background_waits_for_a_person_and_records_who_decided(
     service: Service,
 ) -> None:
