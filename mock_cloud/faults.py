@@ -24,22 +24,31 @@ CAPACITY_OPERATIONS = frozenset({"start", "resize", "migrate"})
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Per-call probabilities of each failure, and simulated seconds added to each call."""
+    """Per-call probabilities of each failure, simulated seconds added to each call, and answers held back.
+
+    A slow answer (`slow_answer_rate`) is a call that succeeds — its change is made — whose answer a server
+    holds for `slow_answer_seconds` of wall time: a client with a shorter timeout sees a timeout for a call
+    that happened, the case that tempts a client to record "not changed". Only a server has a wire to hold
+    an answer on; called in-process, the simulator answers at once.
+    """
 
     error_rate: float = 0.0
     throttle_rate: float = 0.0
     capacity_error_rate: float = 0.0
     latency_seconds: float = 0.0
+    slow_answer_rate: float = 0.0
+    slow_answer_seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "throttle_rate", "capacity_error_rate"):
+        for name in ("error_rate", "throttle_rate", "capacity_error_rate", "slow_answer_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise InvalidParameterValue(f"{name} must be between 0 and 1, got {value}")
         if self.error_rate + self.throttle_rate + self.capacity_error_rate > 1.0:
             raise InvalidParameterValue("error_rate + throttle_rate + capacity_error_rate must not exceed 1")
-        if self.latency_seconds < 0:
-            raise InvalidParameterValue(f"latency_seconds must be >= 0, got {self.latency_seconds}")
+        for name in ("latency_seconds", "slow_answer_seconds"):
+            if getattr(self, name) < 0:
+                raise InvalidParameterValue(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,12 @@ class FaultInjector:
         self.rules = {}
         self.degradation = None
 
-    def check(self, operation: str) -> float:
-        """Raise the injected failure for this call, if any; otherwise return its added latency."""
+    def check(self, operation: str) -> tuple[float, float]:
+        """Raise the injected failure for this call, if any; otherwise return its added latency (simulated
+        seconds) and how long a server holds its answer (wall seconds)."""
         rule = self.rules.get(operation) or self.rules.get(ALL_OPERATIONS)
         if rule is None:
-            return 0.0
+            return 0.0, 0.0
         u = float(self._rng.random())
         if u < rule.throttle_rate:
             raise RequestLimitExceeded(f"Request limit exceeded for {operation}; retry with backoff")
@@ -95,4 +105,6 @@ class FaultInjector:
             u -= rule.capacity_error_rate
         if u < rule.error_rate:
             raise ServiceUnavailable(f"The service is unavailable for {operation}; try again")
-        return rule.latency_seconds
+        # Drawn only when asked for, so the failures a seed gives without slow answers stay the same.
+        slow = bool(rule.slow_answer_rate) and float(self._rng.random()) < rule.slow_answer_rate
+        return rule.latency_seconds, rule.slow_answer_seconds if slow else 0.0

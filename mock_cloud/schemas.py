@@ -220,6 +220,13 @@ class FaultRuleIn(BaseModel):
         0.0, ge=0, le=1, description="Chance start/resize/migrate fail with InsufficientInstanceCapacity"
     )
     latency_seconds: float = Field(0.0, ge=0, le=3600, description="Simulated seconds added to each call")
+    slow_answer_rate: float = Field(
+        0.0, ge=0, le=1, description="Chance a call that succeeds has its answer held (its change is made)"
+    )
+    slow_answer_seconds: float = Field(
+        0.0, ge=0, le=60, description="Wall seconds a slow answer is held: past a client's timeout, it "
+        "sees a timeout for a call that happened",
+    )  # fmt: skip
 
 
 class DegradationIn(BaseModel):

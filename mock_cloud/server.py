@@ -134,11 +134,13 @@ def _got(value: object) -> str:
 
 
 async def _with_latency(host: SimulatorHost, call: Callable[[CloudSimulator], T]) -> T:
-    """Run a simulator call; with a running clock, make the caller wait the call's injected latency."""
+    """Run a simulator call; with a running clock, make the caller wait the call's injected latency, and
+    hold a slow answer (the call has taken effect) for its wall seconds."""
     sim = host.simulator
     result = call(sim)
-    if sim.last_latency and sim.clock.speed:
-        await asyncio.sleep(sim.last_latency / sim.clock.speed)
+    wait = sim.last_answer_hold + (sim.last_latency / sim.clock.speed if sim.clock.speed else 0.0)
+    if wait:
+        await asyncio.sleep(wait)
     return result
 
 

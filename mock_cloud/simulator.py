@@ -76,6 +76,7 @@ class CloudSimulator:
         self.spot = SpotMarket(self.catalog, seed)
         self.faults = FaultInjector(seed)
         self.last_latency = 0.0  # injected latency of the last call, for a server running the clock live
+        self.last_answer_hold = 0.0  # wall seconds a server holds the last call's answer (a slow answer)
         fleet = generate_fleet(self.catalog, seed, size, self.clock.now(), provider_mix)
         self.workloads = WorkloadTable(seed)
         self.workloads.extend(fleet.workloads, fleet.workload_scale)
@@ -358,7 +359,7 @@ class CloudSimulator:
     # -- internals --------------------------------------------------------------------------------------
     def _call(self, operation: str) -> None:
         """Every API call: injected faults first (so a failed call changes nothing), then catch up on time."""
-        latency = self.faults.check(operation)
+        latency, self.last_answer_hold = self.faults.check(operation)
         self.last_latency = latency
         if latency and not self.clock.speed:
             self.clock.advance(latency)

@@ -17,7 +17,7 @@ from graphs.rollout.models import RolloutReport, RolloutSettings
 from graphs.rollout.workflow import WorkflowFailedError, open_rollouts
 from tests.conftest import serve_simulator
 from tools.adapters.http import SimulatorHttpProvider
-from tools.resilience import ResilientProvider
+from tools.resilience import CircuitBreaker, ResilientProvider
 
 OPS = Caller("ops", "operator")
 SETTINGS = RolloutSettings(auto_approve=True, max_changes=8, person_above_monthly_savings=1e9)
@@ -28,7 +28,13 @@ FAULTS: dict[str, dict[str, dict[str, float]]] = {
     "throttled writes": {op: {"throttle_rate": 0.6} for op in WRITES},
     "errors": {"*": {"error_rate": 0.1, "throttle_rate": 0.3}},
     "capacity": {op: {"capacity_error_rate": 0.4} for op in ("migrate", "start")},
+    # The server makes the change, then holds its answer past the client's timeout (CLIENT_TIMEOUT): the
+    # client sees a timeout for a write that happened, and for reads of instances that did change.
+    "answers past the client timeout": {
+        op: {"slow_answer_rate": 0.3, "slow_answer_seconds": 1.0} for op in (*WRITES, "get_instance")
+    },
 }
+CLIENT_TIMEOUT = {"answers past the client timeout": 0.25}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,9 @@ async def test_report_cloud_and_audit_agree_whatever_the_faults(
     api = httpx.Client(base_url=simulator_server, timeout=30)
     api.post("/reset", json={"seed": 7, "size": 150}).raise_for_status()
     api.post("/faults", json={"rules": FAULTS[fault]}).raise_for_status()
-    cloud = ResilientProvider(SimulatorHttpProvider(simulator_server), sleep=lambda _: None)
+    http = SimulatorHttpProvider(simulator_server, timeout=CLIENT_TIMEOUT.get(fault, 30.0))
+    now = [0.0]  # the breaker's clock: the test says when "later" is
+    cloud = ResilientProvider(http, breaker=CircuitBreaker(clock=lambda: now[0]), sleep=lambda _: None)
     async with open_rollouts("memory", cloud) as rollouts:
         try:
             run = await rollouts.start(kind, settings=SETTINGS, caller=OPS)
@@ -63,6 +71,7 @@ async def test_report_cloud_and_audit_agree_whatever_the_faults(
             workflow_id = (await rollouts.db.runs())[-1].workflow_id
             assert (await rollouts.status(workflow_id)).status == "failed"
             api.delete("/faults").raise_for_status()
+            now[0] += 60  # later: past the breaker's pause, as an operator's `resume` would be
             run = await rollouts.resume(workflow_id)
         report = run.report
         assert isinstance(report, RolloutReport), run.status

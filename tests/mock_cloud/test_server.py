@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from mock_cloud import CloudSimulator
 from mock_cloud.server import create_app
+from tests.conftest import serve_simulator
 
 
 @pytest.fixture
@@ -193,3 +195,17 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
                  "/instances/{instance_id}/metrics", "/applications/{name}/quality", "/catalog", "/costs",
                  "/faults", "/clock/advance", "/reset"):  # fmt: skip
         assert path in paths
+
+
+def test_a_slow_answer_arrives_after_the_client_gave_up_but_the_change_was_made() -> None:
+    with serve_simulator(seed=42, size=60) as url:
+        api = httpx.Client(base_url=url, timeout=5)
+        rule = {"slow_answer_rate": 1.0, "slow_answer_seconds": 1.0}
+        api.post("/faults", json={"rules": {"stop": rule}}).raise_for_status()
+        instance = api.get("/instances", params={"state": "running"}).json()["instances"][0]
+        stop = f"/instances/{instance['id']}/stop"
+        with pytest.raises(httpx.ReadTimeout):
+            api.post(stop, headers={"Idempotency-Key": "k-1"}, timeout=0.2)
+        assert api.get(f"/instances/{instance['id']}").json()["state"] in ("stopping", "stopped")
+        retried = api.post(stop, headers={"Idempotency-Key": "k-1"})  # the first call's result, no new change
+        assert retried.status_code == 200 and retried.json()["id"] == instance["id"]
