@@ -13,6 +13,7 @@ from rich.console import Console
 
 from graphs.database_url import DEFAULT_DATABASE_URL, DatabaseUrl
 from graphs.rollout.authority import Caller
+from tools.tag_filters import TagFilterError, parse_tag_filters
 
 if TYPE_CHECKING:  # the machinery is imported by the commands that run it: `--help` stays fast
     from agents.review import RolloutKind
@@ -55,13 +56,10 @@ DistinctApproverOption = Annotated[
 
 def parse_tags(given: list[str] | None) -> dict[str, str]:
     """`--tag KEY=VALUE` options as a dict; a malformed one is named back."""
-    tags = {}
-    for text in given or []:
-        key, sep, value = text.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise typer.BadParameter(f"'{text}': expected KEY=VALUE", param_hint="--tag")
-        tags[key.strip()] = value.strip()
-    return tags
+    try:
+        return parse_tag_filters(given)
+    except TagFilterError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tag") from None
 
 
 def decision(

@@ -28,6 +28,7 @@ from tools.errors import InvalidRequestError
 from tools.models import InstanceFilter, InstanceState, PricingModel
 from tools.models import InstancePage as CloudInstancePage
 from tools.provider import CloudProvider
+from tools.tag_filters import TagFilterError, parse_tag_filters
 
 router = APIRouter(prefix="/api/v1")
 log = logging.getLogger("optiinfra.chat")
@@ -149,10 +150,7 @@ async def recommendations(
 
 
 def _tags(given: list[str]) -> dict[str, str]:
-    tags = {}
-    for text in given:
-        key, sep, value = text.partition("=")
-        if not sep or not key:
-            raise Problem(422, f"tag: expected key=value, got '{text[:64]}'")
-        tags[key] = value
-    return tags
+    try:
+        return parse_tag_filters(given)
+    except TagFilterError as exc:
+        raise Problem(422, f"tag: {exc}") from None

@@ -46,6 +46,7 @@ async def test_bad_input_is_a_4xx_problem_on_every_database(db_url: str) -> None
                 json={"kind": "spot_migration", "scope": {"instance_ids": ["i-doesnotexist"]}},
                 headers=admin,
             ),
+            "a tag filter without a value": await service.client.get("/api/v1/costs?tag=team", headers=admin),
             "an over-long tag": await service.client.post(
                 "/api/v1/workflows",
                 json={"kind": "spot_migration", "scope": {"tags": {"team": "x" * 300}}},
@@ -57,6 +58,8 @@ async def test_bad_input_is_a_4xx_problem_on_every_database(db_url: str) -> None
             assert answer.headers["content-type"] == PROBLEM, what
         assert "i-doesnotexist" in refused["an unknown instance"].json()["detail"]
         assert "NUL" in refused["NUL in a chat message"].json()["detail"]
+        # The same rule and words as `--tag team` on the command line.
+        assert refused["a tag filter without a value"].json()["detail"] == "tag: 'team': expected key=value"
 
         # A Last-Event-ID that is a digit but not an ASCII one is ignored, not a 500.
         raw = [(k.encode(), v.encode()) for k, v in admin.items()] + [(b"last-event-id", "²".encode())]

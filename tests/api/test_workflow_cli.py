@@ -121,7 +121,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(cloud: str, tmp_path: Path) -
     for flags, says in [
         (("--observe-minutes", "inf"), "finite number"),
         (("--observe-minutes", "1e12"), "less than or equal to 1440"),
-        (("--tag", "env"), "'env': expected KEY=VALUE"),
+        (("--tag", "env"), "'env': expected key=value"),
         (("--by", ""), "a name of 1 to 128 characters"),
         (("--by", "x" * 129), "a name of 1 to 128 characters"),
     ]:
