@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from agents.review import Approval, ReviewPolicy, RolloutPlan, verdict
+from tools.analysis.tolerance import projected_latency_increase_pct, spot_service_veto
 from tools.provider import CloudProvider
-
-# Other services depend on these tiers: losing one hurts every caller, so they do not go to spot.
-DEPENDENCY_TIERS = frozenset({"database", "cache"})
-# Work that loses its progress when the machine is reclaimed.
-SPOT_INTOLERANT_TIERS = frozenset({"training"})
 
 
 def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> Approval:
-    """Statefulness, replicas, dependencies and spot tolerance per change; and per application, whether its
-    quality is steady enough for the rollout's guard to notice a regression."""
+    """Statefulness, replicas, dependencies and spot tolerance per change; and, for a service with no peer
+    to compare a changed machine with, whether its quality is steady enough for the guard to notice a
+    regression."""
     vetoes: dict[str, str] = {}
     confidences = []
     for c in plan.changes:
@@ -21,23 +18,25 @@ def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> App
         production = c.environment == "production"
         reason = None
         if c.action == "migrate-to-spot":
-            needed = policy.production_spot_min_replicas if production else policy.spot_min_replicas
-            if c.stateful:
-                reason = "stateful: its data lives on the machine"
-            elif c.tier in DEPENDENCY_TIERS:
-                reason = f"a {c.tier}: other services depend on it"
-            elif c.tier in SPOT_INTOLERANT_TIERS:
-                reason = f"{c.tier} work loses its progress when reclaimed"
-            elif c.replicas < needed:
-                reason = f"{c.replicas} replica(s): needs {needed} to ride out an interruption"
+            reason = spot_service_veto(c.service_tags, policy)
         elif production and c.replicas < 2:
             reason = "the only production replica: the restart a resize needs is an outage"
-        if reason is None and base is not None and base.volatility_pct > policy.max_latency_increase_pct:
-            reason = (
-                f"{c.application}'s p95 latency moved up to {base.volatility_pct:.0f}% from one hour to "
-                f"the next lately: a {policy.max_latency_increase_pct:g}% guard cannot tell a regression "
-                "from that"
+        if reason is None and base is not None and base.serving == 1:
+            # No peer to compare the changed machine with: the monitor compares it with the same hour of
+            # the previous days. What the change is expected to cost plus how far those days disagree
+            # must stay within the guard, or a good change would read as a regression.
+            expected = (
+                projected_latency_increase_pct(c.cpu_p95_pct, c.projected_cpu_pct)
+                if c.action == "resize"
+                else 0.0
             )
+            if expected + base.day_to_day_pct > policy.max_latency_increase_pct:
+                reason = (
+                    f"too noisy to monitor: {c.application} has one machine, whose p95 latency at this hour "
+                    f"moved {base.day_to_day_pct:.1f}% from one day to the next; with the {expected:.1f}% "
+                    f"the change is expected to cost, a {policy.max_latency_increase_pct:g}% guard cannot "
+                    "tell a regression from that"
+                )
         if reason:
             vetoes[c.instance_id] = reason
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agents.review import Approval, ReviewPolicy, RolloutPlan, verdict
+from tools.analysis.tolerance import spot_band_veto
 from tools.models import InstanceFilter, InstanceTypeOffer
 from tools.provider import CloudProvider
 
@@ -42,12 +43,8 @@ def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> App
             continue
         offer = sold.get(c.instance_type)
         band = offer.interruption_band if offer else ">20%"
-        allowed = policy.production_spot_bands if c.environment == "production" else policy.spot_bands
-        if band not in allowed:
-            where = "production" if c.environment == "production" else "any environment"
-            vetoes[c.instance_id] = (
-                f"spot {c.instance_type} is interrupted {band} a month: too often for {where}"
-            )
+        if reason := spot_band_veto(band, c.environment == "production", policy):
+            vetoes[c.instance_id] = f"spot {c.instance_type} is {reason}"
         else:
             confidences.append(_BAND_CONFIDENCE[band])
     reasons = [f"capacity checked in {len(offers)} region(s) against the current catalog"]

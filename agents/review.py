@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.analysis.tolerance import ChangeGuard
 from tools.provider import CloudProvider
 
 RolloutKind = Literal["spot_migration", "rightsizing"]
@@ -38,6 +39,7 @@ class Change(BaseModel):
     confidence: float = Field(description="How much of the lookback the analysis saw (0-1)")
     cpu_p95_pct: float
     projected_cpu_pct: float
+    projected_peak_cpu_pct: float = Field(0.0, description="The busiest hours' CPU after a resize (P99.5)")
     projected_memory_pct: float
     replicas: int
     environment: str
@@ -45,17 +47,26 @@ class Change(BaseModel):
     stateful: bool
     interruption_band: str = Field(description="Spot interruptions per month of its type, at plan time")
 
+    @property
+    def service_tags(self) -> dict[str, str]:
+        """What the shared spot checks read, in the cloud's tag vocabulary."""
+        return {"environment": self.environment, "tier": self.tier, "replicas": str(self.replicas),
+                "stateful": str(self.stateful).lower()}  # fmt: skip
+
 
 class QualityBaseline(BaseModel):
-    """An application's quality before the rollout, and how much it moves on its own."""
+    """An application's quality before the rollout, and what its monitoring can see through."""
 
     model_config = ConfigDict(frozen=True)
 
     application: str
-    p95_latency_ms: float = Field(description="Median of the p95 samples over the last window")
+    p95_latency_ms: float = Field(description="Median of its machines' p95 samples over the last window")
     error_rate: float
-    volatility_pct: float = Field(
-        description="Largest change of that median between consecutive windows over the last days"
+    serving: int = Field(description="Machines serving it: a change with unchanged peers is judged by them")
+    day_to_day_pct: float = Field(
+        0.0,
+        description="A single-machine service (no peer to compare with): how far its p95 at this hour "
+        "moved from one day to the next over the last days",
     )
 
 
@@ -75,21 +86,8 @@ class RolloutPlan(BaseModel):
         return round(sum(c.monthly_savings for c in self.changes), 2)
 
 
-class ReviewPolicy(BaseModel):
-    """The thresholds the reviewers apply."""
-
-    model_config = ConfigDict(frozen=True)
-
-    max_latency_increase_pct: float = Field(
-        5.0, description="The rollout's quality guard: a change projected past it would be rolled back"
-    )
-    max_cpu_pct: float = 80.0  # projected P95 CPU after a resize
-    max_memory_pct: float = 85.0  # projected P95 memory after a resize
-    max_peer_cpu_pct: float = 85.0  # P95 CPU of the peers while a spot replica is reclaimed
-    spot_bands: tuple[str, ...] = ("<5%", "5-10%", "10-15%", "15-20%")
-    production_spot_bands: tuple[str, ...] = ("<5%", "5-10%", "10-15%")
-    production_spot_min_replicas: int = 3
-    spot_min_replicas: int = 2
+# The thresholds the reviewers apply are the recommender's own (tools/analysis/tolerance.py).
+ReviewPolicy = ChangeGuard
 
 
 class Approval(BaseModel):

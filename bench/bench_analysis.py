@@ -1,8 +1,8 @@
 """Analysis benchmark: recommendations for 10k and 100k instances, and the HTTP adapter's call rate.
 
 Prints one JSON object; medians of --repeats runs, each next to a baseline measured in the same run:
-- scoring: `classify` (rightsizing, vectorised per type family) against the same rules written as a plain
-  Python loop over dicts; both must agree on every finding;
+- scoring: `classify` (rightsizing, vectorised per group of interchangeable types) against the same rules
+  written as a plain Python loop over dicts; both must agree on every finding;
 - HTTP adapter: calls per second against a local `optiinfra cloud serve`, and the same calls in-process.
 
 Usage: python bench/bench_analysis.py [--sizes 10000,100000] [--repeats 3] [--calls 300]
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import numpy as np
 
 from mock_cloud import CloudSimulator
 from tools.adapters.http import SimulatorHttpProvider
@@ -29,7 +30,8 @@ from tools.adapters.simulator import SimulatorProvider
 from tools.analysis.engine import recommend
 from tools.analysis.rightsizing import FINDING_NAMES, score
 from tools.analysis.settings import RightsizingSettings
-from tools.analysis.snapshot import FleetSnapshot, collect
+from tools.analysis.snapshot import FleetSnapshot, collect, type_group
+from tools.analysis.tolerance import ChangeGuard, highest_cpu_within_latency_guard
 from tools.provider import CloudProvider
 
 
@@ -43,7 +45,10 @@ def median_seconds(run: Callable[[], object], repeats: int) -> float:
 
 
 def classify_in_python(
-    rows: list[dict[str, Any]], groups: dict[str, list[dict[str, Any]]], s: RightsizingSettings
+    rows: list[dict[str, Any]],
+    groups: dict[str, list[dict[str, Any]]],
+    s: RightsizingSettings,
+    guard: ChangeGuard,
 ) -> list[str]:
     """The rightsizing rules over plain dicts, one instance at a time: the baseline."""
     findings = []
@@ -51,15 +56,21 @@ def classify_in_python(
         if r["observed"] < s.min_observed_hours or math.isnan(r["cpu"]) or math.isnan(r["memory"]):
             findings.append("insufficient-data")
             continue
-        need_cpu = r["cpu"] / 100 * r["vcpus"] * (1 + s.headroom)
-        need_mem = r["memory"] / 100 * r["memory_gb"] * (1 + s.headroom)
+        latency_cap = float(highest_cpu_within_latency_guard(np.asarray([r["cpu"]]), guard)[0])
+        busiest = min(latency_cap, guard.max_cpu_pct)
+        shares = (r["cpu"] / 100 * (1 + s.headroom), r["cpu"] / busiest, r["peak"] / guard.max_peak_cpu_pct)
+        need_cpu = max(shares) * r["vcpus"]
+        need_mem = (
+            max(r["memory"] / 100 * (1 + s.headroom), r["memory"] / guard.max_memory_pct) * r["memory_gb"]
+        )
         under = r["cpu"] >= s.under_provisioned_pct or r["memory"] >= s.under_provisioned_pct
         offers = groups[r["group"]]
         best = next((o for o in offers if o["vcpus"] >= need_cpu and o["memory_gb"] >= need_mem), None)
         if best is None:
             best = max(offers, key=lambda o: o["vcpus"])
         if under:
-            findings.append("under-provisioned" if best["vcpus"] > r["vcpus"] else "optimized")
+            grows = best["vcpus"] > r["vcpus"] or best["memory_gb"] > r["memory_gb"]
+            findings.append("under-provisioned" if grows else "optimized")
         elif best["price"] < r["price"] * (1 - s.min_savings_fraction):
             findings.append("over-provisioned")
         else:
@@ -71,9 +82,10 @@ def as_dicts(
     snapshot: FleetSnapshot, s: RightsizingSettings
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     cpu, memory, observed = snapshot.cpu(s.percentile), snapshot.memory(s.percentile), snapshot.observed_hours
+    peak = snapshot.cpu(s.peak_percentile)
     rows, groups = [], {}
     for k, (inst, offer) in enumerate(zip(snapshot.instances, snapshot.offer, strict=True)):
-        group = f"{inst.provider}|{inst.region}|{offer.family}|{offer.gpu_count}"
+        group = f"{inst.provider}|{inst.region}|{type_group(offer)}"
         rows.append(
             {
                 "group": group,
@@ -81,6 +93,7 @@ def as_dicts(
                 "memory_gb": inst.memory_gb,
                 "price": offer.on_demand_hourly,
                 "cpu": float(cpu[k]),
+                "peak": float(peak[k]),
                 "memory": float(memory[k]),
                 "observed": float(observed[k]),
             }
@@ -89,7 +102,7 @@ def as_dicts(
             groups[group] = [
                 {"vcpus": o.vcpus, "memory_gb": o.memory_gb, "price": o.on_demand_hourly}
                 for o in snapshot.offers[(inst.provider, inst.region)]
-                if o.family == offer.family and o.gpu_count == offer.gpu_count
+                if type_group(o) == type_group(offer)
             ]
     return rows, groups
 
@@ -99,11 +112,12 @@ def bench_recommendations(size: int, repeats: int) -> dict[str, Any]:
     collect_s = median_seconds(lambda: collect(provider), repeats)
     snapshot = collect(provider)
     recommend_s = median_seconds(lambda: recommend(snapshot), repeats)
-    settings = RightsizingSettings()
-    vectorised_s = median_seconds(lambda: score(snapshot, settings), repeats)
+    settings, guard = RightsizingSettings(), ChangeGuard()
+    vectorised_s = median_seconds(lambda: score(snapshot, settings, guard), repeats)
     rows, groups = as_dicts(snapshot, settings)
-    python_s = median_seconds(lambda: classify_in_python(rows, groups, settings), repeats)
-    agree = classify_in_python(rows, groups, settings) == FINDING_NAMES[score(snapshot, settings)[0]].tolist()
+    python_s = median_seconds(lambda: classify_in_python(rows, groups, settings, guard), repeats)
+    vectorised = FINDING_NAMES[score(snapshot, settings, guard)[0]].tolist()
+    agree = classify_in_python(rows, groups, settings, guard) == vectorised
     return {
         "instances": size,
         "running": len(snapshot.instances),

@@ -89,6 +89,7 @@ class InstanceTypeOffer(BaseModel):
     interruption_band: str = Field(
         description="Spot interruptions per month: <5%, 5-10%, 10-15%, 15-20%, >20%"
     )
+    architecture: str = Field("x86_64", description="x86_64 or arm64: software runs on one of them")
     price_source: str = Field(
         "libcloud", description="libcloud, or estimated where the price data has a hole"
     )
@@ -110,6 +111,23 @@ class ApplicationQuality(BaseModel):
     baseline_error_rate: float
     serving_replicas: int
     desired_replicas: int
+
+
+@dataclass(frozen=True)
+class TargetQuality:
+    """Each machine that served an application (replaced ones included), with its own p95 latency and
+    error rate, as a load balancer reports them per target: rows follow `instance_ids`, columns
+    `timestamps` (unix seconds, `step_seconds` apart); NaN where the machine was not serving."""
+
+    application: str
+    step_seconds: int
+    timestamps: npt.NDArray[np.float64]
+    instance_ids: list[str]
+    p95_latency_ms: F32
+    error_rate: F32
+
+    def row(self, instance_id: str) -> int:
+        return self.instance_ids.index(instance_id)
 
 
 class CostGroup(BaseModel):

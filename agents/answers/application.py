@@ -7,7 +7,7 @@ import re
 
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has
 from agents.answers.scope import unapplied
-from agents.application import DEPENDENCY_TIERS, SPOT_INTOLERANT_TIERS
+from tools.analysis.tolerance import DEPENDENCY_TIERS, SPOT_INTOLERANT_TIERS
 from tools.toolkit.results import ApplicationSummary, QualitySummary
 
 MAX_CHECKED = 8  # services whose quality one answer checks (each is a metrics query)

@@ -93,6 +93,7 @@ def aws_instance_types() -> list[InstanceType]:
                 reserved={r: round(p * (1 - AWS_RESERVED_1Y_DISCOUNT), 6) for r, p in on_demand.items()},
                 interruption_band=interruption_band("aws", name, category),
                 estimated_regions=estimated,
+                architecture="arm64" if "Graviton" in str(extra.get("physicalProcessor")) else "x86_64",
             )
         )
     return types

@@ -80,6 +80,7 @@ def _row(t: InstanceType) -> dict[str, object]:
         "reserved": dict(t.reserved),
         "interruption_band": t.interruption_band.value,
         "estimated_regions": sorted(t.estimated_regions),
+        "architecture": t.architecture,
     }
 
 
@@ -99,4 +100,5 @@ def _instance_type(row: dict[str, Any]) -> InstanceType:
         reserved=row["reserved"],
         interruption_band=InterruptionBand(row["interruption_band"]),
         estimated_regions=frozenset(row["estimated_regions"]),
+        architecture="arm64" if row["architecture"] == "arm64" else "x86_64",
     )

@@ -10,6 +10,7 @@ from typing import Literal
 from mock_cloud.clouds import Provider
 
 PricingModel = Literal["on-demand", "spot", "reserved"]
+Architecture = Literal["x86_64", "arm64"]
 PRICING_MODELS: tuple[PricingModel, ...] = ("on-demand", "spot", "reserved")
 
 
@@ -64,6 +65,8 @@ class InstanceType:
     interruption_band: InterruptionBand
     # Regions whose on-demand price is estimated because the bundled data has a hole there.
     estimated_regions: frozenset[str] = frozenset()
+    # The processor's instruction set: software built for one does not run on the other.
+    architecture: Architecture = "x86_64"
 
     def offered_in(self, region: str) -> bool:
         return region in self.on_demand
@@ -107,5 +110,6 @@ class Offering:
             "spot_hourly": round(self.spot_hourly, 6),
             "reserved_hourly": round(self.reserved_hourly, 6),
             "interruption_band": t.interruption_band.value,
+            "architecture": t.architecture,
             "price_source": "estimated" if self.region in t.estimated_regions else "libcloud",
         }

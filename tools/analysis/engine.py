@@ -61,11 +61,15 @@ def _recommend(
     found += idle_recs if "idle" in wanted else []
     changed_ids = set(idle_ids)
     if "rightsize" in wanted or "reserved" in wanted:
-        resizes = [r for r in rightsizing(snapshot, settings.rightsizing) if r.instance_id not in idle_ids]
+        resizes = [
+            r
+            for r in rightsizing(snapshot, settings.rightsizing, settings.guard)
+            if r.instance_id not in idle_ids
+        ]
         changed_ids |= {r.instance_id for r in resizes}
         found += resizes if "rightsize" in wanted else []
     if "spot" in wanted or "reserved" in wanted:
-        moves = [r for r in spot(snapshot, settings.spot) if r.instance_id not in idle_ids]
+        moves = [r for r in spot(snapshot, settings.spot, settings.guard) if r.instance_id not in idle_ids]
         changed_ids |= {r.instance_id for r in moves}
         found += moves if "spot" in wanted else []
     if "reserved" in wanted:

@@ -33,6 +33,7 @@ class Recommendation(BaseModel):
     reasons: list[str]
     projected_cpu_pct: float | None = Field(None, description="Utilisation after the change, same percentile")
     projected_memory_pct: float | None = None
+    projected_peak_cpu_pct: float | None = Field(None, description="The busiest hours' CPU after (P99.5)")
 
 
 def recommend_for(inst: Instance, **advice: Any) -> Recommendation:

@@ -1,5 +1,7 @@
-"""Rightsizing in the manner of AWS Compute Optimizer: the cheapest type of the same family whose capacity
-covers the chosen percentile of CPU and memory plus headroom; too-small instances get a bigger type."""
+"""Rightsizing in the manner of AWS Compute Optimizer: the cheapest interchangeable type (same class of
+category, GPUs and architecture: see `snapshot.type_group`) whose capacity covers the chosen percentile of
+CPU and memory plus headroom, and whose projected utilisation and latency pass review (`tolerance`);
+too-small instances get a bigger type."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ import numpy.typing as npt
 from tools.analysis.recommendation import Recommendation, clamp, recommend_for, risk_level
 from tools.analysis.settings import HOURS_PER_MONTH, RightsizingSettings
 from tools.analysis.snapshot import FleetSnapshot
+from tools.analysis.tolerance import (
+    ChangeGuard,
+    highest_cpu_within_latency_guard,
+    projected_latency_increase_pct,
+    resize_veto,
+)
 from tools.models import InstanceTypeOffer
 
 
@@ -21,10 +29,14 @@ class Finding(StrEnum):
     UNKNOWN = "insufficient-data"
 
 
-def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = None) -> list[Recommendation]:
-    """Recommendations for over- and under-provisioned instances (optimized ones need nothing)."""
+def rightsizing(
+    snapshot: FleetSnapshot, settings: RightsizingSettings | None = None, guard: ChangeGuard | None = None
+) -> list[Recommendation]:
+    """Recommendations for over- and under-provisioned instances (optimized ones need nothing), each sized
+    so that review would let it through."""
     settings = settings or RightsizingSettings()
-    findings, targets = classify(snapshot, settings)
+    guard = guard or ChangeGuard()
+    findings, targets = classify(snapshot, settings, guard)
     p = float(settings.percentile)
     cpu, mem = snapshot.cpu(p).tolist(), snapshot.memory(p).tolist()
     peak_cpu = snapshot.cpu(settings.peak_percentile).tolist()
@@ -53,9 +65,15 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
         # the percentile make the percentile a weaker guide).
         steadiness = clamp(1.0 - (peak_cpu[row] - cpu[row]) / 100.0, 0.5, 1.0)
         confidence = clamp(observed[row] / settings.lookback_hours, 0.0, 1.0) * steadiness
+        peak_cpu_after = peak_cpu[row] * inst.vcpus / target.vcpus
+        if resize_veto(
+            round(cpu[row], 2), round(cpu_after, 2), round(mem_after, 2), round(peak_cpu_after, 2), guard
+        ):
+            continue  # on the guard's edge, where rounding for the plan would tip it over: not advised
         finding = Finding(findings[row])
         need_cpu = cpu[row] / 100 * inst.vcpus * (1 + settings.headroom)
         need_mem = mem[row] / 100 * inst.memory_gb * (1 + settings.headroom)
+        latency = projected_latency_increase_pct(cpu[row], cpu_after)
         out.append(
             recommend_for(
                 inst,
@@ -76,20 +94,22 @@ def rightsizing(snapshot: FleetSnapshot, settings: RightsizingSettings | None = 
                     f"{target_price:.4f} USD/h against {current_price:.4f} ({inst.pricing_model})",
                     f"projected P{p:g} CPU {cpu_after:.1f}%, memory {mem_after:.1f}%; "
                     f"busiest hours (P{settings.peak_percentile:g}) {peak_after:.1f}%",
+                    f"projected p95 latency {latency:+.1f}% (guard {guard.max_latency_increase_pct:g}%)",
                 ],
                 projected_cpu_pct=round(float(cpu_after), 2),
                 projected_memory_pct=round(float(mem_after), 2),
+                projected_peak_cpu_pct=round(float(peak_cpu_after), 2),
             )
         )
     return out
 
 
 def classify(
-    snapshot: FleetSnapshot, settings: RightsizingSettings
+    snapshot: FleetSnapshot, settings: RightsizingSettings, guard: ChangeGuard | None = None
 ) -> tuple[npt.NDArray[np.str_], list[InstanceTypeOffer | None]]:
     """Each instance's finding and, where one applies, its target offer."""
-    codes, target = score(snapshot, settings)
-    flat = [o for offers in snapshot.family_offers for o in offers]
+    codes, target = score(snapshot, settings, guard or ChangeGuard())
+    flat = [o for offers in snapshot.group_offers for o in offers]
     return FINDING_NAMES[codes], [flat[t] if t >= 0 else None for t in target.tolist()]
 
 
@@ -101,32 +121,43 @@ OPTIMIZED, UNDER, OVER, UNKNOWN = range(4)
 
 
 def score(
-    snapshot: FleetSnapshot, settings: RightsizingSettings
+    snapshot: FleetSnapshot, settings: RightsizingSettings, guard: ChangeGuard
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.intp]]:
-    """Finding codes (see FINDING_NAMES), and each target as an index into the snapshot's family offers
+    """Finding codes (see FINDING_NAMES), and each target as an index into the snapshot's group offers
     laid end to end (-1: none).
 
-    Every family's candidate offers (cheapest first) sit in one padded (families x widest) table; each
-    instance reads its family's row, and one comparison over all instances finds the cheapest that fits.
+    Every group's candidate offers (cheapest first) sit in one padded (groups x widest) table; each
+    instance reads its group's row, and one comparison over all instances finds the cheapest that fits.
     """
     p = float(settings.percentile)
     cpu, mem = snapshot.cpu(p), snapshot.memory(p)
     table = snapshot.candidates
-    need_cpu = _float32_ceiling(cpu / 100 * snapshot.vcpus * (1 + settings.headroom))
-    need_mem = _float32_ceiling(mem / 100 * snapshot.memory_gb * (1 + settings.headroom))
+    # Enough capacity for the percentile plus headroom, and for what review demands: projected CPU and
+    # memory under their caps, and the queueing latency within the rollout's guard (tolerance.py).
+    cpu64 = np.nan_to_num(cpu.astype(np.float64))
+    busiest = np.minimum(highest_cpu_within_latency_guard(cpu64, guard), guard.max_cpu_pct)
+    peak = snapshot.cpu(settings.peak_percentile)
+    cpu_share = np.maximum.reduce(
+        [cpu / 100 * (1 + settings.headroom), cpu / busiest, peak / guard.max_peak_cpu_pct]
+    )
+    mem_share = np.maximum(mem / 100 * (1 + settings.headroom), mem / guard.max_memory_pct)
+    need_cpu = _float32_ceiling(cpu_share * snapshot.vcpus)
+    need_mem = _float32_ceiling(mem_share * snapshot.memory_gb)
     known = (snapshot.observed_hours >= settings.min_observed_hours) & ~np.isnan(cpu) & ~np.isnan(mem)
     under = known & ((cpu >= settings.under_provisioned_pct) | (mem >= settings.under_provisioned_pct))
-    family = snapshot.family
-    fits = (table.vcpus[family] >= need_cpu[:, None]) & (table.memory[family] >= need_mem[:, None])
+    group = snapshot.group
+    fits = (table.vcpus[group] >= need_cpu[:, None]) & (table.memory[group] >= need_mem[:, None])
     first_fit = fits.argmax(axis=1)
-    rows = np.arange(len(family))
-    choice = np.where(fits[rows, first_fit], first_fit, table.largest[family])
-    # Too small: a bigger type, unless it already is the family's largest. Too big: a cheaper type that
+    rows = np.arange(len(group))
+    choice = np.where(fits[rows, first_fit], first_fit, table.largest[group])
+    # Too small: a bigger type, unless it already is the group's largest. Too big: a cheaper type that
     # saves enough to be worth a restart.
-    grows = under & (table.vcpus[family, choice] > snapshot.vcpus)
-    cheaper = table.price[family, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction)
+    grows = under & (
+        (table.vcpus[group, choice] > snapshot.vcpus) | (table.memory[group, choice] > snapshot.memory_gb)
+    )
+    cheaper = table.price[group, choice] < snapshot.on_demand * (1 - settings.min_savings_fraction)
     shrinks = known & ~under & cheaper
-    target = np.where(grows | shrinks, table.index[family, choice], -1)
+    target = np.where(grows | shrinks, table.index[group, choice], -1)
     codes = np.where(known, OPTIMIZED, UNKNOWN).astype(np.int8)
     codes[grows] = UNDER
     codes[shrinks] = OVER

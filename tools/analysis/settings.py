@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tools.analysis.tolerance import ChangeGuard
+
 HOURS_PER_MONTH = 730.0
 HOURS_PER_YEAR = 8760.0
 
@@ -42,9 +44,8 @@ class IdleSettings:
 
 @dataclass(frozen=True)
 class SpotSettings:
-    min_replicas: int = 2  # a single replica has nothing to fail over to while its replacement boots
-    production_min_replicas: int = 3
-    max_cpu_p95_pct: float = 80.0  # a machine that busy has no slack to absorb a peer's interruption
+    """How risky a spot move is; whether it may happen at all is the shared guard's call (tolerance.py)."""
+
     # Interruption band → risk level, as AWS's Spot Instance Advisor colours them.
     band_risk: dict[str, Literal["low", "medium", "high"]] = field(
         default_factory=lambda: {
@@ -84,6 +85,8 @@ class PrioritySettings:
 
 @dataclass(frozen=True)
 class AnalysisSettings:
+    # The reviewers' thresholds: a recommendation the engines make is one the reviewers would approve.
+    guard: ChangeGuard = field(default_factory=ChangeGuard)
     rightsizing: RightsizingSettings = field(default_factory=RightsizingSettings)
     idle: IdleSettings = field(default_factory=IdleSettings)
     spot: SpotSettings = field(default_factory=SpotSettings)

@@ -17,25 +17,40 @@ F64 = npt.NDArray[np.float64]
 PERCENTILES = (90.0, 95.0, 99.5)
 
 
+# General-purpose, compute- and memory-optimised types run the same software the same way: a workload
+# moves between them as its CPU and memory needs say (AWS Compute Optimizer recommends across them too).
+# Burstable (CPU credits), storage (local disks), GPU and accelerator types are what they are for a reason.
+_STANDARD_CATEGORIES = frozenset({"general", "compute", "memory"})
+TypeGroup = tuple[str, int, str]  # (category class, GPUs, architecture)
+
+
+def type_group(offer: InstanceTypeOffer) -> TypeGroup:
+    """The types a machine of this type may be resized to: the same class of category, the same GPUs and
+    the same processor architecture (software built for x86 does not run on Graviton)."""
+    kind = "standard" if offer.category in _STANDARD_CATEGORIES else offer.category
+    return kind, offer.gpu_count, offer.architecture
+
+
 @dataclass(frozen=True)
 class CandidateTable:
-    """Per type family (rows), its rightsizing candidates cheapest first, padded to one width.
+    """Per group of interchangeable types (rows), its rightsizing candidates cheapest first, padded to one
+    width.
 
-    An offer is left out when a cheaper or equally priced one of its family has at least its vCPUs and
+    An offer is left out when a cheaper or equally priced one of its group has at least its vCPUs and
     memory: it can never be the cheapest type that fits. Padding never fits (negative capacity).
     """
 
     vcpus: npt.NDArray[np.float32]
     memory: npt.NDArray[np.float32]
     price: npt.NDArray[np.float64]
-    index: npt.NDArray[np.intp]  # each candidate's index among all family offers laid end to end
-    largest: npt.NDArray[np.intp]  # per family, the column of its largest type
+    index: npt.NDArray[np.intp]  # each candidate's index among all group offers laid end to end
+    largest: npt.NDArray[np.intp]  # per group, the column of its largest type
 
     @classmethod
-    def of(cls, family_offers: list[list[InstanceTypeOffer]]) -> CandidateTable:
+    def of(cls, group_offers: list[list[InstanceTypeOffer]]) -> CandidateTable:
         kept: list[list[tuple[int, InstanceTypeOffer]]] = []
         start = 0
-        for offers in family_offers:
+        for offers in group_offers:
             frontier: list[tuple[int, InstanceTypeOffer]] = []
             for k, o in enumerate(offers):  # cheapest first
                 if not any(f.vcpus >= o.vcpus and f.memory_gb >= o.memory_gb for _, f in frontier):
@@ -79,19 +94,18 @@ class FleetSnapshot:
         self.reserved = np.fromiter((o.reserved_hourly for o in self.offer), np.float64, n)
         ages = ((self.now - i.launch_time).total_seconds() / 86400 for i in self.instances)
         self.age_days = np.fromiter(ages, np.float64, n)
-        # Each instance's type family in its region (same GPUs): rightsizing looks for targets there.
-        family_of: dict[tuple[str, str, str, int], int] = {}
-        self.family = np.fromiter(
-            (family_of.setdefault((i.provider, i.region, o.family, o.gpu_count), len(family_of))
+        # Each instance's group of interchangeable types in its region: rightsizing looks for targets there.
+        group_of: dict[tuple[str, str, TypeGroup], int] = {}
+        self.group = np.fromiter(
+            (group_of.setdefault((i.provider, i.region, type_group(o)), len(group_of))
              for i, o in zip(self.instances, self.offer, strict=True)),
             np.intp,
             n,
         )  # fmt: skip
-        self.family_offers = [
-            [o for o in self.offers[(p, r)] if o.family == family and o.gpu_count == gpus]
-            for (p, r, family, gpus) in family_of
+        self.group_offers = [
+            [o for o in self.offers[(p, r)] if type_group(o) == group] for (p, r, group) in group_of
         ]
-        self.candidates = CandidateTable.of(self.family_offers)
+        self.candidates = CandidateTable.of(self.group_offers)
         self._long_rows = _align(self.instances, self.long)
         self._short_rows = _align(self.instances, self.short)
 

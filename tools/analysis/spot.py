@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 from pydantic import BaseModel
 
 from tools.analysis.recommendation import Recommendation, RiskLevel, clamp, recommend_for
 from tools.analysis.settings import HOURS_PER_MONTH, SpotSettings
 from tools.analysis.snapshot import FleetSnapshot
+from tools.analysis.tolerance import ChangeGuard, spot_band_veto, spot_peer_veto, spot_service_veto
 
 _LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
 
@@ -24,10 +23,15 @@ class SpotAssessment(BaseModel):
 
 
 def assess_spot(
-    snapshot: FleetSnapshot, settings: SpotSettings | None = None, eligible_only: bool = False
+    snapshot: FleetSnapshot,
+    settings: SpotSettings | None = None,
+    eligible_only: bool = False,
+    guard: ChangeGuard | None = None,
 ) -> list[SpotAssessment]:
-    """Every on-demand instance's spot verdict, with the reasons either way (or only the eligible ones)."""
+    """Every on-demand instance's spot verdict, with the reasons either way (or only the eligible ones).
+    Eligible means every reviewer would let it through: the checks are theirs (tolerance.py)."""
     settings = settings or SpotSettings()
+    guard = guard or ChangeGuard()
     cpu = snapshot.cpu(95.0).tolist()
     on_demand, spot_price = snapshot.on_demand.tolist(), snapshot.spot.tolist()
     out = []
@@ -41,16 +45,12 @@ def assess_spot(
         production = inst.tags.get("environment") == "production"
         if production:
             level = min(level + 1, 2)  # an interruption in production costs more
-        blockers = []
-        if inst.tags.get("stateful") == "true":
-            blockers.append("stateful (its data lives on the machine)")
-        needed = settings.production_min_replicas if production else settings.min_replicas
-        if replicas < needed:
-            blockers.append(f"{replicas} replica(s): needs at least {needed} to ride out an interruption")
-        if not math.isnan(cpu[row]) and cpu[row] > settings.max_cpu_p95_pct:
-            blockers.append(f"P95 CPU {cpu[row]:.0f}% leaves no slack to absorb a lost peer")
-        if production and settings.band_risk[band] == "high":
-            blockers.append(f"interruption band {band} is too frequent for production")
+        concerns = (
+            spot_service_veto(inst.tags, guard),
+            spot_peer_veto(cpu[row], replicas, guard),
+            spot_band_veto(band, production, guard),
+        )
+        blockers = [c for c in concerns if c]
         if blockers and eligible_only:
             continue
         savings = (on_demand[row] - spot_price[row]) * HOURS_PER_MONTH
@@ -73,12 +73,14 @@ def assess_spot(
     return out
 
 
-def spot(snapshot: FleetSnapshot, settings: SpotSettings | None = None) -> list[Recommendation]:
+def spot(
+    snapshot: FleetSnapshot, settings: SpotSettings | None = None, guard: ChangeGuard | None = None
+) -> list[Recommendation]:
     settings = settings or SpotSettings()
     observed = snapshot.observed_hours.tolist()
     by_id = {inst.id: row for row, inst in enumerate(snapshot.instances)}
     out = []
-    for verdict in assess_spot(snapshot, settings, eligible_only=True):
+    for verdict in assess_spot(snapshot, settings, eligible_only=True, guard=guard):
         row = by_id[verdict.instance_id]
         inst = snapshot.instances[row]
         out.append(

@@ -116,7 +116,11 @@ def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[Bas
             cloud.get_instance(instance_id)  # an unknown id is an error, not an empty answer
         snapshot = collect(cloud, a.instance_filter(), settings)
         wanted = set(a.instance_ids)
-        verdicts = [v for v in assess_spot(snapshot, settings.spot) if not wanted or v.instance_id in wanted]
+        verdicts = [
+            v
+            for v in assess_spot(snapshot, settings.spot, guard=settings.guard)
+            if not wanted or v.instance_id in wanted
+        ]
         eligible = sum(v.eligible for v in verdicts)
         return SpotReport(eligible=eligible, not_eligible=len(verdicts) - eligible, assessments=verdicts)
 
