@@ -127,6 +127,7 @@ class Fleet:
     instances: list[Instance]
     workloads: list[WorkloadParams]  # one per slot; replicas of an application share one object
     workload_scale: list[float]  # per slot: its demand relative to the application's typical replica
+    workload_traffic: list[int]  # per slot: the application's first slot, the traffic its replicas share
 
 
 def instance_id(provider: Provider, seed: int, serial: int) -> str:
@@ -180,7 +181,7 @@ class FleetGenerator:
         return min(bisect.bisect_right(cumulative, self.rng.random() * cumulative[-1]), len(weights) - 1)
 
     def generate(self, size: int) -> Fleet:
-        fleet = Fleet({}, [], [], [])
+        fleet = Fleet({}, [], [], [], [])
         # Generation allocates hundreds of thousands of acyclic objects; the cyclic collector would rescan the
         # growing lists over and over (30 % of the time at 100k), so it is paused while they are built.
         collecting = gc.isenabled()
@@ -243,6 +244,7 @@ class FleetGenerator:
             app.slots.append(slot)
             fleet.workloads.append(workload)
             fleet.workload_scale.append(float(jitters[replica]))
+            fleet.workload_traffic.append(app.slots[0])
             # Replicas launch together, as a deployment or autoscaling group starts them; so an untouched
             # application always has all its replicas up, which the fleet-wide fast path relies on.
             fleet.instances.append(

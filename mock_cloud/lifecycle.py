@@ -45,7 +45,7 @@ class Lifecycle:
         self.members: dict[str, list[Instance]] = {}  # per application, every machine that ever served it
         for inst in fleet.instances:
             self.members.setdefault(inst.application, []).append(inst)
-        self.change_times: dict[str, list[float]] = {}  # per application
+        self.changed_at: dict[str, list[float]] = {}  # per instance: when it was stopped, resized, replaced…
         self.log: list[SimEvent] = []
         self._serial = len(fleet.workloads)  # next instance serial; the fleet's slots took the first ones
         self._queue: list[tuple[float, int, str, str]] = []
@@ -213,7 +213,7 @@ class Lifecycle:
         heapq.heappush(self._queue, (at, self._sequence, kind, iid))
 
     def _note_change(self, inst: Instance, at: float) -> None:
-        self.change_times.setdefault(inst.application, []).append(at)
+        self.changed_at.setdefault(inst.id, []).append(at)
 
     def _emit(self, inst: Instance, kind: str, at: float, detail: str = "") -> None:
         self.log.append(SimEvent(at, kind, inst.id, detail))

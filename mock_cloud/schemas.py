@@ -13,7 +13,7 @@ from mock_cloud.catalog import PricingModel, Provider
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
 from mock_cloud.costs import CostReport
 from mock_cloud.metrics import FleetUtilisation, MetricSeries
-from mock_cloud.quality import QualityReport
+from mock_cloud.quality import QualityReport, TargetQuality
 
 
 class ErrorBody(BaseModel):
@@ -150,6 +150,35 @@ class QualityOut(BaseModel):
         )
 
 
+class TargetOut(BaseModel):
+    instance_id: str
+    p95_latency_ms: list[float | None] = Field(description="null where it was not serving")
+    error_rate: list[float | None]
+
+
+class TargetQualityOut(BaseModel):
+    application: str
+    step: int
+    timestamps: list[datetime]
+    targets: list[TargetOut]
+
+    @classmethod
+    def of(cls, q: TargetQuality, step: int) -> TargetQualityOut:
+        return cls(
+            application=q.application,
+            step=step,
+            timestamps=[utc(t) for t in q.timestamps.tolist()],
+            targets=[
+                TargetOut(
+                    instance_id=iid,
+                    p95_latency_ms=_nullable(q.p95_latency_ms[row]),
+                    error_rate=_nullable(q.error_rate[row], 6),
+                )
+                for row, iid in enumerate(q.instance_ids)
+            ],
+        )
+
+
 class ApplicationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -178,6 +207,7 @@ class OfferingOut(BaseModel):
     spot_hourly: float
     reserved_hourly: float
     interruption_band: str
+    architecture: str = Field(description="x86_64 or arm64 (AWS Graviton)")
     price_source: str = Field(description="libcloud, or estimated where the bundled data has a hole")
 
 
@@ -289,9 +319,9 @@ def utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
-def _nullable(values: npt.NDArray[np.float32]) -> list[float | None]:
+def _nullable(values: npt.NDArray[np.float32], digits: int = 4) -> list[float | None]:
     """JSON has no NaN: a machine without data gets null."""
-    return [None if np.isnan(v) else round(float(v), 4) for v in values]
+    return [None if np.isnan(v) else round(float(v), digits) for v in values]
 
 
 def _rounded(values: list[float]) -> list[float]:

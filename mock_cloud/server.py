@@ -43,6 +43,7 @@ from mock_cloud.schemas import (
     ResetOut,
     ResetRequest,
     ResizeRequest,
+    TargetQualityOut,
     UtilisationSummaryOut,
     utc,
 )
@@ -285,6 +286,19 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
     ) -> object:
         report = await _with_latency(host, lambda sim: sim.application_quality(name, minutes, step))
         return QualityOut.of(report)
+
+    @router.get("/applications/{name}/targets", response_model=TargetQualityOut, tags=["applications"])
+    async def targets(
+        name: Annotated[str, Path(max_length=128)],
+        minutes: Annotated[float, Query(gt=0, le=24 * 90 * 60)] = 60,
+        step: Annotated[int, Query(ge=10, le=3600)] = 60,
+        end: Annotated[datetime | None, Query(description="Default: now")] = None,
+    ) -> object:
+        """Each machine that served the application (replaced ones included), with its own p95 latency and
+        error rate per `step` seconds: what a load balancer reports per target."""
+        until = end.timestamp() if end is not None else None
+        report = await _with_latency(host, lambda sim: sim.target_quality(name, minutes, step, until))
+        return TargetQualityOut.of(report, step)
 
     @router.get("/catalog", response_model=list[OfferingOut], tags=["catalog"])
     async def catalog(

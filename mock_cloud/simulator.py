@@ -27,9 +27,9 @@ from mock_cloud.faults import FaultInjector, FaultRule, QualityDegradation
 from mock_cloud.fleet import Application, generate_fleet
 from mock_cloud.instances import TRANSITIONAL, Instance, State
 from mock_cloud.lifecycle import Lifecycle, SimEvent
-from mock_cloud.load import LoadModel
+from mock_cloud.load import ApplicationLoad, LoadModel
 from mock_cloud.metrics import FleetUtilisation, MetricSeries, fleet_utilisation, instance_series
-from mock_cloud.quality import QualityReport, application_quality
+from mock_cloud.quality import QualityReport, TargetQuality, application_quality, target_quality
 from mock_cloud.spot import SpotMarket
 from mock_cloud.views import (
     ApplicationView,
@@ -79,7 +79,7 @@ class CloudSimulator:
         self.last_answer_hold = 0.0  # wall seconds a server holds the last call's answer (a slow answer)
         fleet = generate_fleet(self.catalog, seed, size, self.clock.now(), provider_mix)
         self.workloads = WorkloadTable(seed)
-        self.workloads.extend(fleet.workloads, fleet.workload_scale)
+        self.workloads.extend(fleet.workloads, fleet.workload_scale, fleet.workload_traffic)
         self.load = LoadModel(self.catalog, self.workloads)
         self._applications: dict[str, Application] = fleet.applications
         self._cloud = Lifecycle(seed, self.catalog, self.spot, fleet, self.clock.now())
@@ -275,18 +275,36 @@ class CloudSimulator:
     def application_quality(self, name: str, minutes: float = 60.0, step: int = 300) -> QualityReport:
         """p95 latency and error rate of an application over the last `minutes`, one point per `step` s."""
         self._call("quality")
+        app, load, targets = self._targets(name, minutes, step)
+        return application_quality(targets, app, load)
+
+    def target_quality(
+        self, name: str, minutes: float = 60.0, step: int = 60, end: float | None = None
+    ) -> TargetQuality:
+        """Each machine that served an application over the `minutes` before `end` (default now; replaced
+        ones included), with its own p95 latency and error rate, one point per `step` s: what a load
+        balancer reports per target, and what canary analysis compares."""
+        self._call("quality")
+        return self._targets(name, minutes, step, end)[2]
+
+    def _targets(
+        self, name: str, minutes: float, step: int, end: float | None = None
+    ) -> tuple[Application, ApplicationLoad, TargetQuality]:
         if not 0 < minutes <= MAX_METRIC_HOURS * 60:
             raise InvalidParameterValue(f"minutes must be in (0, {MAX_METRIC_HOURS * 60}], got {minutes}")
         if not 10 <= step <= 3600:
             raise InvalidParameterValue(f"step must be between 10 and 3600 seconds, got {step}")
         app = self._application(name)
         now = self.now()
+        # A millisecond of slack: a moment passed as a datetime is rounded to the microsecond.
+        if end is not None and not now - MAX_METRIC_HOURS * 3600 < end <= now + 1e-3:
+            raise InvalidParameterValue("end must lie within the metrics' retention and not in the future")
+        last = now if end is None else min(end, now)
         count = max(1, int(minutes * 60 // step))
-        times = now - np.arange(count - 1, -1, -1, dtype=np.float64) * step
+        times = last - np.arange(count - 1, -1, -1, dtype=np.float64) * step
         load = self.load.application(app, self._cloud.members[name], times)
-        return application_quality(
-            app, load, times, self.seed, self.faults.degradation, self._cloud.change_times.get(name, [])
-        )
+        targets = target_quality(app, load, times, self.seed, self.faults.degradation, self._cloud.changed_at)
+        return app, load, targets
 
     def costs(
         self,

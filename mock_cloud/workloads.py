@@ -77,13 +77,18 @@ class WorkloadTable:
     gpu_utilisation: F32 = field(default_factory=lambda: np.zeros(0, np.float32))
     network_mbps: F32 = field(default_factory=lambda: np.zeros(0, np.float32))
     peak_hour: F32 = field(default_factory=lambda: np.zeros(0, np.float32))
+    # Per slot, the key of the traffic it serves: the replicas of one application sit behind one load
+    # balancer, so they share its hour-to-hour swings and bursts (each in proportion to its own size).
+    traffic: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __len__(self) -> int:
         return len(self.profile)
 
-    def extend(self, params: list[WorkloadParams], scale: list[float]) -> None:
-        """Append slots; `scale` multiplies each slot's CPU and memory demand."""
+    def extend(self, params: list[WorkloadParams], scale: list[float], traffic: list[int]) -> None:
+        """Append slots; `scale` multiplies each slot's CPU and memory demand; slots with the same
+        `traffic` key share their noise and bursts (replicas of one service)."""
         factor = np.asarray(scale, dtype=np.float32)
+        self.traffic = np.concatenate([self.traffic, np.asarray(traffic, np.int64)])
         self.profile = np.concatenate([self.profile, np.asarray([p.profile for p in params], np.int8)])
         for name in (
             "cpu_cores", "amplitude", "noise", "burst_probability", "burst_cores", "memory_gb",
@@ -107,7 +112,7 @@ class WorkloadTable:
     def cpu_memory(self, slots: I64, times: F64) -> tuple[F32, F32]:
         """CPU cores and GB of memory demanded by `slots` at `times`: shape (slots, times) each."""
         hours = np.floor(times / HOUR).astype(np.int64)
-        hashes = hash_grid(self.seed, slots.astype(np.uint64), hours)
+        hashes = hash_grid(self.seed, self.traffic[slots].astype(np.uint64), hours)
         cores = self.cpu_cores[slots][:, None]
         amplitude = self.amplitude[slots][:, None]
         # cos(t - peak) = cos t·cos peak + sin t·sin peak: two products instead of a cosine per cell.

@@ -22,6 +22,7 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    TargetQuality,
     UtilisationSummary,
 )
 
@@ -54,6 +55,13 @@ class CloudProvider(Protocol):
     ) -> UtilisationSummary: ...
 
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality: ...
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        """Each machine's own quality over the `minutes` before `until` (default: now): what canary
+        analysis compares, changed machines against their unchanged peers."""
+        ...
 
     def costs(
         self,

@@ -25,6 +25,7 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    TargetQuality,
     UtilisationSummary,
 )
 from tools.provider import CloudProvider
@@ -141,6 +142,11 @@ class ResilientProvider:
 
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
         return self._call(lambda: self.inner.application_quality(application, minutes))
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        return self._call(lambda: self.inner.target_quality(application, minutes, step_seconds, until))
 
     def costs(
         self,

@@ -135,18 +135,28 @@ def test_fleet_percentiles_match_per_instance_series() -> None:
             assert usage.network_mean_mbps[k] == pytest.approx(network.mean(), rel=1e-5)
 
 
-def test_degradation_fault_hits_only_applications_changed_after_it() -> None:
+def test_degradation_fault_hits_only_the_machines_changed_after_it() -> None:
     changed, untouched = twins()
     inst = busy_multi_replica(changed)
     bystander = next(a for a in changed.applications() if a.name != inst.application)
     changed.set_faults({}, degradation=(2.0, 0.05))
-    changed.migrate(inst.id, "spot")
+    replacement = changed.migrate(inst.id, "spot").replacement
     for sim in (changed, untouched):
         sim.advance(1200)
-    hit = changed.application_quality(inst.application, minutes=10)
-    normal = untouched.application_quality(inst.application, minutes=10)
-    assert hit.p95_latency_ms.mean() > 1.8 * normal.p95_latency_ms.mean()
-    assert hit.error_rate.mean() > normal.error_rate.mean() + 0.04
+    hit = changed.target_quality(inst.application, minutes=10)
+    normal = untouched.target_quality(inst.application, minutes=10)
+    rows, normal_rows = hit.instance_ids.index, normal.instance_ids.index
+    # The replacement serves the slot its original served: twice as slow, 5 points more errors.
+    slow, usual = hit.p95_latency_ms[rows(replacement.id)], normal.p95_latency_ms[normal_rows(inst.id)]
+    assert np.nanmean(slow) > 1.8 * np.nanmean(usual)
+    assert (
+        np.nanmean(hit.error_rate[rows(replacement.id)])
+        > np.nanmean(normal.error_rate[normal_rows(inst.id)]) + 0.04
+    )
+    for peer in (i for i in normal.instance_ids if i != inst.id):  # its peers were not changed: as before
+        np.testing.assert_allclose(hit.p95_latency_ms[rows(peer)], normal.p95_latency_ms[normal_rows(peer)])
+    service = changed.application_quality(inst.application, minutes=10, step=60)
+    assert (service.p95_latency_ms >= slow).all()  # the slowest target shapes the service's tail
     np.testing.assert_allclose(
         changed.application_quality(bystander.name).p95_latency_ms,
         untouched.application_quality(bystander.name).p95_latency_ms,

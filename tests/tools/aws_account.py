@@ -26,6 +26,7 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
     machines = sim.list_instances(provider="aws", state="running")
     regions = sorted({m.region for m in machines})
     shift = NOW.timestamp() - sim.now()  # simulated time → wall time
+    aws_ids: dict[str, str] = {}  # the simulator's id → moto's
     for region in regions:
         ec2 = boto3.client("ec2", region_name=region)
         cloudwatch = boto3.client("cloudwatch", region_name=region)
@@ -38,6 +39,7 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
             if m.pricing_model == "spot":
                 request["InstanceMarketOptions"] = {"MarketType": "spot"}
             aws_id = ec2.run_instances(**request)["Instances"][0]["InstanceId"]
+            aws_ids[m.id] = aws_id
             series = sim.metrics(m.id, hours=hours)
             dims = [{"Name": "InstanceId", "Value": aws_id}]
             # Seeded a minute into each hour, so each lands in its CloudWatch period.
@@ -58,6 +60,18 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
                 "error_rate", dims, when, quality.error_rate
             )
             _publish(cloudwatch, QUALITY_NAMESPACE, points)
+            targets = sim.target_quality(application, minutes=120, step=300)
+            for row, sim_id in enumerate(targets.instance_ids):
+                if sim_id not in aws_ids:
+                    continue
+                dims = [
+                    {"Name": "Application", "Value": application},
+                    {"Name": "InstanceId", "Value": aws_ids[sim_id]},
+                ]
+                points = _points("p95_latency_ms", dims, when, targets.p95_latency_ms[row]) + _points(
+                    "error_rate", dims, when, targets.error_rate[row]
+                )
+                _publish(cloudwatch, QUALITY_NAMESPACE, points)
     _seed_costs(sim)
     return AwsProvider(regions, clock=lambda: NOW, sleep=lambda _: None)
 

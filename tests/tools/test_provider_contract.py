@@ -139,6 +139,22 @@ def test_application_quality(backend: Backend) -> None:
         backend.provider.application_quality("no-such-application")
 
 
+def test_quality_per_target(backend: Backend) -> None:
+    inst = running(backend.provider)
+    assert inst.application is not None
+    targets = backend.provider.target_quality(inst.application, minutes=30, step_seconds=300)
+    assert targets.application == inst.application and inst.id in targets.instance_ids
+    assert targets.p95_latency_ms.shape == (len(targets.instance_ids), 6) == targets.error_rate.shape
+    row = targets.row(inst.id)
+    assert (targets.p95_latency_ms[row] > 0).all() and (targets.error_rate[row] >= 0).all()
+    earlier = backend.provider.target_quality(
+        inst.application, minutes=30, step_seconds=300, until=backend.provider.now() - timedelta(minutes=30)
+    )
+    assert earlier.timestamps[-1] == pytest.approx(targets.timestamps[0] - 300)
+    with pytest.raises(ApplicationNotFoundError):
+        backend.provider.target_quality("no-such-application")
+
+
 def test_costs_add_up(backend: Backend) -> None:
     report = backend.provider.costs("provider", days=7)
     assert sum(g.amount for g in report.groups) == pytest.approx(report.total, rel=1e-6)

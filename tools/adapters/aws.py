@@ -54,6 +54,7 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    TargetQuality,
     UtilisationSummary,
 )
 from tools.provider import billable
@@ -240,6 +241,36 @@ class AwsProvider:
             serving_replicas=sum(m.state == "running" for m in members),
             desired_replicas=int(members[0].tags.get("replicas", len(members))),
         )
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        """Per machine, from the application's own metrics in QUALITY_NAMESPACE with an InstanceId
+        dimension next to Application (what an agent on each host, or a load balancer's access logs,
+        publishes); the replaced machines a migration terminated are still listed while EC2 lists them."""
+        if not 0 < minutes <= 24 * 60 * 90 or step_seconds not in (60, 300, 900, 3600):
+            raise InvalidRequestError(
+                "minutes must be in (0, 129600] and step_seconds 60, 300, 900 or 3600", provider="aws"
+            )
+        members = self.list_instances(InstanceFilter(application=application))
+        if not members:
+            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
+        end = until or self.now()
+        count = max(1, int(minutes * 60 // step_seconds))
+        grid = end.timestamp() - np.arange(count - 1, -1, -1, dtype=np.float64) * step_seconds
+        latency = np.full((len(members), count), np.nan, np.float32)
+        errors = np.full_like(latency, np.nan)
+        for row, series in enumerate(
+            self._target_series(
+                members[0].region, application, [m.id for m in members], end, minutes, step_seconds
+            )
+        ):
+            for table, name in ((latency, "p95_latency_ms"), (errors, "error_rate")):
+                for t, v in series[name].items():  # CloudWatch stamps a period with its start
+                    column = int(np.searchsorted(grid, t + step_seconds - 1e-6))
+                    if 0 <= column < count:
+                        table[row, column] = v
+        return TargetQuality(application, step_seconds, grid, [m.id for m in members], latency, errors)
 
     def costs(
         self,
@@ -489,6 +520,47 @@ class AwsProvider:
                     for t, v in zip(result["Timestamps"], result["Values"], strict=True):
                         series[t.timestamp()] = float(v)
         return out
+
+    def _target_series(
+        self,
+        region: str,
+        application: str,
+        instance_ids: list[str],
+        end: datetime,
+        minutes: float,
+        period: int,
+    ) -> list[dict[str, dict[float, float]]]:
+        """Per instance (in order), its p95 latency and error rate points: unix start of period → value."""
+        found: list[dict[str, dict[float, float]]] = [
+            {"p95_latency_ms": {}, "error_rate": {}} for _ in instance_ids
+        ]
+        queries = [
+            {
+                "Id": f"{'l' if name == 'p95_latency_ms' else 'e'}{row}",
+                "MetricStat": {
+                    "Metric": {"Namespace": QUALITY_NAMESPACE, "MetricName": name,
+                               "Dimensions": [{"Name": "Application", "Value": application},
+                                              {"Name": "InstanceId", "Value": iid}]},
+                    "Period": period,
+                    "Stat": "Maximum" if name == "p95_latency_ms" else "Average",
+                },
+            }
+            for row, iid in enumerate(instance_ids)
+            for name in ("p95_latency_ms", "error_rate")
+        ]  # fmt: skip
+        start = end - timedelta(minutes=minutes)
+        for begin in range(0, len(queries), 500):  # GetMetricData takes up to 500 queries a call
+            with _translated():
+                response = self._cloudwatch[region].get_metric_data(
+                    MetricDataQueries=queries[begin : begin + 500], StartTime=start, EndTime=end
+                )
+            for r in response["MetricDataResults"]:
+                name = "p95_latency_ms" if r["Id"][0] == "l" else "error_rate"
+                points = found[int(r["Id"][1:])][name]
+                points.update(
+                    {t.timestamp(): float(v) for t, v in zip(r["Timestamps"], r["Values"], strict=True)}
+                )
+        return found
 
     def _quality_series(
         self, region: str, application: str, start: datetime, end: datetime, period: int

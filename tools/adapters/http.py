@@ -14,6 +14,7 @@ import numpy as np
 from tools.adapters.resizing import resize_by_restart
 from tools.errors import ProviderUnavailableError, from_cloud_code
 from tools.models import (
+    F32,
     STABLE_STATES,
     ApplicationQuality,
     CostBreakdown,
@@ -24,6 +25,7 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    TargetQuality,
     UtilisationSummary,
 )
 from tools.provider import billable
@@ -141,6 +143,27 @@ class SimulatorHttpProvider:
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
         q = self._request("GET", f"/applications/{application}/quality", params={"minutes": minutes})
         return ApplicationQuality.model_validate(q)
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        params: dict[str, Any] = {"minutes": minutes, "step": step_seconds}
+        if until is not None:
+            params["end"] = until.isoformat()
+        q = self._request("GET", f"/applications/{application}/targets", params=params)
+
+        def rows(name: str) -> F32:
+            values = [[math.nan if v is None else v for v in t[name]] for t in q["targets"]]
+            return np.asarray(values, np.float32).reshape(len(q["targets"]), len(q["timestamps"]))
+
+        return TargetQuality(
+            application=q["application"],
+            step_seconds=q["step"],
+            timestamps=np.asarray([_unix(t) for t in q["timestamps"]], np.float64),
+            instance_ids=[t["instance_id"] for t in q["targets"]],
+            p95_latency_ms=rows("p95_latency_ms"),
+            error_rate=rows("error_rate"),
+        )
 
     def costs(
         self,

@@ -21,6 +21,7 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    TargetQuality,
     UtilisationSummary,
 )
 from tools.provider import billable
@@ -114,6 +115,16 @@ class SimulatorProvider:
             baseline_error_rate=q.baseline_error_rate,
             serving_replicas=q.serving_replicas,
             desired_replicas=q.desired_replicas,
+        )
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        end = until.timestamp() if until is not None else None
+        with _translated():
+            q = self.simulator.target_quality(application, minutes, step_seconds, end)
+        return TargetQuality(
+            q.application, step_seconds, q.timestamps, list(q.instance_ids), q.p95_latency_ms, q.error_rate
         )
 
     def costs(
