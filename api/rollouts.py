@@ -58,7 +58,8 @@ class ProgressDisplay:
                     "(cloud time)")  # fmt: skip
             case "monitor":
                 state = "[red]degraded[/]" if e["degraded"] or e["too_many_failures"] else "[green]healthy[/]"
-                say(f"  quality {state} (worst p95 latency change {e['worst_latency_change_pct']:+.2f}%)")
+                say(f"  quality {state} (worst service: p95 latency {e['worst_latency_change_pct']:+.2f}%, "
+                    f"error rate {e['worst_error_rate_change_pt']:+.2f} pt)")  # fmt: skip
             case "rollback_started":
                 say(f"[red]Rolling back[/] {e['instances']} change(s)")
             case "rollback":
@@ -72,12 +73,14 @@ class ProgressDisplay:
 
 def print_report(report: RolloutReport, console: Console) -> None:
     table = Table(title=f"Rollout {report.workflow_id} ({report.kind}): {report.status}")
-    for column in ("wave", "instances", "changed", "failed", "worst quality change", "degraded"):
+    columns = ("wave", "instances", "changed", "failed", "worst p95 latency", "worst error rate", "degraded")
+    for column in columns:
         table.add_column(column, justify="right")
     for w in report.waves:
         table.add_row(
             str(w.number), str(w.instances), str(w.changed), str(w.failed),
-            f"{w.max_quality_degradation_pct:.2f}%", "yes" if w.degraded else "no",
+            f"{w.max_latency_change_pct:+.2f}%", f"{w.max_error_rate_change_pt:+.2f} pt",
+            "yes" if w.degraded else "no",
         )  # fmt: skip
     console.print(table)
     approvals = ", ".join(f"{a.agent} {a.confidence:.2f}" for a in report.approvals)

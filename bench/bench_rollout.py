@@ -33,7 +33,7 @@ from typing_extensions import TypedDict
 from agents.review import Change
 from graphs.rollout.authority import Caller
 from graphs.rollout.execution import apply_changes, wave_slices
-from graphs.rollout.models import Decision, RolloutSettings, Scope
+from graphs.rollout.models import ChangeResult, Decision, RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
 from graphs.rollout.quality import compare
 from graphs.rollout.workflow import open_rollouts
@@ -102,7 +102,10 @@ def bare_graph(sim: CloudSimulator, changes: list[Change], settings: RolloutSett
     """The rollout's shape with nothing but the cloud calls: no models in state, no audit, no claims."""
     cloud = SimulatorProvider(sim)
     by_id = {c.instance_id: c for c in changes}
-    slices = wave_slices([c.instance_id for c in changes], settings.waves)
+    slices = wave_slices(
+        [c.instance_id for c in changes], settings.waves, {c.instance_id: c.application for c in changes}
+    )
+    outcomes: dict[int, list[ChangeResult]] = {}
 
     def plan(state: BareState) -> list[Send]:
         return [Send("review", {"ids": state["ids"]}) for _ in range(3)]
@@ -113,15 +116,19 @@ def bare_graph(sim: CloudSimulator, changes: list[Change], settings: RolloutSett
     def wave(state: BareState) -> dict[str, Any]:
         number = len(state.get("results", [])) + 1
         done = apply_changes(cloud, "bare", number, [by_id[i] for i in slices[number - 1]])
+        outcomes[number] = done  # beside the state: the bare graph checkpoints ids only
         return {"results": [[r.current_id for r in done]]}
 
     def monitor(state: BareState) -> Command[Any]:
         number = len(state["results"])
         started = cloud.now()
         cloud.sleep_until(started + timedelta(minutes=settings.observe_minutes))
-        apps = sorted({by_id[i].application or "" for i in slices[number - 1]} - {""})
-        for app in apps:
-            compare(cloud, app, started, started, settings)
+        changed: dict[str, list[ChangeResult]] = {}
+        for r in outcomes[number]:
+            if r.ok and (application := by_id[r.instance_id].application):
+                changed.setdefault(application, []).append(r)
+        for app, results in sorted(changed.items()):
+            compare(cloud, app, results, started, started, settings)
         return Command(goto="wave" if number < len(slices) else END)
 
     graph = StateGraph(BareState)

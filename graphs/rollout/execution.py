@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from agents.review import Change
@@ -61,15 +61,46 @@ def rollback_key(workflow_id: str, instance_id: str) -> str:
     return f"{workflow_id}/rollback/{instance_id}"
 
 
-def wave_slices(instance_ids: list[str], waves: tuple[float, ...]) -> list[list[str]]:
-    """Cumulative shares → the instances each wave adds: at least one each, no empty waves."""
-    n, done, out = len(instance_ids), 0, []
-    for share in waves:
-        end = min(n, max(done + 1, math.ceil(share * n - 1e-9)))
-        if end > done:
-            out.append(instance_ids[done:end])
-            done = end
-    return out
+def wave_slices(
+    instance_ids: list[str], waves: tuple[float, ...], service_of: Mapping[str, str | None] | None = None
+) -> list[list[str]]:
+    """Cumulative shares → the instances each wave adds, in the given order; no empty waves.
+
+    Each wave reaches its share of all the changes, best first, and a service with several changes takes
+    them a share at a time and never all at once: until the last wave some of its machines are still
+    unchanged, and in the last wave some were changed and checked before. So the canary analysis always
+    has peers to compare a changed machine with (`quality.compare`).
+    """
+    service = {iid: (service_of or {}).get(iid) or f"\0{iid}" for iid in instance_ids}  # none: its own
+    members: dict[str, list[str]] = {}
+    for iid in instance_ids:
+        members.setdefault(service[iid], []).append(iid)
+    size = {name: len(ids) for name, ids in members.items()}
+    wave_of: dict[str, int] = {}
+    # A service's changes are taken in the given order, so what it has taken is a prefix of its list.
+    taken: dict[str, int] = dict.fromkeys(size, 0)
+    pending = list(instance_ids)
+
+    def take(iid: str, k: int) -> None:
+        wave_of[iid] = k
+        taken[service[iid]] += 1
+
+    for k, share in enumerate(waves):
+        last = k == len(waves) - 1
+        for name, ids in members.items():  # every service's own share (several changes only)
+            want = len(ids) if last else math.floor(share * len(ids) + 1e-9) if len(ids) > 1 else 0
+            for iid in ids[taken[name] : max(taken[name], want)]:
+                take(iid, k)
+        pending = [i for i in pending if i not in wave_of]
+        goal = len(instance_ids) if last else math.ceil(share * len(instance_ids) - 1e-9)
+        for iid in list(pending):  # then the wave's share of everything, best first
+            if len(wave_of) >= goal:
+                break
+            if last or size[service[iid]] == 1 or taken[service[iid]] < size[service[iid]] - 1:
+                take(iid, k)
+        pending = [i for i in pending if i not in wave_of]
+    slices = [[iid for iid in instance_ids if wave_of[iid] == k] for k in range(len(waves))]
+    return [ids for ids in slices if ids]
 
 
 def apply_changes(

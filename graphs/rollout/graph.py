@@ -36,7 +36,7 @@ from graphs.rollout.models import (
 )
 from graphs.rollout.planning import make_plan
 from graphs.rollout.quality import compare, wave_degraded
-from graphs.rollout.report import build_report
+from graphs.rollout.report import build_report, worst_errors, worst_latency
 from tools.analysis.settings import AnalysisSettings
 from tools.provider import CloudProvider
 
@@ -243,11 +243,17 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
     return Command(goto="wave", update={"status": "rolling_out", "approved": approved, "decision": decision})
 
 
+def _waves(state: RolloutState, by_id: dict[str, Change]) -> list[list[str]]:
+    """The approved instances, wave by wave (a function of the state and plan: a resumed run agrees)."""
+    service_of = {iid: by_id[iid].application for iid in state["approved"]}
+    return wave_slices(state["approved"], state["settings"].waves, service_of)
+
+
 async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
     number = len(state.get("waves", [])) + 1
-    ids = wave_slices(state["approved"], state["settings"].waves)[number - 1]
     by_id = {c.instance_id: c for c in (await ctx.plan(state["workflow_id"])).changes}
+    ids = _waves(state, by_id)[number - 1]
     changes = [by_id[i] for i in ids]
     started = state["clock"]
     _emit(ctx, "wave_started", number=number, instances=len(changes))
@@ -276,12 +282,16 @@ async def monitor(
     settings, last = state["settings"], state["waves"][-1]
     until = last.finished_at + timedelta(minutes=settings.observe_minutes)
     by_id = {c.instance_id: c for c in (await ctx.plan(state["workflow_id"])).changes}
-    apps = sorted({a for r in last.results if r.ok and (a := by_id[r.instance_id].application)})
+    changed: dict[str, list[ChangeResult]] = {}
+    for r in last.results:
+        if r.ok and (application := by_id[r.instance_id].application):
+            changed.setdefault(application, []).append(r)
+    apps = sorted(changed)
     _emit(ctx, "monitoring", number=last.number, applications=len(apps), until=until.isoformat())
     # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.
     await asyncio.to_thread(ctx.cloud.sleep_until, until)
     checks = await asyncio.to_thread(
-        lambda: [compare(ctx.cloud, a, last.started_at, last.finished_at, settings) for a in apps]
+        lambda: [compare(ctx.cloud, a, changed[a], last.started_at, last.finished_at, settings) for a in apps]
     )
     too_many_failures = last.failed > settings.max_failed_fraction * len(last.results)
     verdict = WaveCheck(
@@ -309,7 +319,8 @@ async def monitor(
         number=last.number,
         degraded=verdict.degraded,
         too_many_failures=too_many_failures,
-        worst_latency_change_pct=max((c.latency_change_pct for c in checks), default=0.0),
+        worst_latency_change_pct=worst_latency(checks),
+        worst_error_rate_change_pt=worst_errors(checks),
     )
     update: dict[str, Any] = {"checks": [verdict], "clock": until}
     if cancelled := await ctx.db.cancellation(state["workflow_id"]):  # the step boundary a cancel waits for
@@ -319,7 +330,7 @@ async def monitor(
         return Command(goto="report", update={**update, "status": "cancelled"})
     if verdict.degraded or too_many_failures:
         return Command(goto="rollback", update=update)
-    if last.number < len(wave_slices(state["approved"], settings.waves)):
+    if last.number < len(_waves(state, by_id)):
         return Command(goto="wave", update=update)
     return Command(goto="report", update={**update, "status": "completed"})
 

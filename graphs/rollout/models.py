@@ -169,14 +169,19 @@ class ChangeResult(BaseModel):
 
 
 class QualityCheck(BaseModel):
+    """One service after a wave: its changed machines against their unchanged peers in the same minutes
+    (`peers`), or against their own same minutes of previous days (`seasonal`) when none is left."""
+
     application: str
-    latency_before_ms: float
-    latency_after_ms: float
-    latency_change_pct: float
-    latency_p_value: float = Field(description="Chance of samples this much higher with no real change")
+    method: Literal["peers", "seasonal"]
+    peers: int = Field(description="Unchanged machines the changed ones were compared with")
+    latency_before_ms: float = Field(description="Changed machines' median p95 before the wave")
+    latency_after_ms: float = Field(description="…and after it")
+    latency_change_pct: float = Field(description="p95 latency change relative to the peers (or the past), %")
+    latency_p_value: float = Field(description="Chance of a rise past the guard this clear with none real")
     error_rate_before: float
     error_rate_after: float
-    error_rate_change_pct: float
+    error_rate_change_pt: float = Field(description="Error-rate change relative to the peers, points")
     error_rate_p_value: float
     degraded: bool
 
@@ -209,7 +214,8 @@ class WaveSummary(BaseModel):
     failed: int
     started_at: datetime
     finished_at: datetime
-    max_quality_degradation_pct: float
+    max_latency_change_pct: float = Field(description="The worst service's p95 latency change, %")
+    max_error_rate_change_pt: float = Field(description="The worst service's error-rate change, points")
     degraded: bool
 
 
@@ -231,9 +237,12 @@ class RolloutReport(BaseModel):
     rolled_back: list[str]
     failed: dict[str, str]
     skipped: dict[str, str]
-    monthly_savings: float = Field(description="Realised: the savings of the changes that were kept")
-    success_rate: float = Field(description="Changes that succeeded / changes attempted (1.0 when none)")
-    max_quality_degradation_pct: float
+    monthly_savings: float = Field(description="Estimated: the savings of the changes that were kept")
+    success_rate: float = Field(
+        description="Changes kept / changes approved: a rolled-back run keeps none (1.0 when none approved)"
+    )
+    max_latency_change_pct: float = Field(description="The worst service's p95 latency change in any wave, %")
+    max_error_rate_change_pt: float = Field(description="The worst service's error-rate change, points")
     reason: str
 
 

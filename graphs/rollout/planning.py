@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from agents.review import Change, RolloutKind, RolloutPlan
 from graphs.rollout.models import RolloutSettings, Scope
@@ -27,6 +28,8 @@ def make_plan(
 
     Rightsizing keeps only downsizing: an under-provisioned machine needs more money, not a cost rollout.
     """
+    # The recommender sizes changes against this rollout's own guard, as its reviewers will judge them.
+    analysis = replace(analysis or AnalysisSettings(), guard=settings.review_policy())
     snapshot = collect(cloud, scope.filter(), analysis)
     wanted = set(scope.instance_ids)
     # The ledger's opportunities, as chat and `recommend` list them: what is planned is what was advised.
@@ -84,6 +87,7 @@ def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation]) -> 
                 if r.projected_cpu_pct is not None
                 else round(current_cpu, 2),
                 projected_memory_pct=r.projected_memory_pct or 0.0,
+                projected_peak_cpu_pct=r.projected_peak_cpu_pct or 0.0,
                 replicas=int(inst.tags.get("replicas", "1")),
                 environment=inst.tags.get("environment", ""),
                 tier=inst.tags.get("tier", ""),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.review import RolloutPlan
-from graphs.rollout.models import RolloutReport, RolloutState, Status, WaveSummary
+from graphs.rollout.models import QualityCheck, RolloutReport, RolloutState, Status, WaveSummary
 
 
 def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, reason: str) -> RolloutReport:
@@ -27,15 +27,8 @@ def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, 
         accounted = set(vetoed) | set(approved)
         dropped = {c.instance_id: why for c in plan.changes if c.instance_id not in accounted}
     summaries = []
-    worst = 0.0
     for w in waves:
         check = checks.get(w.number)
-        degradation = (
-            max((max(c.latency_change_pct, c.error_rate_change_pct) for c in check.checks), default=0.0)
-            if check
-            else 0.0
-        )
-        worst = max(worst, degradation)
         summaries.append(
             WaveSummary(
                 number=w.number,
@@ -44,7 +37,8 @@ def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, 
                 failed=w.failed,
                 started_at=w.started_at,
                 finished_at=w.finished_at,
-                max_quality_degradation_pct=round(max(degradation, 0.0), 2),
+                max_latency_change_pct=worst_latency(check.checks) if check else 0.0,
+                max_error_rate_change_pt=worst_errors(check.checks) if check else 0.0,
                 degraded=bool(check and check.degraded),
             )
         )
@@ -65,9 +59,18 @@ def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, 
         failed=failed,
         skipped={**(plan.skipped if plan else {}), **vetoed, **dropped},
         monthly_savings=round(sum(r.monthly_savings for r in kept), 2),
-        success_rate=round((len(results) - sum(not r.ok for r in results)) / len(results), 4)
-        if results
-        else 1.0,
-        max_quality_degradation_pct=round(max(worst, 0.0), 2),
+        success_rate=round(len(kept) / len(approved), 4) if approved else 1.0,
+        max_latency_change_pct=max((s.max_latency_change_pct for s in summaries), default=0.0),
+        max_error_rate_change_pt=max((s.max_error_rate_change_pt for s in summaries), default=0.0),
         reason=reason,
     )
+
+
+def worst_latency(checks: list[QualityCheck]) -> float:
+    """The largest p95 latency change among the services, % (0 when none rose)."""
+    return round(max((c.latency_change_pct for c in checks), default=0.0), 2) + 0.0
+
+
+def worst_errors(checks: list[QualityCheck]) -> float:
+    """The largest error-rate change among the services, percentage points (0 when none rose)."""
+    return round(max((c.error_rate_change_pt for c in checks), default=0.0), 3) + 0.0

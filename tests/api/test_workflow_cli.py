@@ -17,7 +17,7 @@ from tests.conftest import serve_simulator
 
 REPORT_FIELDS = {
     "status", "instances_analyzed", "opportunities", "approvals", "waves", "changed", "rolled_back",
-    "monthly_savings", "success_rate", "max_quality_degradation_pct",
+    "monthly_savings", "success_rate", "max_latency_change_pct", "max_error_rate_change_pt",
 }  # fmt: skip
 
 
@@ -53,6 +53,8 @@ def test_the_degrade_scenario_rolls_everything_back() -> None:
     assert report["status"] == "rolled_back" and report["changed"] == [] and report["monthly_savings"] == 0
     changed_before = sum(w["changed"] for w in report["waves"])
     assert len(report["rolled_back"]) == changed_before > 0 and report["waves"][-1]["degraded"]
+    assert report["success_rate"] == 0.0  # kept ÷ approved: nothing was kept
+    assert report["max_latency_change_pct"] > 5  # the fault's +50 %, reported as latency, not as errors
 
 
 def test_the_demo_shows_its_progress() -> None:
