@@ -198,6 +198,7 @@ def recommend_command(
             "risk",
             "confidence",
             "reasons",
+            "alternatives",
         )
         print(
             json.dumps(
@@ -221,7 +222,10 @@ def recommend_command(
             r.instance_id, r.kind, change, f"{r.monthly_savings:,.2f}", r.risk, f"{r.confidence:.2f}"
         )
     out.print(table)
-    out.print("By kind (USD/month): " + _counts(summary.by_kind) + ". --json adds the reasons.")
+    out.print(
+        "By kind (USD/month): " + _counts(summary.by_kind) + ". One action per instance, its best; "
+        "--json adds the reasons and the alternatives."
+    )
     if under := ledger.under_provisioned:
         extra = ledger.under_provisioned_monthly_cost
         out.print(

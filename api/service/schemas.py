@@ -90,6 +90,9 @@ class Review(BaseModel):
     approved: bool
     confidence: float
     reasons: list[str]
+    alternatives: list[AlternativeOut] = Field(
+        default_factory=list, description="Other ways to save on this instance, counted in no total"
+    )
     vetoes: dict[str, str]
 
 
@@ -200,6 +203,14 @@ class RecommendationPage(BaseModel):
     under_provisioned: int = Field(0, description="Machines to size up instead: a cost, not a saving")
     under_provisioned_monthly_cost: float = Field(0.0, description="What sizing those up adds, USD/month")
     items: list[RecommendationOut]
+
+
+class AlternativeOut(BaseModel):
+    kind: str
+    action: str
+    target: str
+    monthly_savings: float
+    note: str = ""
 
 
 class RecommendationOut(BaseModel):

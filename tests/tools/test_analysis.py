@@ -175,3 +175,21 @@ def test_forecast_follows_trend_and_weekly_pattern() -> None:
     assert result.trend_per_day > 0 and result.backtest_mape_pct < 5
     with pytest.raises(InvalidRequestError, match="at least 21 days"):
         forecast([100.0] * 10, last)
+
+
+def test_one_opportunity_per_instance_with_the_others_listed_under_it() -> None:
+    fleet = snapshot(Machine("i-both", "m5.2xlarge", cpu=5.0, memory=20.0))
+    spot_only, resize_only = recommend(fleet, ["spot"]), recommend(fleet, ["rightsize"])
+    assert len(spot_only) == len(resize_only) == 1  # asked one kind at a time, each is advised
+    (best,) = [r for r in recommend(fleet, ["spot", "rightsize"]) if r.monthly_savings > 0]
+    other = spot_only[0] if best.kind == "rightsize" else resize_only[0]
+    assert {best.kind, other.kind} == {"rightsize", "spot"}
+    assert best.priority >= other.priority
+    alternatives = {(a.kind, a.action): a for a in best.alternatives}
+    assert alternatives[(other.kind, other.action)].monthly_savings == other.monthly_savings
+    both = alternatives[("spot", "resize, then migrate-to-spot")]  # priced as one change, done as two
+    target_spot = load_catalog().offering("aws", "us-east-1", resize_only[0].target).spot_hourly
+    assert both.monthly_savings == pytest.approx(
+        (price("m5.2xlarge") - target_spot) * HOURS_PER_MONTH, abs=0.01
+    )
+    assert savings_summary([best]).monthly_savings == best.monthly_savings  # counted once

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from pydantic import BaseModel
 
 from tools.analysis.idle import idle
-from tools.analysis.recommendation import KINDS, Kind, Recommendation
+from tools.analysis.recommendation import KINDS, Alternative, Kind, Recommendation
 from tools.analysis.reserved import reserved
 from tools.analysis.rightsizing import rightsizing
-from tools.analysis.settings import AnalysisSettings, PrioritySettings
+from tools.analysis.settings import HOURS_PER_MONTH, AnalysisSettings, PrioritySettings
 from tools.analysis.snapshot import FleetSnapshot
 from tools.analysis.spot import spot
 
@@ -75,7 +75,50 @@ def _recommend(
     if "reserved" in wanted:
         lookback = settings.rightsizing.lookback_hours
         found += reserved(snapshot, settings.reserved, lookback, exclude=frozenset(changed_ids))
-    return prioritise(found, settings.priority)
+    return one_per_instance(snapshot, prioritise(found, settings.priority))
+
+
+def one_per_instance(snapshot: FleetSnapshot, ranked: list[Recommendation]) -> list[Recommendation]:
+    """Each instance's best money-saving action (the highest priority), with its other ways to save listed
+    under it and counted nowhere, so that totals add each instance once. A machine to size up is a
+    performance finding and stays as it is (its cost shown apart by the ledger)."""
+    best: dict[str, Recommendation] = {}
+    others: dict[str, list[Recommendation]] = {}
+    out: list[Recommendation] = []
+    for r in ranked:
+        if r.monthly_savings <= 0:
+            out.append(r)
+        elif r.instance_id not in best:
+            best[r.instance_id] = r
+            out.append(r)
+        else:
+            others.setdefault(r.instance_id, []).append(r)
+    spot_of: dict[tuple[str, str, str], float] = {
+        (o.provider, o.region, o.name): o.spot_hourly for offers in snapshot.offers.values() for o in offers
+    }
+    hourly = {i.id: i.hourly_price for i in snapshot.instances} if others else {}
+    for iid, rest in others.items():
+        chosen = best[iid]
+        chosen.alternatives = [
+            Alternative(kind=r.kind, action=r.action, target=r.target, monthly_savings=r.monthly_savings)
+            for r in rest
+        ]
+        kinds = {chosen.kind, *(r.kind for r in rest)}
+        if kinds >= {"rightsize", "spot"}:
+            resize = chosen if chosen.kind == "rightsize" else next(r for r in rest if r.kind == "rightsize")
+            spot_price = spot_of.get((chosen.provider, chosen.region, resize.target))
+            now_price = hourly.get(iid)
+            if spot_price is not None and now_price is not None:
+                chosen.alternatives.append(
+                    Alternative(
+                        kind="spot",
+                        action="resize, then migrate-to-spot",
+                        target=f"{resize.target} on spot",
+                        monthly_savings=round((now_price - spot_price) * HOURS_PER_MONTH, 2),
+                        note="two rollouts: rightsizing first, then a spot migration of the resized machine",
+                    )
+                )
+    return out
 
 
 class SavingsSummary(BaseModel):

@@ -9,8 +9,28 @@ from pydantic import BaseModel, Field
 from tools.analysis.kinds import KINDS, Kind
 from tools.models import Instance
 
-__all__ = ["KINDS", "Kind", "Recommendation", "RiskLevel", "clamp", "recommend_for", "risk_level"]
+__all__ = [
+    "KINDS",
+    "Alternative",
+    "Kind",
+    "Recommendation",
+    "RiskLevel",
+    "clamp",
+    "recommend_for",
+    "risk_level",
+]
 RiskLevel = Literal["low", "medium", "high"]
+
+
+class Alternative(BaseModel):
+    """Another way to save on the same instance, not counted in any total: its opportunity is the best
+    one, and the others are listed under it (as AWS Cost Optimization Hub does)."""
+
+    kind: Kind
+    action: str
+    target: str
+    monthly_savings: float
+    note: str = ""
 
 
 class Recommendation(BaseModel):
@@ -34,6 +54,9 @@ class Recommendation(BaseModel):
     projected_cpu_pct: float | None = Field(None, description="Utilisation after the change, same percentile")
     projected_memory_pct: float | None = None
     projected_peak_cpu_pct: float | None = Field(None, description="The busiest hours' CPU after (P99.5)")
+    alternatives: list[Alternative] = Field(
+        default_factory=list, description="Other ways to save on this instance; not in any total"
+    )
 
 
 def recommend_for(inst: Instance, **advice: Any) -> Recommendation:
