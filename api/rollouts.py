@@ -88,9 +88,15 @@ def print_report(report: RolloutReport, console: Console) -> None:
         f"analysed {report.instances_analyzed}, opportunities {report.opportunities}, "
         f"approvals: {approvals}; "
         f"changed {len(report.changed)}, rolled back {len(report.rolled_back)}, failed {len(report.failed)}; "
-        f"saving {report.monthly_savings:,.2f} USD/month; success rate {report.success_rate:.0%}; "
-        f"{report.reason}"
+        f"saving {report.monthly_savings:,.2f} USD/month estimated, {_measured(report)}; "
+        f"success rate {report.success_rate:.0%} (kept / approved); {report.reason}"
     )
+
+
+def _measured(report: RolloutReport) -> str:
+    if report.measured_monthly_savings is None:
+        return report.savings_measurement
+    return f"{report.measured_monthly_savings:,.2f} measured on the bill"
 
 
 def report_json(report: RolloutReport) -> dict[str, Any]:

@@ -34,6 +34,7 @@ GROUPINGS = (
     "instance_type",
     "pricing_model",
     "application",
+    "instance",
     "tag:<key>",
 )
 SERVICES = ("compute", "storage")
@@ -154,6 +155,7 @@ def _key_function(group_by: str) -> Callable[[Instance], str]:
         "instance_type": lambda inst: inst.instance_type,
         "pricing_model": lambda inst: inst.pricing_model,
         "application": lambda inst: inst.application,
+        "instance": lambda inst: inst.id,
     }
     if group_by not in simple:
         raise InvalidParameterValue(f"Unknown group_by '{group_by}'; expected one of: {', '.join(GROUPINGS)}")

@@ -329,7 +329,7 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
             str | None,
             Query(
                 max_length=64,
-                description="provider|service|region|day|instance_type|pricing_model|application|tag:<key>",
+                description="provider|service|region|day|instance_type|pricing_model|application|instance|tag:<key>",
             ),  # fmt: skip
         ] = None,
         days: Annotated[float, Query(gt=0, le=90)] = 30,

@@ -102,7 +102,7 @@ async def costs(
         Query(
             max_length=64,
             description="provider, region, service, day, instance_type, pricing_model, "
-            "application or tag:<key>",
+            "application, instance or tag:<key>",
         ),
     ] = None,
     days: Annotated[float, Query(gt=0, le=90)] = 30,

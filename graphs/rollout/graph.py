@@ -36,7 +36,8 @@ from graphs.rollout.models import (
 )
 from graphs.rollout.planning import make_plan
 from graphs.rollout.quality import compare, wave_degraded
-from graphs.rollout.report import build_report, worst_errors, worst_latency
+from graphs.rollout.report import build_report, kept_changes, worst_errors, worst_latency
+from graphs.rollout.savings import measure
 from tools.analysis.settings import AnalysisSettings
 from tools.provider import CloudProvider
 
@@ -357,7 +358,8 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
     status = state["status"]
     reason = _reason(state, status)
     plan_ = await ctx.plan(state["workflow_id"]) if "plan" in state else None
-    final = build_report(state, plan_, status, reason)
+    measured = await asyncio.to_thread(measure, ctx.cloud, state, kept_changes(state))
+    final = build_report(state, plan_, status, reason, measured)
     wf = state["workflow_id"]
     await ctx.db.record(
         [_entry(state, "report", "status", "optiinfra", state["clock"], status=status, reason=reason)]

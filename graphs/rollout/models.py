@@ -238,6 +238,10 @@ class RolloutReport(BaseModel):
     failed: dict[str, str]
     skipped: dict[str, str]
     monthly_savings: float = Field(description="Estimated: the savings of the changes that were kept")
+    measured_monthly_savings: float | None = Field(
+        None, description="Measured: the kept machines' billed cost before the rollout minus after, a month"
+    )
+    savings_measurement: str = Field("not measured", description="How it was measured, or why it was not")
     success_rate: float = Field(
         description="Changes kept / changes approved: a rolled-back run keeps none (1.0 when none approved)"
     )

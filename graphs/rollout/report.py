@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from agents.review import RolloutPlan
-from graphs.rollout.models import QualityCheck, RolloutReport, RolloutState, Status, WaveSummary
+from graphs.rollout.models import ChangeResult, QualityCheck, RolloutReport, RolloutState, Status, WaveSummary
+from graphs.rollout.savings import MeasuredSavings
 
 
-def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, reason: str) -> RolloutReport:
+def kept_changes(state: RolloutState) -> list[ChangeResult]:
+    """The changes made and not undone."""
+    reverted = {r.instance_id: r for r in state.get("rolled_back", [])}
+    return [
+        r
+        for w in state.get("waves", [])
+        for r in w.results
+        if r.ok and not (r.instance_id in reverted and reverted[r.instance_id].ok)
+    ]
+
+
+def build_report(
+    state: RolloutState,
+    plan: RolloutPlan | None,
+    status: Status,
+    reason: str,
+    measured: MeasuredSavings | None = None,
+) -> RolloutReport:
     waves = state.get("waves", [])
     checks = {c.number: c for c in state.get("checks", [])}
     results = [r for w in waves for r in w.results]
     reverted = {r.instance_id: r for r in state.get("rolled_back", [])}
-    kept = [r for r in results if r.ok and not (r.instance_id in reverted and reverted[r.instance_id].ok)]
+    kept = kept_changes(state)
     failed = {r.instance_id: r.error or "failed" for r in results if not r.ok}
     failed |= {f"{iid} (rollback)": r.error or "failed" for iid, r in reverted.items() if not r.ok}
     vetoed = {
@@ -59,6 +77,8 @@ def build_report(state: RolloutState, plan: RolloutPlan | None, status: Status, 
         failed=failed,
         skipped={**(plan.skipped if plan else {}), **vetoed, **dropped},
         monthly_savings=round(sum(r.monthly_savings for r in kept), 2),
+        measured_monthly_savings=measured.monthly_savings if measured else None,
+        savings_measurement=measured.note if measured else "not measured",
         success_rate=round(len(kept) / len(approved), 4) if approved else 1.0,
         max_latency_change_pct=max((s.max_latency_change_pct for s in summaries), default=0.0),
         max_error_rate_change_pt=max((s.max_error_rate_change_pt for s in summaries), default=0.0),

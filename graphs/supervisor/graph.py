@@ -229,8 +229,10 @@ def report_text(report: RolloutReport) -> str:
     if report.waves:
         text += (
             f": {len(report.changed)} of {len(report.approved)} approved instances changed in "
-            f"{len(report.waves)} waves, saving {usd(report.monthly_savings)} a month"
+            f"{len(report.waves)} waves, saving {usd(report.monthly_savings)} a month by the estimate"
         )
+        if report.measured_monthly_savings is not None and report.changed:
+            text += f" ({usd(report.measured_monthly_savings)} measured on the bill)"
         if report.rolled_back:
             text += f"; {len(report.rolled_back)} rolled back"
         if report.failed:

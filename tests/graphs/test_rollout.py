@@ -4,6 +4,7 @@ faults, concurrent workflows, the audit log, and the checkpoints' size."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,16 @@ async def test_auto_approved_spot_migration_changes_each_approved_instance_once(
     kept = [c for c in plan.changes if c.instance_id in report.changed]
     assert report.monthly_savings == pytest.approx(sum(c.monthly_savings for c in kept), abs=0.01)
     assert report.monthly_savings > 0
+    # Measured on the bill: the machines' cost an hour before against an hour after, the simulator's own.
+    hour = timedelta(hours=1)
+    before = sim.costs("instance", start=(report.waves[0].started_at - hour).timestamp(),
+                       end=report.waves[0].started_at.timestamp())  # fmt: skip
+    after_end = report.waves[-1].finished_at + hour
+    after = sim.costs("instance", start=(after_end - hour).timestamp(), end=after_end.timestamp())
+    billed_before = sum(g.amount for g in before.groups if g.key in report.changed)
+    billed_after = sum(g.amount for g in after.groups if g.key in report.replacements.values())
+    assert report.measured_monthly_savings == pytest.approx((billed_before - billed_after) * 730, abs=0.05)
+    assert report.measured_monthly_savings == pytest.approx(report.monthly_savings, rel=0.05)  # spot drifts
     kinds = [e.kind for e in audit]
     assert (
         kinds.count("review") == 3
@@ -212,6 +223,7 @@ async def test_degradation_rolls_back_every_change() -> None:
     assert set(report.rolled_back) <= set(report.approved)
     assert len(report.rolled_back) == sum(w.changed for w in report.waves)  # every change made, undone
     assert report.max_latency_change_pct > 5 and report.monthly_savings == 0 and report.success_rate == 0
+    assert report.measured_monthly_savings == 0 and report.savings_measurement == "nothing was kept changed"
     for iid in report.rolled_back:  # back on on-demand, running, its spot replacement gone
         spot = sim.get_instance(sim.get_instance(iid).replaced_by or "")
         back = sim.get_instance(spot.replaced_by or "")

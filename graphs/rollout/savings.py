@@ -1,0 +1,58 @@
+"""What a rollout saved, read from the cloud's bill rather than from the plan's estimate.
+
+The machines the rollout kept changed are billed over the same number of hours before its first wave (as
+they were) and after its last (as they are now: a spot migration's replacements, a resize's new types),
+and the difference is scaled to a month. The estimate prices a change at list prices; this measures it at
+what the cloud charged, spot's hourly market price included. A resumed run measures the same windows, so
+it reports the same figure.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from graphs.rollout.models import ChangeResult, RolloutState
+from tools.analysis.settings import HOURS_PER_MONTH
+from tools.errors import ProviderError
+from tools.provider import CloudProvider
+
+
+class MeasuredSavings(BaseModel):
+    monthly_savings: float | None = Field(
+        description="USD/month from the bill; None when it could not be read"
+    )
+    before_usd: float = 0.0
+    after_usd: float = 0.0
+    hours: float = Field(0.0, description="Length of each billed window")
+    note: str = Field(description="How it was measured, or why it was not")
+
+
+def measure(cloud: CloudProvider, state: RolloutState, kept: list[ChangeResult]) -> MeasuredSavings:
+    """The kept changes' billed cost, `observe_minutes` before the first wave against as long after the
+    last wave's observation began."""
+    waves = state.get("waves", [])
+    if not kept or not waves:
+        return MeasuredSavings(monthly_savings=0.0, note="nothing was kept changed")
+    window = timedelta(minutes=state["settings"].observe_minutes)
+    before_end, after_end = waves[0].started_at, waves[-1].finished_at + window
+    try:
+        before = _billed(cloud, {r.instance_id for r in kept}, window, before_end)
+        after = _billed(cloud, {r.current_id for r in kept}, window, after_end)
+    except ProviderError as exc:  # e.g. a bill that does not break down by machine
+        return MeasuredSavings(monthly_savings=None, note=f"not measured: {exc.message}")
+    hours = window / timedelta(hours=1)
+    return MeasuredSavings(
+        monthly_savings=round((before - after) / hours * HOURS_PER_MONTH, 2),
+        before_usd=round(before, 4),
+        after_usd=round(after, 4),
+        hours=round(hours, 3),
+        note=f"billed cost of the {len(kept)} changed machine(s) over {hours:g} h before the first wave and "
+        f"{hours:g} h after the last, scaled to a month",
+    )
+
+
+def _billed(cloud: CloudProvider, instance_ids: set[str], window: timedelta, until: datetime) -> float:
+    report = cloud.costs("instance", days=window / timedelta(days=1), until=until)
+    return sum(g.amount for g in report.groups if g.key in instance_ids)
