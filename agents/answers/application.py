@@ -11,7 +11,6 @@ from tools.analysis.tolerance import DEPENDENCY_TIERS, SPOT_INTOLERANT_TIERS
 from tools.toolkit.results import ApplicationSummary, QualitySummary
 
 MAX_CHECKED = 8  # services whose quality one answer checks (each is a metrics query)
-DEGRADED_LATENCY_PCT = 20.0  # p95 latency this far above baseline counts as degraded in an answer
 
 
 async def answer(question: Question, tools: Tools) -> Answer:
@@ -89,24 +88,27 @@ async def _health(apps: list[ApplicationSummary], tools: Tools) -> Answer:
     checked: list[QualitySummary] = []
     for a in apps[:MAX_CHECKED]:
         checked.append(await tools.call("get_application_quality", application=a.name, minutes=60))
-    degraded = [q for q in checked if _degraded(q)]
+    degraded = [q for q in checked if q.degraded]
+    saturated = [q for q in checked if q.saturated]
     lines = [
-        f"{len(degraded)} of {len(checked)} applications checked look degraded over the last hour"
+        f"{len(degraded)} of {len(checked)} applications checked look worse than their normal over the last "
+        f"hour, {len(saturated)} run saturated"
         + (" (the most expensive first):" if len(apps) > len(checked) else ":")
     ]
-    facts: Facts = {"checked": len(checked), "degraded": len(degraded)}
+    facts: Facts = {"checked": len(checked), "degraded": len(degraded), "saturated": len(saturated)}
     for q in checked:
-        state = "DEGRADED" if _degraded(q) else "healthy"
+        state = "DEGRADED" if q.degraded else "SATURATED" if q.saturated else "healthy"
+        why = f" ({'; '.join(q.reasons)})" if q.reasons else ""
         lines.append(
-            f"  {q.application}: {state}, p95 latency {q.latest_p95_latency_ms:.1f} ms "
-            f"({q.latency_vs_baseline_pct:+.1f}% vs its {q.baseline_latency_ms:.1f} ms baseline), "
-            f"error rate {q.latest_error_rate * 100:.2f}%, "
+            f"  {q.application}: {state}{why}, p95 latency {q.latest_p95_latency_ms:.1f} ms now, "
+            f"{q.p95_latency_ms:.1f} ms over the hour against {q.normal_p95_latency_ms:.1f} ms "
+            f"at these hours on other days, error rate {q.latest_error_rate * 100:.2f}%, "
             f"{q.serving_replicas}/{q.desired_replicas} replicas serving"
         )
         facts |= {
             f"{q.application}_latency_ms": q.latest_p95_latency_ms,
-            f"{q.application}_latency_vs_baseline_pct": q.latency_vs_baseline_pct,
-            f"{q.application}_baseline_ms": q.baseline_latency_ms,
+            f"{q.application}_latency_vs_normal_pct": q.latency_vs_normal_pct,
+            f"{q.application}_normal_ms": q.normal_p95_latency_ms,
             f"{q.application}_error_rate_pct": round(q.latest_error_rate * 100, 2),
             f"{q.application}_serving": q.serving_replicas,
             f"{q.application}_replicas": q.desired_replicas,
@@ -119,10 +121,6 @@ async def _health(apps: list[ApplicationSummary], tools: Tools) -> Answer:
         data={"quality": dump(checked)},
         application=one,
     )
-
-
-def _degraded(q: QualitySummary) -> bool:
-    return q.latency_vs_baseline_pct > DEGRADED_LATENCY_PCT or q.serving_replicas < q.desired_replicas
 
 
 def _catalogue(apps: list[ApplicationSummary]) -> Answer:

@@ -70,16 +70,27 @@ class SpotReport(BaseModel):
 
 
 class QualitySummary(BaseModel):
+    """A service's health: the window's quality against its own normal — the same minutes of the previous
+    days — rather than against an idle machine's latency, which a busy service always exceeds."""
+
     application: str
     minutes: float
     latest_p95_latency_ms: float
     max_p95_latency_ms: float
-    baseline_latency_ms: float
-    latency_vs_baseline_pct: float = Field(description="Latest p95 latency relative to the baseline, in %")
+    p95_latency_ms: float = Field(description="Median p95 latency over the window")
+    normal_p95_latency_ms: float = Field(description="Median p95 over the same minutes of the previous days")
+    latency_vs_normal_pct: float = Field(description="The window's p95 relative to its normal, in %")
+    baseline_latency_ms: float = Field(description="Its latency on an idle machine")
+    load_factor: float = Field(description="Its p95 as a multiple of the idle latency: queueing, i.e. load")
     latest_error_rate: float
     max_error_rate: float
+    error_rate: float = Field(description="Median error rate over the window")
+    normal_error_rate: float
     serving_replicas: int
     desired_replicas: int
+    degraded: bool = Field(description="Worse than its normal, or replicas missing")
+    saturated: bool = Field(description="Running so hot that queueing dominates its latency")
+    reasons: list[str] = Field(description="Why it is flagged, in words; empty when healthy")
 
 
 class ApplicationSummary(BaseModel):
