@@ -106,10 +106,12 @@ def application_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[
             reasons.append(f"error rate {(now_errors - normal_errors) * 100:+.1f} points against its normal")
         if q.serving_replicas < q.desired_replicas:
             reasons.append(f"{q.serving_replicas} of {q.desired_replicas} replicas serving")
+        saturated = load >= SATURATED_LOAD_FACTOR
+        if saturated:  # its latency and errors are its load's: flagged as saturated, not as degraded
+            reasons = [r for r in reasons if "replicas serving" in r]
         degraded = bool(reasons)
         if busy_note:
             reasons.append(busy_note)
-        saturated = load >= SATURATED_LOAD_FACTOR
         if saturated:
             reasons.append(
                 f"saturated: p95 is {load:.1f}× its idle latency, the queueing of machines near full CPU"
