@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from agents.review import Approval, ReviewPolicy, RolloutPlan, verdict
-from tools.analysis.tolerance import projected_latency_increase_pct, spot_service_veto
+from agents.review import Approval, Check, ReviewContext, ReviewPolicy, RolloutPlan, verdict
+from tools.analysis.tolerance import projected_latency_increase_pct
 from tools.provider import CloudProvider
 
 
-def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> Approval:
-    """Statefulness, replicas, dependencies and spot tolerance per change; and, for a service with no peer
-    to compare a changed machine with, whether its quality is steady enough for the guard to notice a
-    regression."""
+def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy, check: Check) -> Approval:
+    """What the rollout kind asks of each service (its data, dependants, work, replicas); and, for a service
+    with no peer to compare a changed machine with, whether its quality is steady enough for the guard to
+    notice a regression."""
+    context = ReviewContext(cloud)
     vetoes: dict[str, str] = {}
     confidences = []
     for c in plan.changes:
         base = plan.baselines.get(c.application or "")
-        production = c.environment == "production"
-        reason = None
-        if c.action == "migrate-to-spot":
-            reason = spot_service_veto(c.service_tags, policy)
-        elif production and c.replicas < 2:
-            reason = "the only production replica: the restart a resize needs is an outage"
+        reason = check(c, policy, context)
         if reason is None and base is not None and base.serving == 1:
             # No peer to compare the changed machine with: the monitor compares it with the same hour of
             # the previous days. What the change is expected to cost plus how far those days disagree

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from agents.review import Approval, ReviewPolicy, RolloutPlan, verdict
-from tools.analysis.tolerance import projected_latency_increase_pct, resize_veto, spot_peer_veto
+from agents.review import Approval, Check, ReviewContext, ReviewPolicy, RolloutPlan, verdict
+from tools.analysis.tolerance import projected_latency_increase_pct
 from tools.provider import CloudProvider
 
 
-def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy) -> Approval:
-    """Resizes: projected P95 CPU and memory, and the latency that follows. Spot: the peers' headroom to
-    carry a reclaimed replica's load until its replacement boots. The recommender applied the same checks
-    (tools/analysis/tolerance.py); a veto here means the cloud moved since, or a person edited the plan."""
+def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy, check: Check) -> Approval:
+    """What the rollout kind asks of performance (tools/analysis/tolerance.py: projected CPU, memory, the
+    busiest hours and latency for a resize; the peers' headroom for a spot move). The recommender applied
+    the same checks: a veto here means the cloud moved since, or a person edited the plan."""
+    context = ReviewContext(cloud)
     vetoes: dict[str, str] = {}
     confidences = []
-    worst = 0.0
+    latencies = []
     for c in plan.changes:
-        if c.action == "resize":
-            reason = resize_veto(
-                c.cpu_p95_pct, c.projected_cpu_pct, c.projected_memory_pct, c.projected_peak_cpu_pct, policy
-            )
-            if reason is None:
-                worst = max(worst, projected_latency_increase_pct(c.cpu_p95_pct, c.projected_cpu_pct))
-        else:
-            reason = spot_peer_veto(c.cpu_p95_pct, c.replicas, policy)
-        if reason:
+        if reason := check(c, policy, context):
             vetoes[c.instance_id] = reason
-        else:
-            confidences.append(c.confidence)
+            continue
+        confidences.append(c.confidence)
+        if c.action == "resize":
+            latencies.append(projected_latency_increase_pct(c.cpu_p95_pct, c.projected_cpu_pct))
     reasons = (
-        [f"worst projected p95 latency change +{worst:.1f}% (guard {policy.max_latency_increase_pct:g}%)"]
-        if plan.kind == "rightsizing"
-        else ["same instance types: utilisation unchanged; peers can absorb a reclaimed replica"]
+        [
+            f"worst projected p95 latency change {max(latencies):+.1f}% "
+            f"(guard {policy.max_latency_increase_pct:g}%)"
+        ]  # fmt: skip
+        if latencies
+        else ["the machines' utilisation does not rise; their peers can absorb a lost replica"]
     )
     conditions = [f"p95 latency and error rate within +{policy.max_latency_increase_pct:g}% after each wave"]
     return verdict("performance", plan, vetoes, confidences, reasons, conditions)

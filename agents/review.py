@@ -15,9 +15,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.analysis.tolerance import ChangeGuard
+from tools.models import InstanceTypeOffer
 from tools.provider import CloudProvider
 
-RolloutKind = Literal["spot_migration", "rightsizing"]
+# A rollout kind's name ("spot_migration", "rightsizing", …): the kinds are a registry
+# (graphs/rollout/kinds/), and each tells the reviewers what to check (`Check` below).
+RolloutKind = str
 AgentName = Literal["performance", "resource", "application"]
 
 
@@ -30,7 +33,7 @@ class Change(BaseModel):
     application: str | None
     provider: str
     region: str
-    action: Literal["migrate-to-spot", "resize"]
+    action: str = Field(description="What is done to it: migrate-to-spot, resize, stop, …")
     instance_type: str = Field(description="The type it runs on now")
     current: str = Field(description="Current instance type (resize) or pricing model (spot)")
     target: str = Field(description="Target instance type (resize) or pricing model (spot)")
@@ -101,7 +104,34 @@ class Approval(BaseModel):
     vetoes: dict[str, str] = Field(default_factory=dict, description="Instance id → why it must not change")
 
 
-Reviewer = Callable[[RolloutPlan, CloudProvider, ReviewPolicy], Approval]
+class ReviewContext:
+    """What a check may need to know of the cloud beyond the plan: the types sold where a change lands
+    (read once per region for the whole review)."""
+
+    def __init__(self, cloud: CloudProvider) -> None:
+        self.cloud = cloud
+        self._offers: dict[tuple[str, str], dict[str, InstanceTypeOffer]] = {}
+
+    def offer(self, provider: str, region: str, name: str) -> InstanceTypeOffer | None:
+        if (provider, region) not in self._offers:
+            self._offers[(provider, region)] = {
+                o.name: o for o in self.cloud.instance_types(provider, region)
+            }
+        return self._offers[(provider, region)].get(name)
+
+    @property
+    def regions(self) -> int:
+        return len(self._offers)
+
+
+# One agent's check of one change, as a rollout kind declares it: why it must not go ahead, or None.
+Check = Callable[[Change, ReviewPolicy, ReviewContext], str | None]
+Reviewer = Callable[[RolloutPlan, CloudProvider, ReviewPolicy, Check], Approval]
+
+
+def no_check(change: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
+    """For a kind that asks nothing of an agent beyond its general checks."""
+    return None
 
 
 def verdict(

@@ -293,6 +293,28 @@ def demo_rightsizing(
     _rollout_demo("rightsizing", seed, size, scenario, as_json)
 
 
+@demo.command("upsize")
+def demo_upsize(
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
+    scenario: ScenarioOption = "normal",
+    as_json: JsonOption = False,
+) -> None:
+    """Give under-provisioned instances a larger type; a person approves the cost (in-process simulator)."""
+    _rollout_demo("upsize", seed, size, scenario, as_json)
+
+
+@demo.command("idle-stop")
+def demo_idle_stop(
+    seed: SeedOption = DEFAULT_SEED,
+    size: SizeOption = DEFAULT_SIZE,
+    scenario: ScenarioOption = "normal",
+    as_json: JsonOption = False,
+) -> None:
+    """Stop idle instances, keeping their volumes, in reviewed, monitored waves (in-process simulator)."""
+    _rollout_demo("idle_stop", seed, size, scenario, as_json)
+
+
 @demo.command("chat")
 def demo_chat(
     seed: SeedOption = DEFAULT_SEED,

@@ -88,7 +88,7 @@ def print_report(report: RolloutReport, console: Console) -> None:
         f"analysed {report.instances_analyzed}, opportunities {report.opportunities}, "
         f"approvals: {approvals}; "
         f"changed {len(report.changed)}, rolled back {len(report.rolled_back)}, failed {len(report.failed)}; "
-        f"saving {report.monthly_savings:,.2f} USD/month estimated, {_measured(report)}; "
+        f"{_money(report.monthly_savings)} estimated, {_measured(report)}; "
         f"success rate {report.success_rate:.0%} (kept / approved); {report.reason}"
     )
 
@@ -96,7 +96,11 @@ def print_report(report: RolloutReport, console: Console) -> None:
 def _measured(report: RolloutReport) -> str:
     if report.measured_monthly_savings is None:
         return report.savings_measurement
-    return f"{report.measured_monthly_savings:,.2f} measured on the bill"
+    return f"{_money(report.measured_monthly_savings)} measured on the bill"
+
+
+def _money(monthly: float) -> str:
+    return f"saving {monthly:,.2f} USD/month" if monthly >= 0 else f"costing {-monthly:,.2f} USD/month more"
 
 
 def report_json(report: RolloutReport) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from graphs.rollout.authority import Caller
 from tools.tag_filters import TagFilterError, parse_tag_filters
 
 if TYPE_CHECKING:  # the machinery is imported by the commands that run it: `--help` stays fast
-    from agents.review import RolloutKind
     from graphs.rollout.models import Decision
     from graphs.rollout.workflow import RolloutRun, Rollouts
 
@@ -24,7 +23,6 @@ T = TypeVar("T")
 
 workflow = typer.Typer(help="Approval-gated rollouts kept in a database: start, approve, resume, audit.")
 out = Console()
-KINDS: dict[str, RolloutKind] = {"spot-migration": "spot_migration", "rightsizing": "rightsizing"}
 
 
 def _database(url: str) -> str:
@@ -137,7 +135,9 @@ async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None)
 
 @workflow.command("start")
 def start(
-    kind: Annotated[str, typer.Argument(help="spot-migration or rightsizing")],
+    kind: Annotated[
+        str, typer.Argument(help="spot-migration, rightsizing, upsize or idle-stop (`workflow kinds`)")
+    ],
     cloud: Annotated[str, typer.Option("--cloud", help="A simulator server URL (optiinfra cloud serve)")],
     db: DbOption = DEFAULT_DATABASE_URL,
     provider: Annotated[str | None, typer.Option(help="aws, gcp or azure")] = None,
@@ -166,9 +166,13 @@ def start(
     """Plan, review and roll out; stops to wait for a person when the approval policy asks for one."""
     if workflow_id is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", workflow_id):
         raise typer.BadParameter("1 to 40 letters, digits, '_', '.' or '-'", param_hint="--id")
-    if kind not in KINDS:
-        raise typer.BadParameter(f"'{kind}': expected one of {', '.join(KINDS)}", param_hint="KIND")
+    from graphs.rollout.kinds import UnknownKindError, kind_of
     from graphs.rollout.models import RolloutSettings, Scope
+
+    try:
+        spec = kind_of(kind)
+    except UnknownKindError as exc:
+        raise typer.BadParameter(str(exc), param_hint="KIND") from None
 
     try:
         scope = Scope(
@@ -194,7 +198,7 @@ def start(
         db,
         cloud,
         lambda r: r.start(
-            KINDS[kind],
+            spec.name,
             scope,
             settings,
             caller=caller,
@@ -204,6 +208,20 @@ def start(
         ),
     )
     _show(run, as_json)
+
+
+@workflow.command("kinds")
+def kinds(as_json: JsonOption = False) -> None:
+    """The rollouts this service can carry out: each kind, what it does and how it is undone."""
+    from graphs.rollout.kinds import KINDS
+
+    if as_json:
+        print(json.dumps([{"kind": k.name, "title": k.title, "recommendation": k.recommendation,
+                           "action": k.action, "spends": k.spends, "summary": k.summary}
+                          for k in KINDS.values()]))  # fmt: skip
+        return
+    for k in KINDS.values():
+        out.print(f"[bold]{k.cli_name:<15}[/] {k.summary}")
 
 
 @workflow.command("status")

@@ -115,7 +115,7 @@ def bare_graph(sim: CloudSimulator, changes: list[Change], settings: RolloutSett
 
     def wave(state: BareState) -> dict[str, Any]:
         number = len(state.get("results", [])) + 1
-        done = apply_changes(cloud, "bare", number, [by_id[i] for i in slices[number - 1]])
+        done = apply_changes(cloud, "spot_migration", "bare", number, [by_id[i] for i in slices[number - 1]])
         outcomes[number] = done  # beside the state: the bare graph checkpoints ids only
         return {"results": [[r.current_id for r in done]]}
 

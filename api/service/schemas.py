@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from graphs.rollout.kinds import KINDS, UnknownKindError, kind_of
 from tools.models import Instance
 
-Kind = Literal["spot_migration", "rightsizing"]
+
+def _known_kind(name: str) -> str:
+    try:
+        return kind_of(name).name
+    except UnknownKindError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# A rollout kind, from the registry (graphs/rollout/kinds/): an unknown one is a 422 naming the known.
+Kind = Annotated[str, AfterValidator(_known_kind), WithJsonSchema({"type": "string", "enum": sorted(KINDS)})]
 Cloud = Literal["aws", "gcp", "azure"]
 
 

@@ -12,7 +12,6 @@ no verdict is recorded: OutcomeUnknownError stops the step, and a resume repeats
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -20,7 +19,7 @@ from typing import TypeVar
 from agents.review import Change
 from graphs.rollout.models import ChangeResult
 from tools.errors import ProviderError
-from tools.models import REPLACES_TAG, Instance, InstanceFilter, Migration
+from tools.models import REPLACES_TAG, Instance, InstanceFilter
 from tools.provider import CloudProvider
 
 # Reads of the cloud's truth after a failed call, each one retried by the provider's own policy.
@@ -104,118 +103,25 @@ def wave_slices(
 
 
 def apply_changes(
-    cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]
+    cloud: CloudProvider, kind: str, workflow_id: str, wave: int, changes: list[Change]
 ) -> list[ChangeResult]:
-    if not changes:
-        return []
-    if changes[0].action == "migrate-to-spot":
-        return _migrate(cloud, workflow_id, wave, changes)
-    return [_resize(cloud, change_key(workflow_id, wave, c.instance_id), c) for c in changes]
+    """Carry out a wave's changes the way their rollout kind does."""
+    from graphs.rollout.kinds import kind_of  # the kinds build on this module's helpers
+
+    return kind_of(kind).apply(cloud, workflow_id, wave, changes) if changes else []
 
 
-def revert_changes(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
-    """Undo kept changes: a spot replacement migrates back to on-demand, a resize returns to its type. A
-    reversal whose call failed is judged by what the cloud shows afterwards."""
-    out = []
-    for r in done:
-        key = rollback_key(workflow_id, r.instance_id)
-        back: Instance | None
-        try:
-            if r.action == "migrate-to-spot":
-                m = cloud.migrate(r.current_id, "on-demand", key)
-                back = cloud.wait_until_stable(m.replacement.id)
-            else:
-                back = cloud.resize(r.instance_id, r.before, key)
-            error = None
-        except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            back = _reverted(cloud, r)
-        if r.action == "migrate-to-spot":
-            ok = back is not None and back.state == "running"
-        else:
-            ok = back is not None and back.state == "running" and back.instance_type == r.before
-        if ok and error:
-            error = None  # the call's answer was lost, but the cloud shows the reversal done
-        elif not ok and error is None:
-            error = f"ended {back.state} on {back.instance_type}" if back else "no reversal in the cloud"
-        out.append(
-            ChangeResult(
-                instance_id=r.instance_id,
-                current_id=back.id if ok and back else r.current_id,
-                action=f"rollback-{r.action}",
-                before=r.after,
-                after=r.before,
-                ok=ok,
-                error=error,
-            )
-        )
-    return out
+def revert_changes(
+    cloud: CloudProvider, kind: str, workflow_id: str, done: list[ChangeResult]
+) -> list[ChangeResult]:
+    """Undo kept changes the way their rollout kind does; a reversal whose call failed is judged by what
+    the cloud shows afterwards."""
+    from graphs.rollout.kinds import kind_of
+
+    return kind_of(kind).revert(cloud, workflow_id, done) if done else []
 
 
-def _reverted(cloud: CloudProvider, r: ChangeResult) -> Instance | None:
-    """What the cloud shows of a reversal whose call failed: the on-demand instance that replaced the spot
-    one, or the resized instance itself."""
-
-    def read() -> Instance | None:
-        if r.action == "migrate-to-spot":
-            return replacement_of(cloud, r.current_id)
-        return cloud.wait_until_stable(r.instance_id)
-
-    return observe(read, f"the reversal of {r.instance_id}")
-
-
-def _migrate(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]) -> list[ChangeResult]:
-    """Launch every replacement first, then wait: boots overlap, as they would in a real rollout."""
-    launched: list[tuple[Change, Migration | ProviderError]] = []
-    for c in changes:
-        try:
-            launched.append(
-                (c, cloud.migrate(c.instance_id, "spot", change_key(workflow_id, wave, c.instance_id)))
-            )
-        except ProviderError as exc:
-            launched.append((c, exc))
-    out = []
-    for c, outcome in launched:
-        replacement: Instance | None = None
-        failure: ProviderError | None = None
-        try:
-            if isinstance(outcome, ProviderError):
-                raise outcome
-            replacement = cloud.wait_until_stable(outcome.replacement.id)
-        except ProviderError as exc:
-            failure = exc
-            replacement = observe(functools.partial(replacement_of, cloud, c.instance_id), c.instance_id)
-        if replacement is None:
-            assert failure is not None  # a migration that answered launched a replacement
-            out.append(_failed(c, failure))
-            continue
-        ended = f"replacement {replacement.id} ended {replacement.state}"
-        out.append(_outcome(c, replacement.id, replacement.state == "running", ended))
-    return out
-
-
-def _resize(cloud: CloudProvider, key: str, c: Change) -> ChangeResult:
-    try:
-        inst = cloud.resize(c.instance_id, c.target, key)
-    except ProviderError as exc:
-        seen = observe(lambda: cloud.wait_until_stable(c.instance_id), c.instance_id)
-        if seen.state == "running" and seen.instance_type == c.target:
-            inst = seen  # carried out: only the call's answer was lost
-        else:
-            note = _restore(cloud, key, c)
-            after = observe(lambda: cloud.wait_until_stable(c.instance_id), c.instance_id)
-            if not (after.state == "running" and after.instance_type == c.current):
-                # Neither changed nor put back: no verdict. A resume repeats the resize under its keys.
-                raise OutcomeUnknownError(
-                    f"{c.instance_id} is {after.state} on {after.instance_type} after a failed resize"
-                    f" ({type(exc).__name__}: {exc}){note}"
-                ) from exc
-            return _failed(c, exc, note)
-    ok = inst.state == "running" and inst.instance_type == c.target
-    return _outcome(c, c.instance_id, ok, f"ended {inst.state} on {inst.instance_type}")
-
-
-def _outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResult:
+def outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResult:
     """The change's result: kept (its savings count) or not, with `otherwise` saying why not."""
     return ChangeResult(
         instance_id=c.instance_id,
@@ -229,17 +135,22 @@ def _outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResu
     )
 
 
-def _failed(c: Change, exc: ProviderError, note: str = "") -> ChangeResult:
-    return _outcome(c, c.instance_id, False, f"{type(exc).__name__}: {exc}{note}")
+def failed(c: Change, exc: ProviderError, note: str = "") -> ChangeResult:
+    return outcome(c, c.instance_id, False, f"{type(exc).__name__}: {exc}{note}")
 
 
-def _restore(cloud: CloudProvider, key: str, c: Change) -> str:
-    """After a failed resize: never leave the machine stopped or on a half-applied type. Returns a note."""
-    try:
-        inst = cloud.get_instance(c.instance_id)
-        if inst.state == "running" and inst.instance_type == c.current:
-            return ""
-        back = cloud.resize(c.instance_id, c.current, f"{key}/restore")
-        return f"; restored to {back.instance_type}, {back.state}"
-    except ProviderError as exc:
-        return f"; could not be restored ({type(exc).__name__}: {exc})"
+def reversal(r: ChangeResult, back: Instance | None, ok: bool, error: str | None) -> ChangeResult:
+    """A reversal's result, judged by what the cloud shows (`ok`), with the call's error if it failed."""
+    if ok and error:
+        error = None  # the call's answer was lost, but the cloud shows the reversal done
+    elif not ok and error is None:
+        error = f"ended {back.state} on {back.instance_type}" if back else "no reversal in the cloud"
+    return ChangeResult(
+        instance_id=r.instance_id,
+        current_id=back.id if ok and back else r.current_id,
+        action=f"rollback-{r.action}",
+        before=r.after,
+        after=r.before,
+        ok=ok,
+        error=error,
+    )

@@ -21,6 +21,7 @@ from agents.review import Approval, Change, RolloutPlan
 from agents.reviewers import REVIEWERS
 from graphs.database import AuditEntry, Database
 from graphs.rollout.execution import apply_changes, revert_changes, wave_slices
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import (
     ApprovalRequest,
     ChangeResult,
@@ -149,7 +150,8 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
     ctx = runtime.context
     reviewer = REVIEWERS[task["agent"]]
     plan_ = await ctx.plan(task["workflow_id"])
-    approval = await asyncio.to_thread(reviewer, plan_, ctx.cloud, task["settings"].review_policy())
+    check = kind_of(plan_.kind).check(task["agent"])  # what this kind asks of this agent
+    approval = await asyncio.to_thread(reviewer, plan_, ctx.cloud, task["settings"].review_policy(), check)
     await ctx.db.record(
         [
             AuditEntry(
@@ -173,12 +175,16 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
     return {"approvals": [approval]}
 
 
-def person_needed(keep: list[Change], approvals: list[Approval], settings: RolloutSettings) -> list[str]:
+def person_needed(
+    kind: str, keep: list[Change], approvals: list[Approval], settings: RolloutSettings
+) -> list[str]:
     """Why a person must decide; empty when the policy may approve on its own."""
     why = []
     if not settings.auto_approve:
         why.append("auto-approve is off")
     savings = sum(c.monthly_savings for c in keep)
+    if kind_of(kind).spends:
+        why.append(f"costs {-savings:,.2f} USD/month more: spending needs a person")
     if savings > settings.person_above_monthly_savings:
         why.append(
             f"saves {savings:,.2f} USD/month, above the {settings.person_above_monthly_savings:,.0f} limit"
@@ -203,7 +209,7 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
     await ctx.db.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
     if not keep:
         return Command(goto="report", update={"status": "nothing_to_do", "approved": []})
-    why = person_needed(keep, state["approvals"], state["settings"])
+    why = person_needed(state["kind"], keep, state["approvals"], state["settings"])
     if why:
         await ctx.db.set_status(wf, "awaiting_approval")
         request = ApprovalRequest(
@@ -261,7 +267,9 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     results: list[ChangeResult] = []
     for start in range(0, len(changes), AUDIT_BATCH):
         batch = changes[start : start + AUDIT_BATCH]
-        done = await asyncio.to_thread(apply_changes, ctx.cloud, state["workflow_id"], number, batch)
+        done = await asyncio.to_thread(
+            apply_changes, ctx.cloud, state["kind"], state["workflow_id"], number, batch
+        )
         await ctx.db.record(_change_entries(state, f"w{number}", done, started))
         results += done
         _emit(ctx, "wave_progress", number=number, done=len(results), instances=len(changes))
@@ -343,7 +351,7 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
     reverted: list[ChangeResult] = []
     for start in range(0, len(done), AUDIT_BATCH):
         batch = await asyncio.to_thread(
-            revert_changes, ctx.cloud, state["workflow_id"], done[start : start + AUDIT_BATCH]
+            revert_changes, ctx.cloud, state["kind"], state["workflow_id"], done[start : start + AUDIT_BATCH]
         )
         await ctx.db.record(_change_entries(state, "rollback", batch, state["clock"]))
         reverted += batch

@@ -6,15 +6,14 @@ import math
 from dataclasses import replace
 
 from agents.review import Change, RolloutKind, RolloutPlan
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import RolloutSettings, Scope
 from graphs.rollout.quality import baseline
 from tools.analysis.ledger import entries
-from tools.analysis.recommendation import Kind, Recommendation
+from tools.analysis.recommendation import Recommendation
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.snapshot import FleetSnapshot, collect
 from tools.provider import CloudProvider
-
-ANALYSIS_KIND: dict[RolloutKind, Kind] = {"spot_migration": "spot", "rightsizing": "rightsize"}
 
 
 def make_plan(
@@ -24,17 +23,17 @@ def make_plan(
     settings: RolloutSettings,
     analysis: AnalysisSettings | None = None,
 ) -> RolloutPlan:
-    """Changes that save money, best first, with a quality baseline per affected application.
-
-    Rightsizing keeps only downsizing: an under-provisioned machine needs more money, not a cost rollout.
-    """
+    """The changes the kind carries out (tools/analysis' advice the kind chooses: money-saving ones, or for
+    upsizing the machines to size up), best first, with a quality baseline per affected application."""
+    spec = kind_of(kind)
     # The recommender sizes changes against this rollout's own guard, as its reviewers will judge them.
     analysis = replace(analysis or AnalysisSettings(), guard=settings.review_policy())
     snapshot = collect(cloud, scope.filter(), analysis)
     wanted = set(scope.instance_ids)
     # The ledger's opportunities, as chat and `recommend` list them: what is planned is what was advised.
-    found = entries(snapshot, [ANALYSIS_KIND[kind]], analysis, scope.instance_ids)
-    saving = found.opportunities
+    found = entries(snapshot, [spec.recommendation], analysis, scope.instance_ids)
+    pool = found.under_provisioned if spec.spends else found.opportunities
+    saving = [r for r in pool if spec.chooses(r)]
     # Past max_changes only a count survives (`opportunities`): a plan grows with its rollout, not the fleet.
     chosen = saving[: settings.max_changes] if settings.max_changes else saving
     skipped: dict[str, str] = {}
@@ -43,11 +42,11 @@ def make_plan(
         advised = {r.instance_id for r in saving}
         for iid in sorted(wanted - advised):
             skipped[iid] = (
-                f"no money-saving {ANALYSIS_KIND[kind]} recommendation for it"
+                f"no {spec.title} recommendation for it"
                 if iid in analysed
                 else "not a running instance in the scope"
             )
-    changes = _changes(snapshot, chosen)
+    changes = _changes(snapshot, chosen, spec.action)
     apps = sorted({c.application for c in changes if c.application})
     now = snapshot.now
     return RolloutPlan(
@@ -61,7 +60,7 @@ def make_plan(
     )
 
 
-def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation]) -> list[Change]:
+def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation], action: str) -> list[Change]:
     row = {inst.id: k for k, inst in enumerate(snapshot.instances)}
     cpu = snapshot.cpu(95.0)
     out = []
@@ -75,10 +74,10 @@ def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation]) -> 
                 application=r.application,
                 provider=r.provider,
                 region=r.region,
-                action="resize" if r.kind == "rightsize" else "migrate-to-spot",
+                action=action,
                 instance_type=inst.instance_type,
                 current=r.current,
-                target=r.target,
+                target="stopped" if action == "stop" else r.target,
                 monthly_savings=r.monthly_savings,
                 risk=r.risk,
                 confidence=r.confidence,

@@ -142,6 +142,9 @@ def compare(
     error_p = higher_by_chance(errors_after, [v + error_allowance for v in errors_before])
     lb, la = _median(latency_before), _median(latency_after)
     eb, ea = _median(raw["errors"][0]), _median(raw["errors"][1])
+    # Errors grow only past saturation, so peers leaving it can make a machine look worse by comparison:
+    # an error regression must also show in the changed machines' own error rate.
+    own_errors_rose = ea - eb > error_allowance
     return QualityCheck(
         application=application,
         method=method,
@@ -156,7 +159,7 @@ def compare(
         if errors_after and errors_before
         else 0.0,
         error_rate_p_value=round(error_p, 6),
-        degraded=latency_p < settings.significance or error_p < settings.significance,
+        degraded=latency_p < settings.significance or (error_p < settings.significance and own_errors_rose),
     )
 
 

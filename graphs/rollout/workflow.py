@@ -24,6 +24,7 @@ from graphs.database import AuditEntry, Database, WorkflowRun
 from graphs.rollout.authority import Caller, DecisionRules, permit, permit_decision
 from graphs.rollout.execution import OutcomeUnknownError
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
+from graphs.rollout.kinds import UnknownKindError, kind_of
 from graphs.rollout.models import (
     FINAL_STATUSES,
     STATE_TYPES,
@@ -70,6 +71,10 @@ class WorkflowFailedError(RolloutError):
 
 class InvalidScopeError(RolloutError):
     """A rollout asked for instances the cloud does not have: named, never silently dropped."""
+
+
+class InvalidKindError(RolloutError):
+    """A rollout kind the registry does not have (the message lists the kinds it has)."""
 
 
 class InvalidDecisionError(RolloutError):
@@ -140,6 +145,10 @@ class Rollouts:
         """Record a new workflow without running it (`resume` runs it from the start): its id, at once.
         The caller must be allowed to start rollouts; they are its requester."""
         permit(caller, "start")
+        try:
+            kind = kind_of(kind).name
+        except UnknownKindError as exc:
+            raise InvalidKindError(str(exc)) from None
         if self.cloud is not None and scope is not None and scope.instance_ids:
             await self._known(scope.instance_ids)
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
@@ -188,7 +197,7 @@ class Rollouts:
             stored = await self.stored(workflow_id)
             payload = RolloutInput(
                 workflow_id=workflow_id,
-                kind=stored.kind,  # type: ignore[typeddict-item]
+                kind=stored.kind,
                 scope=Scope.model_validate(stored.scope),
                 settings=RolloutSettings.model_validate(stored.settings),
                 requested_by=stored.requested_by,

@@ -29,6 +29,7 @@ from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
 from agents.routing.cues import asks
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
@@ -46,7 +47,6 @@ _WORKER: dict[RouteName, Worker] = {
     "spot_migration": "rollout", "rightsizing": "rollout", "approval": "approval", "status": "status",
     "general": "general",
 }  # fmt: skip
-_NAMES = {"spot_migration": "spot migration", "rightsizing": "rightsizing"}
 # The specialist that answers a question about a change (spot: the resource agent's ledger view).
 _AGENT_FOR_FOCUS: dict[Focus, Worker] = {
     "spot": "resource",
@@ -159,7 +159,7 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         async with ctx.hold(workflow_id):
             run = await ctx.rollouts.resume(workflow_id, ctx.on_progress)
     except (RolloutError, NotPermittedError) as exc:
-        return {"reply": Reply(agent="rollout", text=f"I could not start the {_NAMES[kind]}: {exc}")}
+        return {"reply": Reply(agent="rollout", text=f"I could not start the {kind_of(kind).title}: {exc}")}
     plan = await ctx.rollouts.plan(run.workflow_id)
     lines = []
     if plan is not None:
@@ -168,7 +168,7 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
             f" for the {len(scope.instance_ids)} instances from my last answer" if earlier else f" ({named})"
         )
         lines.append(
-            f"I planned a {_NAMES[kind]}{scope_words}: {len(plan.changes)} money-saving changes among "
+            f"I planned a {kind_of(kind).title}{scope_words}: {len(plan.changes)} money-saving changes among "
             f"{plan.instances_analyzed} instances analysed, {usd(plan.monthly_savings)} a month "
             f"(workflow {run.workflow_id})."
         )
@@ -225,7 +225,7 @@ def _not_sold(cloud: CloudProvider, params: RouteParams) -> str | None:
 def report_text(report: RolloutReport) -> str:
     words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
              "nothing_to_do": "had nothing to do"}  # fmt: skip
-    text = f"The {_NAMES[report.kind]} {report.workflow_id} {words[report.status]}"
+    text = f"The {kind_of(report.kind).title} {report.workflow_id} {words[report.status]}"
     if report.waves:
         text += (
             f": {len(report.changed)} of {len(report.approved)} approved instances changed in "
@@ -275,11 +275,11 @@ def _run_reply(agent: str, run: RolloutRun) -> Reply:
     if run.pending is not None:
         p = run.pending
         text = (
-            f"Workflow {run.workflow_id} ({_NAMES[run.kind]}) is waiting for your approval of "
+            f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is waiting for your approval of "
             f"{len(p.instance_ids)} changes, {usd(p.monthly_savings)} a month, {p.risk} risk."
         )
         return Reply(agent=agent, text=text, data=data)
-    text = f"Workflow {run.workflow_id} ({_NAMES[run.kind]}) is {run.status.replace('_', ' ')}"
+    text = f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is {run.status.replace('_', ' ')}"
     return Reply(agent=agent, text=f"{text}, {run.waves_done} wave(s) done.", data=data)
 
 
@@ -306,7 +306,8 @@ async def status(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[
         return {"reply": Reply(agent="status", text=intro + "No rollout is waiting or running.")}
     lines = [intro + f"{len(runs)} rollout(s) waiting or running:"]
     lines += [
-        f"  {r.workflow_id}: {_NAMES[r.kind]} {r.status.replace('_', ' ')}, by {r.requested_by}" for r in runs
+        f"  {r.workflow_id}: {kind_of(r.kind).title} {r.status.replace('_', ' ')}, by {r.requested_by}"
+        for r in runs
     ]
     lines.append('Name one to act on it, e.g. "status of ' + runs[0].workflow_id + '".')
     data = {"workflows": [r.model_dump(mode="json", include={"workflow_id", "kind", "status"}) for r in runs]}

@@ -6,6 +6,7 @@ import pytest
 
 from agents.review import RolloutKind
 from agents.reviewers import REVIEWERS
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
 from mock_cloud import CloudSimulator
@@ -20,8 +21,8 @@ def test_at_least_nine_in_ten_recommendations_pass_review(kind: RolloutKind, gua
     plan = make_plan(cloud, kind, Scope(), settings)
     assert len(plan.changes) >= 100
     vetoed: set[str] = set()
-    for review in REVIEWERS.values():
-        vetoed |= set(review(plan, cloud, settings.review_policy()).vetoes)
+    for agent, review in REVIEWERS.items():
+        vetoed |= set(review(plan, cloud, settings.review_policy(), kind_of(kind).check(agent)).vetoes)
     assert len(vetoed) <= 0.1 * len(plan.changes), sorted(vetoed)[:5]
     # Planning saved on what the reviewers would let through, to the guard it was given.
     if kind == "rightsizing":

@@ -1,0 +1,64 @@
+"""Rollout kinds: what a rollout can carry out, one module per kind.
+
+A kind declares its name and title, which of the ledger's recommendations it carries out, how a change is
+applied and reverted through a CloudProvider (each call under its idempotency key, each outcome read back
+from the cloud), and what each reviewing agent checks. Planning, execution, the reviews, the supervisor,
+the HTTP schema and the command line read this registry, so a new kind is one module here, listed below,
+plus its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from agents.review import AgentName, Change, Check, no_check
+from graphs.rollout.models import ChangeResult
+from tools.analysis.recommendation import Kind, Recommendation
+from tools.provider import CloudProvider
+
+Apply = Callable[[CloudProvider, str, int, list[Change]], list[ChangeResult]]
+Revert = Callable[[CloudProvider, str, list[ChangeResult]], list[ChangeResult]]
+
+
+@dataclass(frozen=True)
+class RolloutKindSpec:
+    name: str  # in the API, the database and the graph's state: "spot_migration"
+    title: str  # in words: "spot migration"
+    recommendation: Kind  # the engine whose advice it carries out
+    action: str  # what is done to each machine, as its Change and the audit say it
+    chooses: Callable[[Recommendation], bool]  # which of that engine's recommendations it carries out
+    apply: Apply
+    revert: Revert
+    checks: Mapping[AgentName, Check] = field(default_factory=dict)
+    spends: bool = False  # it costs money (an upsize): a person always approves, and it is not "savings"
+    summary: str = ""  # one line for `optiinfra workflow kinds` and the API's docs
+
+    @property
+    def cli_name(self) -> str:
+        return self.name.replace("_", "-")
+
+    def check(self, agent: AgentName) -> Check:
+        return self.checks.get(agent, no_check)
+
+
+class UnknownKindError(ValueError):
+    """A rollout kind the registry does not have; the message lists the ones it has."""
+
+
+def _registry() -> dict[str, RolloutKindSpec]:
+    from graphs.rollout.kinds import idle_stop, rightsizing, spot_migration, upsize
+
+    return {k.name: k for k in (spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND)}
+
+
+KINDS: dict[str, RolloutKindSpec] = _registry()
+
+
+def kind_of(name: str) -> RolloutKindSpec:
+    """The kind named `name` (spot_migration or spot-migration alike), or UnknownKindError."""
+    found = KINDS.get(name.strip().replace("-", "_"))
+    if found is None:
+        known = ", ".join(k.cli_name for k in KINDS.values())
+        raise UnknownKindError(f"unknown rollout kind '{name}': expected one of {known}")
+    return found
