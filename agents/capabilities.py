@@ -86,10 +86,10 @@ LIMITS: tuple[Limit, ...] = (
             r"stop|start|terminate|shut\s*down|turn\s+off|turn\s+on|power\s+(?:off|on)|kill|delete|remove"
             r"|destroy|reboot|restart|decommission|clean\s+up"
         ),  # fmt: skip
-        "stop, start, reboot or terminate machines: the changes I carry out are spot migrations and "
-        "downsizing",
+        "stop, start, reboot or terminate machines from chat: the changes I carry out here are spot "
+        "migrations and downsizing",
         'the list with what each would save ("which machines are idle?"), or '
-        "`optiinfra recommend --kind idle`",
+        "`optiinfra workflow start idle-stop`, which stops idle machines in reviewed, monitored waves",
     ),
     Limit(
         "purchases",
