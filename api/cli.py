@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
@@ -271,48 +272,30 @@ def _rollout_demo(kind: RolloutKind, seed: int, size: int, scenario: str, as_jso
         print_report(report, out)
 
 
-@demo.command("spot-migration")
-def demo_spot_migration(
-    seed: SeedOption = DEFAULT_SEED,
-    size: SizeOption = DEFAULT_SIZE,
-    scenario: ScenarioOption = "normal",
-    as_json: JsonOption = False,
-) -> None:
-    """Move spot-eligible instances to spot in reviewed, monitored waves (in-process simulator)."""
-    _rollout_demo("spot_migration", seed, size, scenario, as_json)
+def _demo_of(kind: str) -> Callable[..., None]:
+    def run(
+        seed: SeedOption = DEFAULT_SEED,
+        size: SizeOption = DEFAULT_SIZE,
+        scenario: ScenarioOption = "normal",
+        as_json: JsonOption = False,
+    ) -> None:
+        _rollout_demo(kind, seed, size, scenario, as_json)
+
+    return run
 
 
-@demo.command("rightsizing")
-def demo_rightsizing(
-    seed: SeedOption = DEFAULT_SEED,
-    size: SizeOption = DEFAULT_SIZE,
-    scenario: ScenarioOption = "normal",
-    as_json: JsonOption = False,
-) -> None:
-    """Downsize over-provisioned instances in reviewed, monitored waves (in-process simulator)."""
-    _rollout_demo("rightsizing", seed, size, scenario, as_json)
-
-
-@demo.command("upsize")
-def demo_upsize(
-    seed: SeedOption = DEFAULT_SEED,
-    size: SizeOption = DEFAULT_SIZE,
-    scenario: ScenarioOption = "normal",
-    as_json: JsonOption = False,
-) -> None:
-    """Give under-provisioned instances a larger type; a person approves the cost (in-process simulator)."""
-    _rollout_demo("upsize", seed, size, scenario, as_json)
-
-
-@demo.command("idle-stop")
-def demo_idle_stop(
-    seed: SeedOption = DEFAULT_SEED,
-    size: SizeOption = DEFAULT_SIZE,
-    scenario: ScenarioOption = "normal",
-    as_json: JsonOption = False,
-) -> None:
-    """Stop idle instances, keeping their volumes, in reviewed, monitored waves (in-process simulator)."""
-    _rollout_demo("idle_stop", seed, size, scenario, as_json)
+# The rollout kinds' demos, named here rather than read from the registry: `--help` must not load it.
+for _name, _kind, _help in (
+    (
+        "spot-migration",
+        "spot_migration",
+        "Move spot-eligible instances to spot in reviewed, monitored waves.",
+    ),
+    ("rightsizing", "rightsizing", "Downsize over-provisioned instances in reviewed, monitored waves."),
+    ("upsize", "upsize", "Give under-provisioned instances a larger type; a person approves the cost."),
+    ("idle-stop", "idle_stop", "Stop idle instances, keeping their volumes, in reviewed, monitored waves."),
+):
+    demo.command(_name, help=f"{_help} (In-process simulator.)")(_demo_of(_kind))
 
 
 @demo.command("chat")

@@ -12,6 +12,7 @@ no verdict is recorded: OutcomeUnknownError stops the step, and a resume repeats
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -137,6 +138,26 @@ def outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResul
 
 def failed(c: Change, exc: ProviderError, note: str = "") -> ChangeResult:
     return outcome(c, c.instance_id, False, f"{type(exc).__name__}: {exc}{note}")
+
+
+def reverse_each(
+    done: list[ChangeResult],
+    undo: Callable[[ChangeResult], Instance],
+    read_back: Callable[[ChangeResult], Instance | None],
+    restored: Callable[[ChangeResult, Instance], bool],
+) -> list[ChangeResult]:
+    """Undo each kept change (`undo` returns the machine now serving, settled); when its call fails, the
+    cloud is read back (`read_back`, retried) and `restored` judges what it shows."""
+    out = []
+    for r in done:
+        back: Instance | None
+        try:
+            back, error = undo(r), None
+        except ProviderError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            back = observe(functools.partial(read_back, r), f"the reversal of {r.instance_id}")
+        out.append(reversal(r, back, back is not None and restored(r, back), error))
+    return out
 
 
 def reversal(r: ChangeResult, back: Instance | None, ok: bool, error: str | None) -> ChangeResult:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 
 from agents.review import Change, ReviewContext, ReviewPolicy
-from graphs.rollout.execution import change_key, observe, outcome, reversal, rollback_key
+from graphs.rollout.execution import change_key, observe, outcome, reverse_each, rollback_key
 from graphs.rollout.kinds import RolloutKindSpec
 from graphs.rollout.models import ChangeResult
 from tools.errors import ProviderError
@@ -30,19 +30,14 @@ def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Chang
 
 def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
     """Each machine starts again, on its volumes."""
-    out = []
-    for r in done:
-        back: Instance | None
-        try:
-            cloud.start(r.instance_id, rollback_key(workflow_id, r.instance_id))
-            back, error = cloud.wait_until_stable(r.instance_id), None
-        except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            back = observe(
-                functools.partial(cloud.wait_until_stable, r.instance_id), f"the reversal of {r.instance_id}"
-            )
-        out.append(reversal(r, back, back is not None and back.state == "running", error))
-    return out
+
+    def undo(r: ChangeResult) -> Instance:
+        cloud.start(r.instance_id, rollback_key(workflow_id, r.instance_id))
+        return cloud.wait_until_stable(r.instance_id)
+
+    return reverse_each(
+        done, undo, lambda r: cloud.wait_until_stable(r.instance_id), lambda r, back: back.state == "running"
+    )
 
 
 def application(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:

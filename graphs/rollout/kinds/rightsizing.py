@@ -3,8 +3,6 @@ the same on its former type. A resize that cannot start again is put back, never
 
 from __future__ import annotations
 
-import functools
-
 from agents.review import Change, ReviewContext, ReviewPolicy
 from graphs.rollout.execution import (
     OutcomeUnknownError,
@@ -12,14 +10,13 @@ from graphs.rollout.execution import (
     failed,
     observe,
     outcome,
-    reversal,
+    reverse_each,
     rollback_key,
 )
 from graphs.rollout.kinds import RolloutKindSpec
 from graphs.rollout.models import ChangeResult
 from tools.analysis.tolerance import resize_veto
 from tools.errors import ProviderError
-from tools.models import Instance
 from tools.provider import CloudProvider
 
 
@@ -29,22 +26,12 @@ def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Chang
 
 def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
     """Each machine returns to its former type."""
-    out = []
-    for r in done:
-        back: Instance | None
-        try:
-            back, error = (
-                cloud.resize(r.instance_id, r.before, rollback_key(workflow_id, r.instance_id)),
-                None,
-            )
-        except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            back = observe(
-                functools.partial(cloud.wait_until_stable, r.instance_id), f"the reversal of {r.instance_id}"
-            )
-        ok = back is not None and back.state == "running" and back.instance_type == r.before
-        out.append(reversal(r, back, ok, error))
-    return out
+    return reverse_each(
+        done,
+        lambda r: cloud.resize(r.instance_id, r.before, rollback_key(workflow_id, r.instance_id)),
+        lambda r: cloud.wait_until_stable(r.instance_id),
+        lambda r, back: back.state == "running" and back.instance_type == r.before,
+    )
 
 
 def _resize(cloud: CloudProvider, key: str, c: Change) -> ChangeResult:

@@ -12,7 +12,7 @@ from graphs.rollout.execution import (
     observe,
     outcome,
     replacement_of,
-    reversal,
+    reverse_each,
     rollback_key,
 )
 from graphs.rollout.kinds import RolloutKindSpec
@@ -55,19 +55,14 @@ def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Chang
 
 def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
     """Each spot replacement migrates back to on-demand."""
-    out = []
-    for r in done:
-        back: Instance | None
-        try:
-            m = cloud.migrate(r.current_id, "on-demand", rollback_key(workflow_id, r.instance_id))
-            back, error = cloud.wait_until_stable(m.replacement.id), None
-        except ProviderError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            back = observe(
-                functools.partial(replacement_of, cloud, r.current_id), f"the reversal of {r.instance_id}"
-            )
-        out.append(reversal(r, back, back is not None and back.state == "running", error))
-    return out
+
+    def undo(r: ChangeResult) -> Instance:
+        moved = cloud.migrate(r.current_id, "on-demand", rollback_key(workflow_id, r.instance_id))
+        return cloud.wait_until_stable(moved.replacement.id)
+
+    return reverse_each(
+        done, undo, lambda r: replacement_of(cloud, r.current_id), lambda r, back: back.state == "running"
+    )
 
 
 def performance(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
