@@ -51,6 +51,11 @@ class Change(BaseModel):
     interruption_band: str = Field(description="Spot interruptions per month of its type, at plan time")
 
     @property
+    def lone_production_replica(self) -> bool:
+        """The only machine of a production service: taking it down, even briefly, is an outage."""
+        return self.environment == "production" and self.replicas < 2
+
+    @property
     def service_tags(self) -> dict[str, str]:
         """What the shared spot checks read, in the cloud's tag vocabulary."""
         return {"environment": self.environment, "tier": self.tier, "replicas": str(self.replicas),

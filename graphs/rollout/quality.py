@@ -111,7 +111,7 @@ def compare(
     if peers:
         method = "peers"
         peer_latency, peer_errors = _nan_mean(lat[peers], axis=0), _nan_mean(err[peers], axis=0)
-        matched = _at_load(peer_latency, history, after, len(range(*before.indices(len(targets.timestamps)))))
+        matched = _at_load(peer_latency, history, after, before.stop - before.start)
         latency_before, latency_after, errors_before, errors_after = [], [], [], []
         for original, current in pairs:
             latency_before += _finite(lat[targets.row(original), matched] / peer_latency[matched])

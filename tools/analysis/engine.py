@@ -93,10 +93,12 @@ def one_per_instance(snapshot: FleetSnapshot, ranked: list[Recommendation]) -> l
             out.append(r)
         else:
             others.setdefault(r.instance_id, []).append(r)
+    if not others:  # asked one kind, or no instance with two ways to save: nothing to list under
+        return out
     spot_of: dict[tuple[str, str, str], float] = {
         (o.provider, o.region, o.name): o.spot_hourly for offers in snapshot.offers.values() for o in offers
     }
-    hourly = {i.id: i.hourly_price for i in snapshot.instances} if others else {}
+    hourly = {i.id: i.hourly_price for i in snapshot.instances}
     for iid, rest in others.items():
         chosen = best[iid]
         chosen.alternatives = [

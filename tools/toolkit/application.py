@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.tolerance import queueing_factor
 from tools.errors import ApplicationNotFoundError
-from tools.models import CloudName, Instance, InstanceFilter, MetricSeries
+from tools.models import CloudName, Instance, InstanceFilter
 from tools.provider import CloudProvider
 from tools.toolkit.base import provider_tool
 from tools.toolkit.results import ApplicationSummary, QualitySummary
@@ -49,9 +49,8 @@ def _load_explained(
         series = cloud.metrics(inst.id, hours=days * 24 + minutes / 60, period=300)
         if not len(series.timestamps):
             continue
-        end = float(series.timestamps[-1])
-        past = [median(w) for d in range(1, days + 1) if (w := _cpu_in(series, end - d * 86400, minutes))]
-        if (current := _cpu_in(series, end, minutes)) and past:
+        current, past = _now_and_past(series.timestamps.tolist(), series.cpu_pct.tolist(), minutes, days)
+        if current and past:
             now_cpu.append(median(current))
             usual_cpu.append(median(past))
     if not now_cpu:
@@ -67,9 +66,18 @@ def _load_explained(
     )
 
 
-def _cpu_in(series: MetricSeries, end: float, minutes: float) -> list[float]:
-    inside = (series.timestamps > end - minutes * 60) & (series.timestamps <= end)
-    return [float(v) for v in series.cpu_pct[inside]]
+def _now_and_past(
+    times: list[float], values: list[float], minutes: float, days: int
+) -> tuple[list[float], list[float]]:
+    """The values of the last `minutes` (up to the last sample), and each of the previous `days`' median
+    over the same minutes (days without samples left out)."""
+    end = times[-1]
+
+    def window(days_back: int) -> list[float]:
+        last = end - days_back * 86400
+        return [v for t, v in zip(times, values, strict=True) if last - minutes * 60 < t <= last]
+
+    return window(0), [median(w) for d in range(1, days + 1) if (w := window(d))]
 
 
 def application_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseTool]:
@@ -79,15 +87,8 @@ def application_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[
         days = HEALTH_NORMAL_DAYS
         q = cloud.application_quality(application, days * 24 * 60 + minutes)
         times = [t.timestamp() for t in q.timestamps]
-        now = times[-1]
-
-        def window(values: list[float], days_back: int) -> list[float]:
-            end = now - days_back * 86400
-            return [v for t, v in zip(times, values, strict=True) if end - minutes * 60 < t <= end]
-
-        latency, errors = window(q.p95_latency_ms, 0), window(q.error_rate, 0)
-        past_latency = [median(w) for d in range(1, days + 1) if (w := window(q.p95_latency_ms, d))]
-        past_errors = [median(w) for d in range(1, days + 1) if (w := window(q.error_rate, d))]
+        latency, past_latency = _now_and_past(times, q.p95_latency_ms, minutes, days)
+        errors, past_errors = _now_and_past(times, q.error_rate, minutes, days)
         normal_latency, normal_errors = median(past_latency), median(past_errors)
         now_latency, now_errors = median(latency), median(errors)
         vs_normal = (now_latency / normal_latency - 1) * 100

@@ -41,7 +41,7 @@ def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> 
 
 
 def application(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    if c.environment == "production" and c.replicas < 2:
+    if c.lone_production_replica:
         return "the only production replica: stopping it takes the service down, idle or not"
     return None
 

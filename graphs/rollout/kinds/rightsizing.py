@@ -87,7 +87,7 @@ def resource(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | N
 
 
 def application(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    if c.environment == "production" and c.replicas < 2:
+    if c.lone_production_replica:
         return "the only production replica: the restart a resize needs is an outage"
     return None
 

@@ -9,7 +9,7 @@ from graphs.rollout.kinds import RolloutKindSpec, rightsizing
 
 
 def performance(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    if c.projected_cpu_pct >= c.cpu_p95_pct and c.projected_memory_pct >= 85.0:
+    if c.projected_cpu_pct >= c.cpu_p95_pct and c.projected_memory_pct >= policy.max_memory_pct:
         return f"{c.target} would not relieve it: P95 CPU {c.cpu_p95_pct:.0f}% → {c.projected_cpu_pct:.0f}%"
     if c.projected_cpu_pct > policy.max_cpu_pct:
         return f"projected P95 CPU {c.projected_cpu_pct:.0f}% > {policy.max_cpu_pct:.0f}% even on {c.target}"
