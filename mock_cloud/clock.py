@@ -6,8 +6,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-# A Monday, so weekly seasonality starts on a week boundary.
-DEFAULT_START = datetime(2026, 6, 1, tzinfo=UTC)
+# A Wednesday morning part-way through June, with the fleet's months of history behind it: month-to-date,
+# last week and the forecast to the month's end all mean something, and a clock moved forward a few days
+# meets a weekend.
+DEFAULT_START = datetime(2026, 6, 17, 10, tzinfo=UTC)
 
 
 class SimClock:

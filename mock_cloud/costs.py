@@ -7,7 +7,7 @@ which is why an idle stopped machine still costs something.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from mock_cloud.catalog import Catalog
 from mock_cloud.errors import InvalidParameterValue
+from mock_cloud.faults import CostSpike
 from mock_cloud.instances import Instance
 from mock_cloud.spot import SpotMarket
 from mock_cloud.workloads import DAY, F64, HOUR
@@ -72,8 +73,15 @@ def _overlap_hours(starts: F64, ends: F64, edges: F64) -> npt.NDArray[np.float64
     return np.clip(high - low, 0.0, None) / HOUR
 
 
-def cost_matrix(instances: list[Instance], edges: F64, catalog: Catalog, spot: SpotMarket) -> CostMatrix:
-    """Accrued cost of each instance in each bucket between consecutive `edges` (unix seconds)."""
+def cost_matrix(
+    instances: list[Instance],
+    edges: F64,
+    catalog: Catalog,
+    spot: SpotMarket,
+    spikes: Sequence[CostSpike] = (),
+) -> CostMatrix:
+    """Accrued cost of each instance in each bucket between consecutive `edges` (unix seconds), with each
+    cost spike's extra compute in the hours it overlaps."""
     rows, starts, ends, hourly = [], [], [], []
     spot_key_of: dict[tuple[str, str, str], int] = {}
     spot_index = []  # per segment: index into spot_key_of, or -1 for a fixed price
@@ -107,6 +115,8 @@ def cost_matrix(instances: list[Instance], edges: F64, catalog: Catalog, spot: S
         else:
             price = fixed
         np.add.at(compute, np.asarray(rows), hours * price)
+        for spike in spikes:
+            _add_spike(compute, spike, instances, rows, starts, ends, edges, price)
     launch = np.fromiter((i.launch_time for i in instances), np.float64, len(instances))
     gone = np.fromiter(
         (i.terminated_at if i.terminated_at is not None else np.inf for i in instances),
@@ -120,6 +130,27 @@ def cost_matrix(instances: list[Instance], edges: F64, catalog: Catalog, spot: S
     )
     storage = _overlap_hours(launch, gone, edges) * storage_hourly[:, None]
     return CostMatrix(instances, edges, compute, storage)
+
+
+def _add_spike(
+    compute: npt.NDArray[np.float64],
+    spike: CostSpike,
+    instances: list[Instance],
+    rows: list[int],
+    starts: list[float],
+    ends: list[float],
+    edges: F64,
+    price: npt.NDArray[np.float64],
+) -> None:
+    """The spike's extra: (factor − 1) × the price of each running segment, for its hours inside the spike."""
+    hit = [spike.matches(inst) for inst in instances]
+    segments = np.flatnonzero([hit[row] for row in rows])
+    if not len(segments):
+        return
+    low = np.maximum(np.asarray(starts)[segments], spike.start)
+    high = np.minimum(np.asarray(ends)[segments], spike.end)
+    hours = _overlap_hours(low, np.maximum(high, low), edges)
+    np.add.at(compute, np.asarray(rows)[segments], (spike.factor - 1.0) * hours * price[segments])
 
 
 def _spot_bucket_prices(

@@ -1,17 +1,21 @@
-"""Injected faults: errors, throttling, capacity shortages, latency, and degraded application quality."""
+"""Injected faults: errors, throttling, capacity shortages, latency, degraded application quality, and cost
+spikes on the bill."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from mock_cloud.catalog import check_provider
 from mock_cloud.errors import (
     InsufficientInstanceCapacity,
     InvalidParameterValue,
     RequestLimitExceeded,
     ServiceUnavailable,
 )
+from mock_cloud.instances import Instance
 
 OPERATIONS = (
     "list_instances", "get_instance", "start", "stop", "terminate", "resize", "migrate", "metrics", "quality",
@@ -67,6 +71,61 @@ class QualityDegradation:
             raise InvalidParameterValue("error_rate_increase must be between 0 and 1")
 
 
+@dataclass(frozen=True)
+class CostSpike:
+    """From `start` to `end` (unix seconds, either may lie in the past), the matching machines' compute is
+    billed `factor` times over: a runaway job, a price change, a scale-out nobody meant. Scoped as a cost
+    query is (provider, region, application, tags, or named instances); every filter given must match.
+
+    The bill is all it changes — metrics and quality stay as they were — so an anomaly detector has a
+    known answer: which days, which dimension values, which machines.
+    """
+
+    start: float
+    end: float
+    factor: float
+    provider: str | None = None
+    region: str | None = None
+    application: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    instance_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidParameterValue("a cost spike must end after it starts")
+        if not 0.0 < self.factor <= 100.0:
+            raise InvalidParameterValue(f"a cost spike's factor must be in (0, 100], got {self.factor}")
+        if self.provider is not None:
+            check_provider(self.provider)
+
+    def matches(self, inst: Instance) -> bool:
+        return (
+            (self.provider is None or inst.provider == self.provider)
+            and (self.region is None or inst.region == self.region)
+            and (self.application is None or inst.application == self.application)
+            and all(inst.tags.get(k) == v for k, v in self.tags)
+            and (not self.instance_ids or inst.id in self.instance_ids)
+        )
+
+
+def cost_spike(
+    start: float,
+    end: float,
+    factor: float,
+    *,
+    provider: str | None = None,
+    region: str | None = None,
+    application: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    instance_ids: Sequence[str] = (),
+) -> CostSpike:
+    """A `CostSpike` from plain arguments (a mapping of tags, any sequence of ids)."""
+    return CostSpike(
+        start, end, factor, provider, region, application, tuple(sorted((tags or {}).items())),
+        tuple(instance_ids),
+    )  # fmt: skip
+
+
 class FaultInjector:
     """Decides, call by call, whether a call fails; deterministic for a seed and a sequence of calls."""
 
@@ -74,6 +133,7 @@ class FaultInjector:
         self._rng = np.random.default_rng([seed, 0xFA17])
         self.rules: dict[str, FaultRule] = {}
         self.degradation: QualityDegradation | None = None
+        self.cost_spikes: tuple[CostSpike, ...] = ()
 
     def configure(self, rules: dict[str, FaultRule]) -> None:
         unknown = sorted(set(rules) - {*OPERATIONS, ALL_OPERATIONS})
@@ -86,6 +146,7 @@ class FaultInjector:
     def clear(self) -> None:
         self.rules = {}
         self.degradation = None
+        self.cost_spikes = ()
 
     def check(self, operation: str) -> tuple[float, float]:
         """Raise the injected failure for this call, if any; otherwise return its added latency (simulated

@@ -17,7 +17,8 @@ import numpy as np
 
 from mock_cloud.catalog import REGIONS, Catalog, InstanceType, PricingModel, Provider
 from mock_cloud.instances import Instance, Segment, State
-from mock_cloud.stable import stable_int
+from mock_cloud.schedules import SCHEDULE_TAG, WEEKDAYS, running_at, scheduled_history
+from mock_cloud.stable import stable_int, stable_unit
 from mock_cloud.workloads import DAY, Profile, WorkloadParams
 
 DEFAULT_PROVIDER_MIX: dict[Provider, float] = {"aws": 0.5, "gcp": 0.25, "azure": 0.25}
@@ -96,6 +97,8 @@ _COMPONENTS = {
 }  # fmt: skip
 _ENVIRONMENTS = ("production", "staging", "development")
 _ENVIRONMENT_WEIGHTS = (0.5, 0.25, 0.25)
+# Share of development applications whose team stops them over weekends (`schedule=weekdays`).
+WEEKEND_SCHEDULED_SHARE = 0.5
 # Block storage per tier (GB of the root + data volume).
 _VOLUME_GB = {"database": (200, 2000), "cache": (50, 200), "training": (200, 1000)}
 
@@ -115,6 +118,7 @@ class Application:
     base_latency_ms: float
     base_error_rate: float
     slots: list[int] = field(default_factory=list)
+    schedule: str | None = None  # `weekdays`: its machines are stopped from Friday evening to Monday
 
     @property
     def stateful(self) -> bool:
@@ -232,6 +236,10 @@ class FleetGenerator:
             region=region, replicas=replicas, base_latency_ms=round(float(rng.uniform(*latency)), 1),
             base_error_rate=round(float(rng.uniform(0.0005, 0.005)), 5),
         )  # fmt: skip
+        # Drawn from the name, not the generator's stream, so that the rest of a seed's fleet stays as it was.
+        weekend_off = stable_unit(self.seed, name, SCHEDULE_TAG) < WEEKEND_SCHEDULED_SHARE
+        if environment == "development" and weekend_off:
+            app.schedule = WEEKDAYS
         pricing = self._pricing_model(app)
         launched = self._launch_time()
         workload = self._workload(profile, tier, instance_type)
@@ -323,6 +331,12 @@ class FleetGenerator:
             "stateful": "true" if app.stateful else "false",
             "replicas": str(app.replicas),
         }
+        if app.schedule is not None:
+            tags[SCHEDULE_TAG] = app.schedule
+            history = scheduled_history(launch, self.now, t.name)
+            up = running_at(self.now)
+        else:
+            history, up = [Segment(launch, t.name, True)], True
         return Instance(
             id=instance_id(app.provider, self.seed, slot),
             name=f"{app.name}-{replica}",
@@ -330,13 +344,16 @@ class FleetGenerator:
             region=app.region,
             instance_type=t.name,
             pricing_model=pricing,
-            state=State.RUNNING,
+            state=State.RUNNING if up else State.STOPPED,
             launch_time=launch,
             application=app.name,
             workload=slot,
             volume_gb=volume_gb,
             tags=tags,
-            history=[Segment(launch, t.name, True)],
+            history=history,
+            # Its metrics and bill follow the weekends it was stopped, not the fleet's always-up fast path.
+            changed=len(history) > 1,
+            parked=not up,
         )
 
 

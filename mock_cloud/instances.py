@@ -54,7 +54,8 @@ class Instance:
     interruption_notice_at: float | None = None
     replaces: str | None = None
     replaced_by: str | None = None
-    changed: bool = False  # resized or replaced since launch: metrics must follow its history
+    changed: bool = False  # resized, replaced or stopped since launch: metrics must follow its history
+    parked: bool = False  # stopped by its schedule, so the schedule (and only it) starts it again
 
     def record(self, at: float, *, running: bool, instance_type: str | None = None) -> None:
         """Close the current segment at `at` and open a new one."""

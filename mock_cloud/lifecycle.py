@@ -14,6 +14,7 @@ from mock_cloud.catalog import Catalog, PricingModel
 from mock_cloud.errors import IncorrectInstanceState, InvalidParameterValue
 from mock_cloud.fleet import Fleet, instance_id
 from mock_cloud.instances import Instance, Segment, State
+from mock_cloud.schedules import SCHEDULE_TAG, transitions
 from mock_cloud.spot import INTERRUPTED_STATE, NOTICE_SECONDS, SpotMarket
 from mock_cloud.stable import stable_unit
 
@@ -53,6 +54,7 @@ class Lifecycle:
         for inst in fleet.instances:
             if inst.pricing_model == "spot":
                 self._schedule_interruption(inst, running_since=now)
+            self._follow_schedule(inst, now)
 
     # -- operations (each at time `at`; the caller has settled the queue up to it) ----------------------
     def start(self, inst: Instance, at: float) -> None:
@@ -63,6 +65,7 @@ class Lifecycle:
             raise IncorrectInstanceState(
                 f"The instance '{inst.id}' is not in a state from which it can be started ({inst.state})"
             )
+        inst.parked = False  # started by hand over a weekend: the schedule stops it again on Friday
         self._begin(inst, State.PENDING, BOOT_SECONDS, "boot", at)
         self._emit(inst, "starting", at)
 
@@ -141,6 +144,7 @@ class Lifecycle:
         self.instances[replacement.id] = replacement
         self.members[original.application].append(replacement)
         self._begin(replacement, State.PENDING, BOOT_SECONDS, "boot", at)
+        self._follow_schedule(replacement, at)
         self._note_change(replacement, at)
         self._emit(replacement, "launched", at, f"{pricing_model} replacement for {original.id}")
         return replacement
@@ -177,6 +181,8 @@ class Lifecycle:
         elif kind == "terminated" and inst.state is State.SHUTTING_DOWN and inst.transition_until == at:
             inst.state, inst.transition_until, inst.terminated_at = State.TERMINATED, None, at
             self._emit(inst, "terminated", at)
+        elif kind in ("schedule_stop", "schedule_start"):
+            self._apply_schedule(kind, inst, at)
         elif kind == "spot_notice" and inst.state is State.RUNNING and inst.interruption_at is not None:
             if abs(inst.interruption_at - NOTICE_SECONDS[inst.provider] - at) < 1e-6:
                 inst.interruption_notice_at = at
@@ -192,6 +198,24 @@ class Lifecycle:
             else:
                 inst.state = State.STOPPED
             self._emit(inst, "spot_interrupted", at, f"now {inst.state}")
+
+    def _apply_schedule(self, kind: str, inst: Instance, at: float) -> None:
+        """A weekend schedule's boundary: park a running machine, or start one the schedule parked."""
+        if inst.state is State.TERMINATED or inst.replaced_by is not None:
+            return  # the schedule ends with the machine (a replacement follows its own)
+        if kind == "schedule_stop" and inst.state is State.RUNNING:
+            self.stop(inst, at)
+            inst.parked = True
+        elif kind == "schedule_start" and inst.state is State.STOPPED and inst.parked:
+            self.start(inst, at)
+        self._follow_schedule(inst, at)
+
+    def _follow_schedule(self, inst: Instance, after: float) -> None:
+        """Queue the next boundary of the machine's schedule, if it has one."""
+        if inst.tags.get(SCHEDULE_TAG) is None:
+            return
+        at, running = next(transitions(after))
+        self._push(at, "schedule_start" if running else "schedule_stop", inst.id)
 
     def _begin(self, inst: Instance, state: State, bounds: tuple[float, float], done: str, at: float) -> None:
         u = stable_unit(self.seed, inst.id, done, len(inst.history), at)

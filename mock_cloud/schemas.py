@@ -266,6 +266,21 @@ class DegradationIn(BaseModel):
     error_rate_increase: float = Field(0.0, ge=0, le=1)
 
 
+class CostSpikeIn(BaseModel):
+    """Bill the matching machines' compute `factor` times over from `start` to `end` (past or future)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime = Field(description="When the spike starts (ISO 8601; may lie in the past)")
+    end: datetime = Field(description="When it ends")
+    factor: float = Field(gt=0, le=100, description="Compute billed this many times over (1.5 = +50 %)")
+    provider: str | None = Field(None, description="Only this cloud's machines")
+    region: str | None = Field(None, description="Only this region's machines")
+    application: str | None = Field(None, description="Only this application's machines")
+    tags: dict[str, str] = Field(default_factory=dict, description="Only machines with all these tags")
+    instance_ids: list[str] = Field(default_factory=list, description="Only these machines")
+
+
 class FaultsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -275,11 +290,15 @@ class FaultsIn(BaseModel):
     degradation: DegradationIn | None = Field(
         None, description="Degrade the quality of applications changed from now on"
     )
+    cost_spikes: list[CostSpikeIn] = Field(
+        default_factory=list, description="Spikes on the bill, for anomaly scenarios", max_length=100
+    )
 
 
 class FaultsOut(BaseModel):
     rules: dict[str, FaultRuleIn]
     degradation: DegradationIn | None
+    cost_spikes: list[CostSpikeIn] = Field(default_factory=list)
 
 
 class AdvanceRequest(BaseModel):

@@ -20,12 +20,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mock_cloud.catalog import Provider, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.errors import InvalidParameterValue, SimulatorError
-from mock_cloud.faults import FaultRule
+from mock_cloud.faults import CostSpike, FaultRule, cost_spike
 from mock_cloud.schemas import (
     AdvanceRequest,
     ApplicationOut,
     ClockOut,
     CostsOut,
+    CostSpikeIn,
     DegradationIn,
     ErrorResponse,
     EventOut,
@@ -370,6 +371,7 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
             )
             if degradation
             else None,
+            cost_spikes=[_spike_out(spike) for spike in faults.cost_spikes],
         )
 
     @router.post("/faults", response_model=FaultsOut, tags=["simulator"])
@@ -380,10 +382,20 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
             if body.degradation
             else None
         )
+        spikes = [
+            cost_spike(
+                _timestamp(spike.start), _timestamp(spike.end), spike.factor, provider=spike.provider,
+                region=spike.region, application=spike.application, tags=spike.tags,
+                instance_ids=spike.instance_ids,
+            )
+            for spike in body.cost_spikes
+        ]  # fmt: skip
         host.simulator.set_faults(
-            {op: FaultRule(**rule.model_dump()) for op, rule in body.rules.items()}, degradation
+            {op: FaultRule(**rule.model_dump()) for op, rule in body.rules.items()}, degradation, spikes
         )
-        return FaultsOut(rules=body.rules, degradation=body.degradation)
+        return FaultsOut(
+            rules=body.rules, degradation=body.degradation, cost_spikes=[_spike_out(s) for s in spikes]
+        )
 
     @router.delete("/faults", response_model=FaultsOut, tags=["simulator"])
     async def clear_faults() -> object:
@@ -415,3 +427,11 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
         ]
 
     return router
+
+
+def _spike_out(spike: CostSpike) -> CostSpikeIn:
+    return CostSpikeIn(
+        start=utc(spike.start), end=utc(spike.end), factor=spike.factor, provider=spike.provider,
+        region=spike.region, application=spike.application, tags=dict(spike.tags),
+        instance_ids=list(spike.instance_ids),
+    )  # fmt: skip

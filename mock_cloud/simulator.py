@@ -23,7 +23,7 @@ from mock_cloud.errors import (
     InstanceNotFound,
     InvalidParameterValue,
 )
-from mock_cloud.faults import FaultInjector, FaultRule, QualityDegradation
+from mock_cloud.faults import CostSpike, FaultInjector, FaultRule, QualityDegradation
 from mock_cloud.fleet import Application, generate_fleet
 from mock_cloud.instances import TRANSITIONAL, Instance, State
 from mock_cloud.lifecycle import Lifecycle, SimEvent
@@ -326,7 +326,9 @@ class CloudSimulator:
         if end > self.now() + 1e-6:
             raise InvalidParameterValue("the cost window cannot end in the future")
         instances = self._matching(provider, region, tags=tags, application=application)
-        matrix = cost_matrix(instances, day_edges(start, end), self.catalog, self.spot)
+        matrix = cost_matrix(
+            instances, day_edges(start, end), self.catalog, self.spot, self.faults.cost_spikes
+        )
         return cost_report(matrix, group_by)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:
@@ -337,7 +339,7 @@ class CloudSimulator:
         inst = self._get(instance_id)
         last = np.floor(self.now() / HOUR) * HOUR
         edges = last - np.arange(hours, -1, -1, dtype=np.float64) * HOUR
-        matrix = cost_matrix([inst], edges, self.catalog, self.spot)
+        matrix = cost_matrix([inst], edges, self.catalog, self.spot, self.faults.cost_spikes)
         amounts = (matrix.compute + matrix.storage)[0]
         return list(zip(edges[:-1].tolist(), amounts.tolist(), strict=True))
 
@@ -358,13 +360,18 @@ class CloudSimulator:
 
     # -- faults -----------------------------------------------------------------------------------------
     def set_faults(
-        self, rules: Mapping[str, FaultRule], degradation: tuple[float, float] | None = None
+        self,
+        rules: Mapping[str, FaultRule],
+        degradation: tuple[float, float] | None = None,
+        cost_spikes: Sequence[CostSpike] = (),
     ) -> None:
-        """Replace the fault rules.
+        """Replace the injected faults.
 
-        `degradation` = (latency factor, error-rate increase) hits applications changed from now on.
+        `degradation` = (latency factor, error-rate increase) hits applications changed from now on;
+        `cost_spikes` change the bill over their windows, past or future (see `CostSpike`).
         """
         self.faults.configure(dict(rules))
+        self.faults.cost_spikes = tuple(cost_spikes)
         self.faults.degradation = (
             QualityDegradation(degradation[0], degradation[1], self.now())
             if degradation is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ import pytest
 from agents.routing import EmbeddedRouter
 from graphs.rollout.authority import Caller
 from graphs.supervisor.chat import open_chat
-from mock_cloud import CloudSimulator
+from mock_cloud import CloudSimulator, SimClock
 from mock_cloud.server import create_app
 from tests.agents.answer_check import Case, Verdict, judge
 from tests.conftest import cloud_of
@@ -25,15 +26,14 @@ from tests.conftest import cloud_of
 EVAL = Path(__file__).with_name("answer_eval.jsonl")
 CASES = [Case(**json.loads(line)) for line in EVAL.read_text().splitlines() if line.strip()]
 # Thursday 2026-06-11 05:00 UTC: ten days and five hours into June, so "this month", "last week" and "in May"
-# are each a different window.
-CLOCK_OFFSET = 10 * 86400 + 5 * 3600
+# are each a different window (the windows in answer_eval.jsonl are counted back from it).
+CLOCK = datetime(2026, 6, 11, 5, tzinfo=UTC)
 OPERATOR = Caller("eval", "operator")  # may start rollouts: only an order should
 
 
 @pytest.fixture
 async def verdicts(embedded_router: EmbeddedRouter) -> AsyncIterator[list[Verdict]]:
-    sim = CloudSimulator(7, 600)
-    sim.advance(CLOCK_OFFSET)
+    sim = CloudSimulator(7, 600, clock=SimClock(CLOCK))
     cloud = cloud_of(sim)
     found: list[Verdict] = []
     transport = httpx.ASGITransport(app=create_app(sim))

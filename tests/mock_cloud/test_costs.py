@@ -29,8 +29,11 @@ def test_breakdowns_add_up_to_the_total(sim: CloudSimulator, group_by: str) -> N
 
 
 def test_day_breakdown_has_one_group_per_day(sim: CloudSimulator) -> None:
-    report = sim.costs("day", start=sim.now() - 7 * 86400)
+    midnight = sim.now() // 86400 * 86400
+    report = sim.costs("day", start=midnight - 7 * 86400, end=midnight)
     assert len(report.groups) == 7
+    # A window that starts part-way through a day has that day and today as partial groups.
+    assert len(sim.costs("day", start=sim.now() - 7 * 86400).groups) == 8
 
 
 def test_an_hour_of_an_on_demand_machine_costs_its_price_plus_storage(sim: CloudSimulator) -> None:
