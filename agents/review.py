@@ -38,6 +38,9 @@ class Change(BaseModel):
     current: str = Field(description="Current instance type (resize) or pricing model (spot)")
     target: str = Field(description="Target instance type (resize) or pricing model (spot)")
     monthly_savings: float
+    uptime: float = Field(
+        1.0, description="Share of the lookback it ran: a month's savings count only the hours it runs"
+    )
     risk: Literal["low", "medium", "high"]
     confidence: float = Field(description="How much of the lookback the analysis saw (0-1)")
     cpu_p95_pct: float

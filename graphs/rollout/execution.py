@@ -132,6 +132,7 @@ def outcome(c: Change, current_id: str, ok: bool, otherwise: str) -> ChangeResul
         after=c.target,
         ok=ok,
         monthly_savings=c.monthly_savings if ok else 0.0,
+        uptime=c.uptime,
         error=None if ok else otherwise,
     )
 

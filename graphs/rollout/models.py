@@ -165,6 +165,7 @@ class ChangeResult(BaseModel):
     after: str
     ok: bool
     monthly_savings: float = 0.0
+    uptime: float = Field(1.0, description="Share of the month it runs (the plan's), for measured savings")
     error: str | None = None
 
 

@@ -62,7 +62,7 @@ def make_plan(
 
 def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation], action: str) -> list[Change]:
     row = {inst.id: k for k, inst in enumerate(snapshot.instances)}
-    cpu = snapshot.cpu(95.0)
+    cpu, uptime = snapshot.cpu(95.0), snapshot.uptime
     out = []
     for r in recommendations:
         k = row[r.instance_id]
@@ -79,6 +79,7 @@ def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation], act
                 current=r.current,
                 target="stopped" if action == "stop" else r.target,
                 monthly_savings=r.monthly_savings,
+                uptime=round(float(uptime[k]), 4),
                 risk=r.risk,
                 confidence=r.confidence,
                 cpu_p95_pct=round(current_cpu, 2),

@@ -2,9 +2,10 @@
 
 The machines the rollout kept changed are billed over the same number of hours before its first wave (as
 they were) and after its last (as they are now: a spot migration's replacements, a resize's new types),
-and the difference is scaled to a month. The estimate prices a change at list prices; this measures it at
-what the cloud charged, spot's hourly market price included. A resumed run measures the same windows, so
-it reports the same figure.
+and each machine's difference is scaled to a month of the hours it runs — all of them for an always-on
+machine, about 65 % for one stopped every weekend — as the estimate is. The estimate prices a change at
+list prices; this measures it at what the cloud charged, spot's hourly market price included. A resumed
+run measures the same windows, so it reports the same figure.
 """
 
 from __future__ import annotations
@@ -38,21 +39,28 @@ def measure(cloud: CloudProvider, state: RolloutState, kept: list[ChangeResult])
     window = timedelta(minutes=state["settings"].observe_minutes)
     before_end, after_end = waves[0].started_at, waves[-1].finished_at + window
     try:
-        before = _billed(cloud, {r.instance_id for r in kept}, window, before_end)
-        after = _billed(cloud, {r.current_id for r in kept}, window, after_end)
+        before = _billed(cloud, window, before_end)
+        after = _billed(cloud, window, after_end)
     except ProviderError as exc:  # e.g. a bill that does not break down by machine
         return MeasuredSavings(monthly_savings=None, note=f"not measured: {exc.message}")
     hours = window / timedelta(hours=1)
+    monthly = (
+        sum((before.get(r.instance_id, 0.0) - after.get(r.current_id, 0.0)) * r.uptime for r in kept)
+        / hours
+        * HOURS_PER_MONTH
+    )
+    part_time = sum(r.uptime < 0.99 for r in kept)
     return MeasuredSavings(
-        monthly_savings=round((before - after) / hours * HOURS_PER_MONTH, 2),
-        before_usd=round(before, 4),
-        after_usd=round(after, 4),
+        monthly_savings=round(monthly, 2),
+        before_usd=round(sum(before.get(r.instance_id, 0.0) for r in kept), 4),
+        after_usd=round(sum(after.get(r.current_id, 0.0) for r in kept), 4),
         hours=round(hours, 3),
         note=f"billed cost of the {len(kept)} changed machine(s) over {hours:g} h before the first wave and "
-        f"{hours:g} h after the last, scaled to a month",
+        f"{hours:g} h after the last, scaled to a month of the hours each runs"
+        + (f" ({part_time} of them not all the time)" if part_time else ""),
     )
 
 
-def _billed(cloud: CloudProvider, instance_ids: set[str], window: timedelta, until: datetime) -> float:
+def _billed(cloud: CloudProvider, window: timedelta, until: datetime) -> dict[str, float]:
     report = cloud.costs("instance", days=window / timedelta(days=1), until=until)
-    return sum(g.amount for g in report.groups if g.key in instance_ids)
+    return {g.key: g.amount for g in report.groups}

@@ -63,15 +63,28 @@ async def test_auto_approved_spot_migration_changes_each_approved_instance_once(
     kept = [c for c in plan.changes if c.instance_id in report.changed]
     assert report.monthly_savings == pytest.approx(sum(c.monthly_savings for c in kept), abs=0.01)
     assert report.monthly_savings > 0
-    # Measured on the bill: the machines' cost an hour before against an hour after, the simulator's own.
+    # Measured on the bill: each machine's cost an hour before against an hour after, the simulator's own,
+    # over a month of the hours it runs: the share of the plan's 14-day lookback (or of its life, if younger)
+    # its metrics cover.
     hour = timedelta(hours=1)
     before = sim.costs("instance", start=(report.waves[0].started_at - hour).timestamp(),
                        end=report.waves[0].started_at.timestamp())  # fmt: skip
     after_end = report.waves[-1].finished_at + hour
     after = sim.costs("instance", start=(after_end - hour).timestamp(), end=after_end.timestamp())
-    billed_before = sum(g.amount for g in before.groups if g.key in report.changed)
-    billed_after = sum(g.amount for g in after.groups if g.key in report.replacements.values())
-    assert report.measured_monthly_savings == pytest.approx((billed_before - billed_after) * 730, abs=0.05)
+    billed_before = {g.key: g.amount for g in before.groups}
+    billed_after = {g.key: g.amount for g in after.groups}
+    uptime = {c.instance_id: c.uptime for c in kept}
+    assert any(u < 0.8 for u in uptime.values())  # weekend-scheduled machines are among them
+    planned_at = report.waves[0].started_at.timestamp()
+    since = (sim.now() - planned_at) / 3600 + 14 * 24
+    for iid, share in uptime.items():
+        ran = [t for t in sim.metrics(iid, hours=since).timestamps if t > planned_at - 14 * 86400]
+        lived = min(14 * 24, (planned_at - sim.get_instance(iid).launch_time) / 3600)  # a young machine
+        assert share == pytest.approx(min(len(ran) / lived, 1.0), abs=0.01)
+    measured = sum(
+        (billed_before[o] - billed_after[r]) * uptime[o] * 730 for o, r in report.replacements.items()
+    )
+    assert report.measured_monthly_savings == pytest.approx(measured, abs=0.05)
     assert report.measured_monthly_savings == pytest.approx(report.monthly_savings, rel=0.05)  # spot drifts
     kinds = [e.kind for e in audit]
     assert (

@@ -99,6 +99,7 @@ def one_per_instance(snapshot: FleetSnapshot, ranked: list[Recommendation]) -> l
         (o.provider, o.region, o.name): o.spot_hourly for offers in snapshot.offers.values() for o in offers
     }
     hourly = {i.id: i.hourly_price for i in snapshot.instances}
+    uptime = dict(zip((i.id for i in snapshot.instances), snapshot.uptime.tolist(), strict=True))
     for iid, rest in others.items():
         chosen = best[iid]
         chosen.alternatives = [
@@ -116,7 +117,7 @@ def one_per_instance(snapshot: FleetSnapshot, ranked: list[Recommendation]) -> l
                         kind="spot",
                         action="resize, then migrate-to-spot",
                         target=f"{resize.target} on spot",
-                        monthly_savings=round((now_price - spot_price) * HOURS_PER_MONTH, 2),
+                        monthly_savings=round((now_price - spot_price) * HOURS_PER_MONTH * uptime[iid], 2),
                         note="two rollouts: rightsizing first, then a spot migration of the resized machine",
                     )
                 )

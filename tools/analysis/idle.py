@@ -13,10 +13,12 @@ def idle(snapshot: FleetSnapshot, settings: IdleSettings | None = None) -> list[
     settings = settings or IdleSettings()
     cpu_a, network_a = snapshot.idle_cpu_p95, snapshot.idle_network_mbps
     observed_a = snapshot.idle_observed_hours
-    watched = observed_a >= settings.lookback_hours * settings.min_observed_fraction
+    watched = (snapshot.age_days * 24 >= settings.lookback_hours) & (
+        observed_a >= settings.lookback_hours * settings.min_observed_fraction
+    )
     is_idle = watched & (cpu_a < settings.cpu_p95_pct) & (network_a < settings.network_mean_mbps)
     cpu, network, observed = cpu_a.tolist(), network_a.tolist(), observed_a.tolist()
-    hourly = snapshot.hourly.tolist()
+    hourly, uptime = snapshot.hourly.tolist(), snapshot.idle_uptime.tolist()
     out = []
     for row in np.flatnonzero(is_idle).tolist():
         inst = snapshot.instances[row]
@@ -39,7 +41,7 @@ def idle(snapshot: FleetSnapshot, settings: IdleSettings | None = None) -> list[
                 action=action,
                 current="running",
                 target="terminated" if action == "terminate" else "stopped",
-                monthly_savings=round(hourly[row] * HOURS_PER_MONTH, 2),
+                monthly_savings=round(hourly[row] * HOURS_PER_MONTH * uptime[row], 2),
                 risk=risk,
                 risk_score=risk_score,
                 confidence=round(confidence, 3),

@@ -36,7 +36,7 @@ def reserved(
                 action="purchase-reservation",
                 current="on-demand",
                 target="reserved",
-                monthly_savings=round(saving * HOURS_PER_MONTH, 2),
+                monthly_savings=round(saving * HOURS_PER_MONTH * min(uptimes[row], 1.0), 2),
                 risk="low",
                 risk_score=0.1,  # financial only: a one-year commitment to capacity that has run for a month
                 confidence=round(confidence, 3),

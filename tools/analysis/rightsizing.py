@@ -41,7 +41,7 @@ def rightsizing(
     cpu, mem = snapshot.cpu(p).tolist(), snapshot.memory(p).tolist()
     peak_cpu = snapshot.cpu(settings.peak_percentile).tolist()
     peak_mem = snapshot.memory(settings.peak_percentile).tolist()
-    observed = snapshot.observed_hours.tolist()
+    observed, uptime = snapshot.observed_hours.tolist(), snapshot.uptime.tolist()
     prices_now = {"on-demand": snapshot.on_demand.tolist(), "spot": snapshot.spot.tolist(),
                   "reserved": snapshot.reserved.tolist()}  # fmt: skip
     out = []
@@ -82,7 +82,7 @@ def rightsizing(
                 action="resize",
                 current=inst.instance_type,
                 target=target.name,
-                monthly_savings=round((current_price - target_price) * HOURS_PER_MONTH, 2),
+                monthly_savings=round((current_price - target_price) * HOURS_PER_MONTH * uptime[row], 2),
                 risk=risk_level(risk_score),
                 risk_score=round(risk_score, 3),
                 confidence=round(confidence, 3),

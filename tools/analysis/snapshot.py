@@ -120,6 +120,18 @@ class FleetSnapshot:
         return _take(self.long.observed_hours.astype(np.float64), self._long_rows, fill=0.0)
 
     @property
+    def uptime(self) -> F64:
+        """The share of the rightsizing lookback each machine ran (of its life, if younger): what a month's
+        estimate scales its hourly saving by, since the cloud bills compute only while a machine runs (a
+        machine stopped every weekend runs about 65 % of the month)."""
+        return _uptime(self.observed_hours, self.long.hours, self.age_days)
+
+    @property
+    def idle_uptime(self) -> F64:
+        """`uptime` over the idle lookback."""
+        return _uptime(self.idle_observed_hours, self.short.hours, self.age_days)
+
+    @property
     def idle_cpu_p95(self) -> F64:
         return _take(self.short.cpu(95.0), self._short_rows)
 
@@ -130,6 +142,12 @@ class FleetSnapshot:
     @property
     def idle_observed_hours(self) -> F64:
         return _take(self.short.observed_hours.astype(np.float64), self._short_rows, fill=0.0)
+
+
+def _uptime(observed_hours: F64, lookback_hours: float, age_days: F64) -> F64:
+    # A machine younger than the lookback is measured over its life; the current hour counts as observed.
+    span = np.clip(np.minimum(lookback_hours, age_days * 24), 1.0, None)
+    return np.clip(observed_hours / span, 0.0, 1.0)
 
 
 def _align(instances: list[Instance], summary: UtilisationSummary) -> npt.NDArray[np.intp]:

@@ -34,6 +34,7 @@ def assess_spot(
     guard = guard or ChangeGuard()
     cpu = snapshot.cpu(95.0).tolist()
     on_demand, spot_price = snapshot.on_demand.tolist(), snapshot.spot.tolist()
+    uptime = snapshot.uptime.tolist()
     out = []
     for row, inst in enumerate(snapshot.instances):
         if inst.pricing_model != "on-demand":
@@ -53,7 +54,7 @@ def assess_spot(
         blockers = [c for c in concerns if c]
         if blockers and eligible_only:
             continue
-        savings = (on_demand[row] - spot_price[row]) * HOURS_PER_MONTH
+        savings = (on_demand[row] - spot_price[row]) * HOURS_PER_MONTH * uptime[row]
         reasons = blockers or [
             f"stateless, {replicas} replicas, P95 CPU {cpu[row]:.0f}%",
             f"{offer.name} is interrupted {band} of the time per month",
