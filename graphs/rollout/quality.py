@@ -7,7 +7,8 @@ alike — the daily ramp, a busy hour, a burst of traffic — cancels out; what 
 latency grows faster than load, replicas of slightly different sizes drift apart when load swings, so the
 minutes before the wave are taken at the load the service had after it (its peers' latency within 5 %),
 from the hours before the wave. A service with no unchanged peer (one replica, or all of them changed at
-once) is compared with itself at the same minutes of the previous days instead.
+once) is compared with itself at the same minutes of the previous days of the same kind instead — weekdays
+for a weekday, weekend days for a weekend day, since load follows the week as well as the day.
 
 A metric degrades when its rise is past the guard beyond chance: a one-sided Mann-Whitney U test of the
 samples after against the samples before raised by the guard. A change that truly costs the guard (5 %)
@@ -31,7 +32,7 @@ from tools.models import TargetQuality
 from tools.provider import CloudProvider
 
 STEP_SECONDS = 60  # one sample a minute per machine: an hour's window holds 60 of them
-SEASONAL_DAYS = 3  # the previous days a service without peers is compared with
+SEASONAL_DAYS = 3  # the previous days (of the same kind) a service without peers is compared with
 # How far back the minutes before a wave are looked for at the load the service had after it.
 LOAD_MATCH = timedelta(hours=6)
 # A machine counts as a peer when it served at least this share of both windows.
@@ -49,6 +50,23 @@ def higher_by_chance(after: list[float], before: list[float]) -> float:
     spread = math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
     z = (u - n1 * n2 / 2 - 0.5) / spread
     return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _weekend(moment: datetime) -> bool:
+    return moment.weekday() >= 5
+
+
+def seasonal_days(moment: datetime, count: int = SEASONAL_DAYS) -> list[int]:
+    """How many days back the latest `count` days of the same kind as `moment`'s lie: a Wednesday is
+    compared with Tuesday, Monday and the Friday before (a Sunday's quieter load would flatter it), a
+    Sunday with Saturday and the weekend before."""
+    found: list[int] = []
+    back = 1
+    while len(found) < count:
+        if _weekend(moment - timedelta(days=back)) == _weekend(moment):
+            found.append(back)
+        back += 1
+    return found
 
 
 def _window(targets: TargetQuality, start: datetime, end: datetime) -> slice:
@@ -122,7 +140,7 @@ def compare(
         method = "seasonal"
         latency_after, errors_after = list(raw["latency"][1]), list(raw["errors"][1])
         latency_before, errors_before = [], []
-        for days in range(1, SEASONAL_DAYS + 1):
+        for days in seasonal_days(after_span[1]):
             past = cloud.target_quality(
                 application,
                 settings.observe_minutes,
@@ -164,15 +182,19 @@ def compare(
 
 
 def _day_to_day_pct(cloud: CloudProvider, application: str, instance_id: str, now: datetime) -> float:
-    """How far an hour's median p95 strays from the same hour's median over the last days: the 95th
-    percentile of that distance over every hour, %. Large for a service whose bursts come at no fixed hour."""
-    days, per_hour = SEASONAL_DAYS + 1, 12
+    """How far an hour's median p95 strays from the same hour's median over the last days of the same kind
+    as today (the days its canary would be compared with, and today): the 95th percentile of that distance
+    over every hour, %. Large for a service whose bursts come at no fixed hour."""
+    back, per_hour = seasonal_days(now), 12
+    days = max(back) + 1
     past = cloud.target_quality(application, days * 24 * 60, 300, until=now)
     if instance_id not in past.instance_ids:
         return 0.0
     samples = past.p95_latency_ms[past.row(instance_id)].astype(np.float64)
     usable = len(samples) // (24 * per_hour) * 24 * per_hour
-    hourly = _nan_median(samples[len(samples) - usable :].reshape(-1, 24, per_hour), axis=2)  # (days, 24)
+    by_day = samples[len(samples) - usable :].reshape(-1, 24, per_hour)  # the 24 h before now - k days, k↓
+    kept = [len(by_day) - 1 - k for k in (0, *back) if k < len(by_day)]
+    hourly = _nan_median(by_day[sorted(kept)], axis=2)  # (days, 24)
     strays = np.abs(hourly / _nan_median(hourly, axis=0) - 1)
     strays = strays[np.isfinite(strays)]
     return float(np.percentile(strays, 95) * 100) if strays.size else 0.0
