@@ -86,10 +86,10 @@ LIMITS: tuple[Limit, ...] = (
             r"stop|start|terminate|shut\s*down|turn\s+off|turn\s+on|power\s+(?:off|on)|kill|delete|remove"
             r"|destroy|reboot|restart|decommission|clean\s+up"
         ),  # fmt: skip
-        "stop, start, reboot or terminate machines from chat: the changes I carry out here are spot "
-        "migrations and downsizing",
-        'the list with what each would save ("which machines are idle?"), or '
-        "`optiinfra workflow start idle-stop`, which stops idle machines in reviewed, monitored waves",
+        "stop, start, reboot or terminate machines one by one from chat: the changes I carry out are spot "
+        "migrations, rightsizing, upsizing and idle stops, each reviewed and rolled out in waves",
+        'the list with what each would save ("which machines are idle?"), or "stop the idle machines", '
+        "which plans an idle stop that you approve before anything changes",
     ),
     Limit(
         "purchases",
@@ -122,9 +122,10 @@ class Refusal:
     text: str
 
 
-def beyond_reach(text: str) -> Refusal | None:
-    """The refusal for a request outside what the tools do, or None when they can serve it."""
+def beyond_reach(text: str, allowed: frozenset[str] = frozenset()) -> Refusal | None:
+    """The refusal for a request outside what the tools do, or None when they can serve it; limits named in
+    `allowed` are passed over (an order the caller has a rollout for)."""
     for limit in LIMITS:
-        if limit.pattern.search(text):
+        if limit.name not in allowed and limit.pattern.search(text):
             return Refusal(limit.name, f"I can't {limit.cannot}. The nearest I can do: {limit.nearest}.")
     return None

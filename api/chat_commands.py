@@ -105,10 +105,12 @@ def show_turn(turn: ChatTurn, console: Console) -> None:
     console.print(f"[dim]({turn.route.route}{source} · thread {turn.thread_id})[/]")
     console.print(escape(turn.reply))
     if turn.pending_approval is not None:
+        from graphs.rollout.kinds import kind_of
+
         p = turn.pending_approval
         console.print(
             f"[yellow]Awaiting your approval[/]: {p.kind.replace('_', ' ')} {p.workflow_id}, "
-            f"{len(p.instance_ids)} instances, {p.monthly_savings:,.2f} USD/month"
+            f"{len(p.instance_ids)} instances, {kind_of(p.kind).monthly(p.monthly_savings)}"
         )
 
 

@@ -95,6 +95,7 @@ def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaita
 
 def _show(run: RolloutRun, as_json: bool) -> None:
     from api.rollouts import print_report
+    from graphs.rollout.kinds import kind_of
 
     if as_json:
         print(json.dumps(run.model_dump(mode="json")))
@@ -105,7 +106,7 @@ def _show(run: RolloutRun, as_json: bool) -> None:
         p = run.pending
         out.print(
             f"{run.workflow_id}: awaiting approval of {len(p.instance_ids)} instances "
-            f"({p.monthly_savings:,.2f} USD/month, risk {p.risk}) — {'; '.join(p.why)}\n"
+            f"({kind_of(p.kind).monthly(p.monthly_savings)}, risk {p.risk}) — {'; '.join(p.why)}\n"
             f"  optiinfra workflow approve {run.workflow_id} --by NAME [--only ID,ID]   or   reject"
         )
     else:

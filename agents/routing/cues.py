@@ -87,6 +87,33 @@ def asks(text: str) -> bool:
     return _ASKING.search(text) is not None
 
 
+# "stop the idle machines", "shut down unused dev vms": the idle-stop rollout, not a power switch.
+_STOPS_IDLE = re.compile(
+    rf"^\W*(?:please\s+|(?:can|could|would) you\s+|go\s+(?:and\s+)?)?(?!\W*{_QUESTION})"
+    r"(?:stop|shut\s*down|turn\s+off|power\s+off|park)\s+(?:[\w.=-]+\s+){0,4}?(?:idle|unused)\b",
+    re.I,
+)
+
+
+def stops_idle(text: str) -> bool:
+    """Whether the request orders the idle machines stopped ("stop the idle staging machines")."""
+    return _STOPS_IDLE.search(text) is not None
+
+
+# "upsize the overloaded machines", "give the api bigger types": an order to resize, whichever specialist
+# the sizing words sent it to.
+_ORDERS_RESIZE = re.compile(
+    r"^\W*(?:please\s+|(?:can|could|would) you\s+|go\s+(?:and\s+)?)?(?:up-?siz\w*|size\s+up|scale\s+up"
+    r"|resiz\w*|right-?siz\w*|give|move|make|put|switch|bump|grow|enlarge)\b",
+    re.I,
+)
+
+
+def orders_resize(text: str) -> bool:
+    """Whether the request opens with an order to resize ("upsize the overloaded machines")."""
+    return _ORDERS_RESIZE.search(text) is not None
+
+
 def cue_bonus(text: str) -> dict[RouteName, float]:
     bonus: dict[RouteName, float] = {}
     for route, weight, pattern in CUES:

@@ -24,9 +24,8 @@ from agents.answers.base import Focus, Question, usd
 from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
-from agents.review import RolloutKind
 from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
-from agents.routing.cues import asks
+from agents.routing.cues import asks, orders_resize, stops_idle
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.kinds import kind_of
@@ -40,7 +39,6 @@ from tools.toolkit import Toolkit
 MAX_HOPS = 3
 Worker = Literal["cost", "performance", "resource", "application", "rollout", "approval", "status", "general"]
 WORKERS: tuple[Worker, ...] = get_args(Worker)
-_KIND: dict[str, RolloutKind] = {"spot_migration": "spot_migration", "rightsizing": "rightsizing"}
 # Both kinds of change are one worker; every other route is a worker of its own name.
 _WORKER: dict[RouteName, Worker] = {
     "cost": "cost", "performance": "performance", "resource": "resource", "application": "application",
@@ -85,30 +83,34 @@ def resolve(route: Route, text: str, state: ChatState) -> Route:
     return route.model_copy(update={"params": params.model_copy(update=found)}) if found else route
 
 
-UPSIZE_NOTE = (
-    "I can't carry out upsizing: the changes I roll out are spot migrations and downsizing (rightsizing that "
-    "saves money). Here is what needs a larger type:"
-)
-
-
 async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Worker]:
     text = state["message"]
     route = resolve(await runtime.context.router.aroute(text), text, state)
     calls = 1 if runtime.context.router.uses_model else 0
     update: dict[str, Any] = {"route": route, "hops": 1, "reply": None, "pending": None, "model_calls": calls,
-                              "focus": None, "note": None}  # fmt: skip
+                              "focus": None, "note": None, "kind": None}  # fmt: skip
     worker = _WORKER[route.route]
-    refusal = beyond_reach(text)
+    # Stopping the idle machines is a rollout of its own (reviewed, in waves, undone by starting them); any
+    # other limit it meets ("… every night": a schedule) still stands.
+    idle_stop = stops_idle(text)
+    refusal = beyond_reach(text, allowed=frozenset({"power"}) if idle_stop else frozenset())
+    if idle_stop and refusal is None:
+        return Command(goto="rollout", update=update | {"kind": "idle_stop"})
     if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
         return Command(goto="general", update=update | {"note": refusal.text})
+    upsize = route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up"
+    if upsize and not asks(text) and orders_resize(text):
+        worker = "rollout"  # "upsize the overloaded machines": sizing words, but an order
     focus: Focus | None = None
-    if route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up":
-        focus, update["note"] = "upsize", UPSIZE_NOTE if worker == "rollout" else None
+    if upsize and (worker != "rollout" or asks(text)):
+        focus = "upsize"
     elif worker == "rollout" and asks(text):
         # A question about what could change is answered with the opportunities; only an order starts one.
         focus = "spot" if route.route == "spot_migration" else "downsize"
     if focus is not None:
         return Command(goto=_AGENT_FOR_FOCUS[focus], update=update | {"focus": focus})
+    if worker == "rollout":
+        update["kind"] = "upsize" if upsize else route.route
     return Command(goto=worker, update=update)
 
 
@@ -140,7 +142,8 @@ async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> d
 
 async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[str, Any]:
     ctx, route = runtime.context, state["route"]
-    params, kind = route.params, _KIND[route.route]
+    params, spec = route.params, kind_of(state.get("kind") or route.route)
+    kind = spec.name
     scope = Scope(**instance_scope(params), instance_ids=params.instance_ids)
     # "migrate them": the whole set the previous answer counted, which the reply says it acted on.
     earlier = bool(params.instance_ids) and not extract_params(state["message"]).instance_ids
@@ -159,7 +162,7 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         async with ctx.hold(workflow_id):
             run = await ctx.rollouts.resume(workflow_id, ctx.on_progress)
     except (RolloutError, NotPermittedError) as exc:
-        return {"reply": Reply(agent="rollout", text=f"I could not start the {kind_of(kind).title}: {exc}")}
+        return {"reply": Reply(agent="rollout", text=f"I could not start the {spec.title}: {exc}")}
     plan = await ctx.rollouts.plan(run.workflow_id)
     lines = []
     if plan is not None:
@@ -167,9 +170,11 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         scope_words = (
             f" for the {len(scope.instance_ids)} instances from my last answer" if earlier else f" ({named})"
         )
+        # An upsize spends: its plan's figure is what the larger types cost, never counted as savings.
+        changes = "changes" if spec.spends else "money-saving changes"
         lines.append(
-            f"I planned a {kind_of(kind).title}{scope_words}: {len(plan.changes)} money-saving changes among "
-            f"{plan.instances_analyzed} instances analysed, {usd(plan.monthly_savings)} a month "
+            f"I planned {_article(spec.title)} {spec.title}{scope_words}: {len(plan.changes)} {changes} "
+            f"among {plan.instances_analyzed} instances analysed, {spec.monthly(plan.monthly_savings)} "
             f"(workflow {run.workflow_id})."
         )
         for iid, why in list(plan.skipped.items())[:5]:
@@ -193,8 +198,9 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
             lines.append(f"  The {a.agent} agent approves all {planned} (confidence {a.confidence:.2f}).")
     if pending is not None:
         lines.append(
-            f"{len(pending.instance_ids)} changes need your approval: {usd(pending.monthly_savings)} a "
-            f'month, {pending.risk} risk. Say "approve", "approve only <ids>" or "reject".'
+            f"{len(pending.instance_ids)} changes need your approval: "
+            f"{spec.monthly(pending.monthly_savings)}, {pending.risk} risk. "
+            'Say "approve", "approve only <ids>" or "reject".'
         )
     elif run.report is not None:
         lines.append(report_text(run.report))
@@ -206,6 +212,10 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         "workflow_id": run.workflow_id,
         "instance_ids": ids or state.get("instance_ids", []),
     }
+
+
+def _article(title: str) -> str:
+    return "an" if title[:1] in "aeiou" else "a"
 
 
 def _not_sold(cloud: CloudProvider, params: RouteParams) -> str | None:
@@ -276,7 +286,7 @@ def _run_reply(agent: str, run: RolloutRun) -> Reply:
         p = run.pending
         text = (
             f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is waiting for your approval of "
-            f"{len(p.instance_ids)} changes, {usd(p.monthly_savings)} a month, {p.risk} risk."
+            f"{len(p.instance_ids)} changes, {kind_of(run.kind).monthly(p.monthly_savings)}, {p.risk} risk."
         )
         return Reply(agent=agent, text=text, data=data)
     text = f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is {run.status.replace('_', ' ')}"
@@ -316,9 +326,9 @@ async def status(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[
 
 HELP = (
     "I can answer questions about your cloud's costs, performance, resources and applications, start spot "
-    "migrations and rightsizing (you approve before anything changes), and tell you how they went. Try: "
-    '"where can we save money?", "which instances are over-provisioned?", "is the checkout service '
-    'healthy?", "move the staging workers to spot".'
+    "migrations, rightsizing, upsizing and idle stops (you approve before anything changes), and tell you "
+    'how they went. Try: "where can we save money?", "which instances are over-provisioned?", "is the '
+    'checkout service healthy?", "move the staging workers to spot", "stop the idle machines".'
 )
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening)|howdy)\b", re.IGNORECASE)
 _THANKS = re.compile(r"\b(?:thanks|thank you|cheers|bye|goodbye)\b", re.IGNORECASE)

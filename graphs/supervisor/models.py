@@ -71,6 +71,7 @@ class ChatState(ChatInput, total=False):
     pending: PendingApproval | None
     focus: Focus | None  # what a question about a change is about, when the supervisor reroutes it
     note: str | None  # said before the answer (or instead of it: a request beyond the tools)
+    kind: str | None  # the rollout kind an order starts (graphs.rollout.kinds)
     history: Annotated[list[Exchange], recent]
     # What "it", "them" and "that migration" mean in the next turn.
     instance_ids: list[str]

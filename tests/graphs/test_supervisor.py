@@ -86,6 +86,45 @@ async def test_approving_only_some_instances_changes_only_those(chat: Chat) -> N
     assert report is not None and report.approved == [chosen]
 
 
+async def test_an_upsize_order_plans_the_cost_and_a_person_approves_it(
+    chat: Chat, sim: CloudSimulator
+) -> None:
+    started = await chat.turn("t10", "upsize the overloaded machines", ME)
+    pending = started.pending_approval
+    assert pending is not None and pending.kind == "upsize" and pending.instance_ids
+    assert pending.monthly_savings < 0  # a cost, never counted as savings
+    assert f"{-pending.monthly_savings:,.2f} USD/month more" in started.reply
+    before = {i: sim.get_instance(i).vcpus for i in pending.instance_ids}
+    approved = await chat.turn("t10", "approve", ME)
+    report = (await chat.context.rollouts.status(pending.workflow_id)).report
+    assert report is not None and report.status == "completed" and report.changed, approved.reply
+    assert all(sim.get_instance(i).vcpus > before[i] for i in report.changed)
+
+
+async def test_an_order_to_stop_the_idle_machines_plans_an_idle_stop_in_its_scope(
+    chat: Chat, sim: CloudSimulator
+) -> None:
+    started = await chat.turn("t11", "stop the idle development machines", ME)
+    pending = started.pending_approval
+    assert pending is not None and pending.kind == "idle_stop" and pending.instance_ids
+    assert all(sim.get_instance(i).tags["environment"] == "development" for i in pending.instance_ids)
+    assert all(sim.get_instance(i).state == "running" for i in pending.instance_ids)
+    await chat.turn("t11", "approve", ME)
+    report = (await chat.context.rollouts.status(pending.workflow_id)).report
+    assert report is not None and report.changed
+    assert all(sim.get_instance(i).state in ("stopping", "stopped") for i in report.changed)
+
+
+async def test_questions_about_upsizing_and_other_power_orders_start_nothing(chat: Chat) -> None:
+    asked = await chat.turn("t12", "which machines need a bigger type?", ME)
+    assert asked.route.route == "performance" and asked.pending_approval is None
+    nightly = await chat.turn("t12", "stop the idle machines every night", ME)
+    assert nightly.reply.startswith("I can't schedule changes")
+    reboot = await chat.turn("t12", "reboot the idle machines", ME)
+    assert reboot.reply.startswith("I can't stop, start, reboot or terminate machines one by one")
+    assert not await chat.context.rollouts.db.runs()
+
+
 async def test_them_means_the_whole_set_the_last_answer_counted(chat: Chat) -> None:
     listed = await chat.turn("t4", "which instances could run on spot?", ME)
     assert listed.route.route == "resource" and not await chat.context.rollouts.db.runs()

@@ -38,6 +38,12 @@ class RolloutKindSpec:
     def cli_name(self) -> str:
         return self.name.replace("_", "-")
 
+    def monthly(self, savings: float) -> str:
+        """A plan's monthly figure in words: what it saves, or, for a kind that spends, what it costs."""
+        if self.spends:
+            return f"{-savings:,.2f} USD/month more"
+        return f"{savings:,.2f} USD/month saved"
+
     def check(self, agent: AgentName) -> Check:
         return self.checks.get(agent, no_check)
 
