@@ -7,7 +7,10 @@ Runs seeded rollouts (spot migration and rightsizing, each seed a different flee
 And counts the changes the application agent vetoes as "too noisy to monitor" (goal: ≤ 5 % of planned).
 Prints one JSON object. Deterministic: the same seeds give the same numbers.
 
-Usage: python bench/bench_canary.py [--seeds 100] [--size 200] [--first-seed 1]
+`--at` starts every simulator's clock elsewhere (default: the simulator's, a Wednesday at 10:00): a weekend
+afternoon or a Monday morning, when the days a service without peers is compared with differ most.
+
+Usage: python bench/bench_canary.py [--seeds 100] [--size 200] [--first-seed 1] [--at 2026-06-21T15:00]
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ import argparse
 import asyncio
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from agents.review import RolloutKind
 from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import open_rollouts
-from mock_cloud import CloudSimulator
+from mock_cloud import CloudSimulator, SimClock
+from mock_cloud.clock import DEFAULT_START
 from tools.adapters.simulator import resilient_simulator
 
 FAULTS: dict[str, tuple[float, float] | None] = {"none": None, "latency": (1.10, 0.0), "errors": (1.0, 0.01)}
@@ -32,9 +37,9 @@ OPS, APPROVER = Caller("bench", "operator"), Caller("bench-approver", "approver"
 
 
 async def rollout(
-    kind: RolloutKind, seed: int, size: int, fault: tuple[float, float] | None
+    kind: RolloutKind, seed: int, size: int, fault: tuple[float, float] | None, at: datetime
 ) -> RolloutReport:
-    sim = CloudSimulator(seed, size)
+    sim = CloudSimulator(seed, size, clock=SimClock(at))
     cloud = resilient_simulator(sim)
 
     def progress(event: dict[str, Any]) -> None:
@@ -61,16 +66,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--at", type=datetime.fromisoformat, default=DEFAULT_START, help="Clock (UTC)")
     args = parser.parse_args()
+    at = args.at if args.at.tzinfo else args.at.replace(tzinfo=UTC)
     started = time.perf_counter()
-    result: dict[str, Any] = {"seeds": args.seeds, "fleet": args.size, "by_fault": {}}
+    result: dict[str, Any] = {"seeds": args.seeds, "fleet": args.size, "at": at.isoformat(), "by_fault": {}}
     planned = noisy = 0
     for name, fault in FAULTS.items():
         rollouts = rolled_back = 0
         examples: list[str] = []
         for kind in KINDS:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                report = asyncio.run(rollout(kind, seed, args.size, fault))
+                report = asyncio.run(rollout(kind, seed, args.size, fault, at))
                 if not report.approved:
                     continue  # nothing to change in this fleet: no rollout to judge
                 rollouts += 1

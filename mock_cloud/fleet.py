@@ -99,6 +99,12 @@ _ENVIRONMENTS = ("production", "staging", "development")
 _ENVIRONMENT_WEIGHTS = (0.5, 0.25, 0.25)
 # Share of development applications whose team stops them over weekends (`schedule=weekdays`).
 WEEKEND_SCHEDULED_SHARE = 0.5
+# Applications decommissioned before now, as a share of the live fleet's machines: their machines are gone
+# from the inventory (as EC2 forgets a terminated instance within the hour) but stay on the bill they ran up.
+RETIRED_SHARE = 0.08
+_RETIRED_STREAM = 0x0DEC0  # their own random stream, so that the live fleet of a seed stays as it was
+_RETIRED_SERIALS = 1 << 40  # their instance serials, apart from the live fleet's and its replacements'
+_MIN_LIFE = 7 * DAY
 # Block storage per tier (GB of the root + data volume).
 _VOLUME_GB = {"database": (200, 2000), "cache": (50, 200), "training": (200, 1000)}
 
@@ -132,6 +138,7 @@ class Fleet:
     workloads: list[WorkloadParams]  # one per slot; replicas of an application share one object
     workload_scale: list[float]  # per slot: its demand relative to the application's typical replica
     workload_traffic: list[int]  # per slot: the application's first slot, the traffic its replicas share
+    retired: list[Instance] = field(default_factory=list)  # terminated before now: on the bill only
 
 
 def instance_id(provider: Provider, seed: int, serial: int) -> str:
@@ -164,12 +171,22 @@ def _series_index(catalog: Catalog) -> dict[tuple[str, str, str], list[InstanceT
 
 class FleetGenerator:
     def __init__(
-        self, catalog: Catalog, seed: int, now: float, provider_mix: Mapping[Provider, float]
+        self,
+        catalog: Catalog,
+        seed: int,
+        now: float,
+        provider_mix: Mapping[Provider, float],
+        *,
+        stream: int | None = None,
+        serial_base: int = 0,
+        name_base: int = 0,
     ) -> None:
         self.catalog = catalog
         self.seed = seed
         self.now = now
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed if stream is None else [seed, stream])
+        self.serial_base = serial_base  # instance serials and application numbers start here
+        self.name_base = name_base
         mix = {p: w for p, w in provider_mix.items() if w > 0}
         total = sum(mix.values())
         self.providers: list[Provider] = list(mix)
@@ -229,7 +246,7 @@ class FleetGenerator:
         replicas = min(room, int(rng.integers(low, high + 1)))
         team = self.pick(_TEAMS)
         environment = _ENVIRONMENTS[self.weighted(_ENVIRONMENT_WEIGHTS)]
-        name = f"{team}-{self.pick(_COMPONENTS[tier])}-{len(fleet.applications):05d}"
+        name = f"{team}-{self.pick(_COMPONENTS[tier])}-{self.name_base + len(fleet.applications):05d}"
         latency = _LATENCY_MS[tier]
         app = Application(
             name=name, team=team, environment=environment, tier=tier, profile=profile, provider=provider,
@@ -338,7 +355,7 @@ class FleetGenerator:
         else:
             history, up = [Segment(launch, t.name, True)], True
         return Instance(
-            id=instance_id(app.provider, self.seed, slot),
+            id=instance_id(app.provider, self.seed, self.serial_base + slot),
             name=f"{app.name}-{replica}",
             provider=app.provider,
             region=app.region,
@@ -360,5 +377,32 @@ class FleetGenerator:
 def generate_fleet(
     catalog: Catalog, seed: int, size: int, now: float, provider_mix: Mapping[Provider, float] | None = None
 ) -> Fleet:
-    """`size` instances in applications, deterministic for (seed, size, provider_mix, now)."""
-    return FleetGenerator(catalog, seed, now, provider_mix or DEFAULT_PROVIDER_MIX).generate(size)
+    """`size` live instances in applications, and the retired ones before them, deterministic for (seed,
+    size, provider_mix, now)."""
+    mix = provider_mix or DEFAULT_PROVIDER_MIX
+    fleet = FleetGenerator(catalog, seed, now, mix).generate(size)
+    fleet.retired = _retired(catalog, seed, now, mix, round(size * RETIRED_SHARE), len(fleet.applications))
+    return fleet
+
+
+def _retired(
+    catalog: Catalog, seed: int, now: float, mix: Mapping[Provider, float], size: int, numbered_from: int
+) -> list[Instance]:
+    """Applications that ran for a while and were decommissioned before `now`, each on a day of its own."""
+    generator = FleetGenerator(
+        catalog, seed, now, mix, stream=_RETIRED_STREAM, serial_base=_RETIRED_SERIALS, name_base=numbered_from
+    )
+    old = generator.generate(size) if size else Fleet({}, [], [], [], [])
+    out = []
+    for app in old.applications.values():
+        machines = [old.instances[slot] for slot in app.slots]
+        launched = machines[0].launch_time
+        if now - DAY - launched < _MIN_LIFE:
+            continue  # too young to have been decommissioned already
+        gone = float(np.floor(launched + _MIN_LIFE + stable_unit(seed, app.name, "retired") * (
+            now - DAY - launched - _MIN_LIFE)))  # fmt: skip
+        for inst in machines:
+            inst.history = [s for s in inst.history if s.start < gone] + [Segment(gone, inst.instance_type, False)]
+            inst.state, inst.terminated_at, inst.parked, inst.changed = State.TERMINATED, gone, False, True
+            out.append(inst)
+    return out

@@ -43,6 +43,7 @@ class Lifecycle:
         self.catalog = catalog
         self.spot = spot
         self.instances: dict[str, Instance] = {i.id: i for i in fleet.instances}
+        self.retired = fleet.retired  # terminated before the simulation began: billed, no longer listed
         self.members: dict[str, list[Instance]] = {}  # per application, every machine that ever served it
         for inst in fleet.instances:
             self.members.setdefault(inst.application, []).append(inst)

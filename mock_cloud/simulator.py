@@ -156,14 +156,17 @@ class CloudSimulator:
         pricing_model: str | None = None,
         tags: Mapping[str, str] | None = None,
         application: str | None = None,
+        *,
+        retired: bool = False,
     ) -> list[Instance]:
+        """The live machines matching every given filter; with `retired`, the decommissioned ones too."""
         if provider is not None:
             check_provider(provider)
         if pricing_model is not None:
             check_pricing_model(pricing_model)
         wanted_state = _check_state(state) if state is not None else None
         wanted_tags = list((tags or {}).items())
-        everyone = list(self._cloud.instances.values())
+        everyone = list(self._cloud.instances.values()) + (self._cloud.retired if retired else [])
         if provider is region is wanted_state is pricing_model is application is None and not wanted_tags:
             return everyone  # the commonest listing (a page of the whole fleet): no test per instance
         return [
@@ -318,14 +321,15 @@ class CloudSimulator:
         tags: Mapping[str, str] | None = None,
     ) -> CostReport:
         """Accrued cost between `start` and `end` (default: the last 30 days) of the instances matching every
-        given filter (terminated ones too, for the time they ran), optionally grouped."""
+        given filter (terminated ones too, decommissioned applications' included, for the time they ran),
+        optionally grouped."""
         self._call("costs")
         check_group_by(group_by)
         end = self.now() if end is None else end
         start = end - 30 * DAY if start is None else start
         if end > self.now() + 1e-6:
             raise InvalidParameterValue("the cost window cannot end in the future")
-        instances = self._matching(provider, region, tags=tags, application=application)
+        instances = self._matching(provider, region, tags=tags, application=application, retired=True)
         matrix = cost_matrix(
             instances, day_edges(start, end), self.catalog, self.spot, self.faults.cost_spikes
         )

@@ -168,3 +168,19 @@ def test_cost_spikes_over_rest() -> None:
     assert client.get("/faults").json()["cost_spikes"][0]["factor"] == 3  # a refused request changes nothing
     assert client.delete("/faults").json()["cost_spikes"] == []
     assert client.get("/costs", params=window).json()["total"] == pytest.approx(plain)
+
+
+def test_decommissioned_applications_stay_on_the_bill_they_ran_up_and_leave_the_inventory(
+    fleet: CloudSimulator,
+) -> None:
+    live = {a.name for a in fleet.applications()}
+    quarter = fleet.costs("application", start=fleet.now() - 90 * DAY)
+    gone = {g.key for g in quarter.groups if g.amount > 0} - live  # some ran within the quarter
+    assert len(gone) >= 3
+    listed = fleet.list_instances()
+    assert len(listed) == 600 and not {i.application for i in listed} & gone
+    for name in sorted(gone)[:3]:
+        daily = _daily(fleet, 90, application=name)
+        billed = [day for day, amount in sorted(daily.items()) if amount > 0]
+        assert billed and billed[-1] < sorted(daily)[-1]  # nothing after the day it was decommissioned
+    assert fleet.costs(start=fleet.now() - DAY, application=sorted(gone)[0]).total == 0
