@@ -129,7 +129,9 @@ def compare(
     if peers:
         method = "peers"
         peer_latency, peer_errors = _nan_mean(lat[peers], axis=0), _nan_mean(err[peers], axis=0)
-        matched = _at_load(peer_latency, history, after, before.stop - before.start)
+        matched = _at_load(
+            peer_latency, _since_peers_settled(lat, peers, history), after, before.stop - before.start
+        )
         latency_before, latency_after, errors_before, errors_after = [], [], [], []
         for original, current in pairs:
             latency_before += _finite(lat[targets.row(original), matched] / peer_latency[matched])
@@ -211,6 +213,15 @@ def _nan_mean(values: np.ndarray, axis: int) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(values, axis=axis)
+
+
+def _since_peers_settled(latency: np.ndarray, peers: list[int], history: slice) -> slice:
+    """The part of `history` since every peer last served without a break. Before it the peers were other
+    machines (a spot replacement not yet launched) or other sizes (a resize stops the machine), so their
+    latency says nothing of the load now: a ratio taken then would be to different peers."""
+    complete = np.isfinite(latency[peers, history]).all(axis=0)
+    gaps = np.flatnonzero(~complete)
+    return slice(history.start + (int(gaps[-1]) + 1 if len(gaps) else 0), history.stop)
 
 
 def _at_load(peer_latency: np.ndarray, history: slice, after: slice, count: int) -> np.ndarray:
