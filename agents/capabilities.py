@@ -48,16 +48,6 @@ LIMITS: tuple[Limit, ...] = (
         'the 30-day spend forecast ("forecast next month\'s spend") and spend by team or period',
     ),
     Limit(
-        "anomalies",
-        re.compile(
-            r"\b(?:anomal\w*|(?:cost|spend|billing|bill)\s+(?:spikes?|jumps?)|spikes? in (?:cost|spend)"
-            r"|(?:unusual|unexpected|strange|weird) (?:spend\w*|costs?|charges?|bills?))\b",
-            re.IGNORECASE,
-        ),  # fmt: skip
-        "detect cost anomalies yet",
-        'daily spend ("spend by day over the last 14 days"), to see a jump yourself',
-    ),
-    Limit(
         "exports",
         re.compile(r"\b(?:export|download|csv|pdf|excel|spreadsheet|e-?mail (?:me|it|a))\b", re.IGNORECASE),
         "export files or send reports",

@@ -14,6 +14,7 @@ from typer.core import TyperGroup
 # Only what every command needs at start: each command imports its machinery (LangChain, LangGraph, numpy,
 # the simulator, database drivers) when it runs, so `optiinfra --help` and the light commands start fast.
 from agents.llm import DEFAULT_TIMEOUT_SECONDS
+from api.anomaly_commands import anomalies
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
 from api.service_commands import apikey, serve_command
 from api.workflow_commands import parse_tags, workflow
@@ -32,7 +33,7 @@ SAVE, SERVE, TRY = "Find and carry out savings", "Run the service", "Try it out"
 class CommandsInOrder(TyperGroup):
     """Lists the commands in the order a new user meets them, under the panel of what they are for."""
 
-    ORDER = ("recommend", "chat", "workflow", "serve", "apikey", "demo", "cloud", "route")
+    ORDER = ("recommend", "chat", "workflow", "anomalies", "serve", "apikey", "demo", "cloud", "route")
 
     def list_commands(self, ctx: ClickContext) -> list[str]:
         return sorted(super().list_commands(ctx), key=self.ORDER.index)
@@ -49,6 +50,7 @@ cloud = typer.Typer(help="The built-in multi-cloud simulator.", no_args_is_help=
 demo = typer.Typer(help="Scripted demos on an in-process simulator.", no_args_is_help=True)
 app.command("chat", rich_help_panel=SAVE)(chat_command)
 app.add_typer(workflow, name="workflow", rich_help_panel=SAVE)
+app.add_typer(anomalies, name="anomalies", rich_help_panel=SAVE)
 app.command("serve", rich_help_panel=SERVE)(serve_command)
 app.add_typer(apikey, name="apikey", rich_help_panel=SERVE)
 app.add_typer(demo, name="demo", rich_help_panel=TRY)
@@ -335,6 +337,7 @@ def refusal(exc: Exception) -> str | None:
     from agents.llm import LlmSpecError
     from agents.routing.encoder import EncoderUnavailableError
     from api.listening import AddressUnavailableError
+    from graphs.anomaly_store import AnomalyNotFoundError
     from graphs.database import SchemaError
     from graphs.rollout.authority import NotPermittedError
     from graphs.rollout.workflow import RolloutError
@@ -345,7 +348,7 @@ def refusal(exc: Exception) -> str | None:
     if isinstance(exc, SimulatorError | ProviderError):
         return f"{exc.code}: {exc.message}"
     said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError,
-            AddressUnavailableError)  # fmt: skip
+            AddressUnavailableError, AnomalyNotFoundError)  # fmt: skip
     if isinstance(exc, said):
         return str(exc)
     if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached

@@ -1,5 +1,6 @@
-"""The service's database: workflow runs, the audit log, rollout claims, API keys, progress events and
-workflow leases, under one SQLAlchemy metadata.
+"""The service's database: workflow runs, the audit log, rollout claims, API keys, progress events,
+workflow leases and cost anomalies, under one SQLAlchemy metadata (the anomalies' queries are
+`graphs.anomaly_store`'s).
 
 One URL chooses the database for these tables and for LangGraph's checkpoints alike: `memory`,
 `sqlite:///path` (the embedded default) or `postgresql://…` (several replicas on one database).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Integer,
     MetaData,
@@ -137,6 +139,23 @@ cancellations = Table(
     Column("rollback", Boolean, nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),
 )
+# Cost anomalies as the detector found them, with what people said of them (graphs.anomaly_store).
+anomalies = Table(
+    "optiinfra_anomalies",
+    metadata,
+    Column("key", String(400), primary_key=True),  # dimension=value@first day: the same anomaly each run
+    Column("dimension", String(64), nullable=False),
+    Column("value", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),  # spike | new_spend
+    Column("first_day", Date, nullable=False, index=True),
+    Column("last_day", Date, nullable=False),
+    Column("finding", JSON, nullable=False),  # the FoundAnomaly: figures, severity, root cause
+    Column("status", String(16), nullable=False, index=True),  # open | acknowledged | resolved
+    Column("feedback", String(32)),  # not_an_anomaly | expected | real
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
 schema_version = Table(
     "optiinfra_schema",
     metadata,
@@ -150,6 +169,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (2, "API keys, progress events, leases", ()),
     (3, "decisions: one per workflow, compare-and-set", ()),
     (4, "cancellations", ()),
+    (5, "cost anomalies", ()),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together
@@ -236,6 +256,10 @@ class Database:
         async with self._turns, self.engine.begin() as conn:
             yield conn
 
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One short transaction, for the stores that keep their tables' queries apart (anomaly_store)."""
+        return self._transaction()
+
     @classmethod
     async def open(cls, url: str) -> Database:
         parsed = DatabaseUrl.parse(url)
@@ -274,7 +298,7 @@ class Database:
     # -- workflow runs ----------------------------------------------------------------------------------
     async def add_run(self, run: WorkflowRun) -> None:
         async with self._transaction() as conn:
-            await conn.execute(self._insert_ignoring(workflows, ["workflow_id"]), [run.model_dump()])
+            await conn.execute(self.insert_ignoring(workflows, ["workflow_id"]), [run.model_dump()])
 
     async def set_status(self, workflow_id: str, status: str, report: dict[str, Any] | None = None) -> None:
         values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
@@ -340,7 +364,7 @@ class Database:
         """Claim the instances for `workflow_id`; returns those another workflow holds, with its id."""
         ids = sorted(set(instance_ids))
         now = datetime.now(UTC)
-        statement = self._insert_ignoring(claims, ["instance_id"])
+        statement = self.insert_ignoring(claims, ["instance_id"])
         held: dict[str, str] = {}
         async with self._transaction() as conn:
             for start in range(0, len(ids), _CHUNK):
@@ -369,7 +393,7 @@ class Database:
         """Store a key; False when its name is taken."""
         async with self._transaction() as conn:
             insert = (
-                self._insert_ignoring(api_keys, ["name"]).values(key.model_dump()).returning(api_keys.c.name)
+                self.insert_ignoring(api_keys, ["name"]).values(key.model_dump()).returning(api_keys.c.name)
             )
             return (await conn.execute(insert)).first() is not None
 
@@ -419,9 +443,7 @@ class Database:
         row = {"workflow_id": workflow_id, "owner": owner, "expires_at": until}
         async with self._transaction() as conn:
             # RETURNING says whether the row went in: psycopg reports no rowcount (-1) for these inserts.
-            insert = (
-                self._insert_ignoring(leases, ["workflow_id"]).values(row).returning(leases.c.workflow_id)
-            )
+            insert = self.insert_ignoring(leases, ["workflow_id"]).values(row).returning(leases.c.workflow_id)
             if (await conn.execute(insert)).first() is not None:
                 return True
             taken = await conn.execute(
@@ -444,7 +466,7 @@ class Database:
         row = {"workflow_id": workflow_id, "decision": decision, "decided_at": datetime.now(UTC)}
         async with self._transaction() as conn:
             insert = (
-                self._insert_ignoring(decisions, ["workflow_id"])
+                self.insert_ignoring(decisions, ["workflow_id"])
                 .values(row)
                 .returning(decisions.c.workflow_id)
             )
@@ -462,7 +484,7 @@ class Database:
         """Ask the workflow to stop at its next step boundary; False when someone asked already."""
         row = {"workflow_id": workflow_id, "by": by, "rollback": rollback, "requested_at": datetime.now(UTC)}
         async with self._transaction() as conn:
-            first = self._insert_ignoring(cancellations, ["workflow_id"]).values(row)
+            first = self.insert_ignoring(cancellations, ["workflow_id"]).values(row)
             return (await conn.execute(first.returning(cancellations.c.workflow_id))).first() is not None
 
     async def cancellation(self, workflow_id: str) -> dict[str, Any] | None:
@@ -474,7 +496,7 @@ class Database:
             row = (await conn.execute(query)).first()
         return {"by": row[0], "rollback": bool(row[1])} if row else None
 
-    def _insert_ignoring(self, table: Table, keys: list[str]) -> Any:
+    def insert_ignoring(self, table: Table, keys: list[str]) -> Any:
         """INSERT that skips rows whose `keys` already exist (both dialects say ON CONFLICT DO NOTHING)."""
         return _insert(self.url.kind)(table).on_conflict_do_nothing(index_elements=keys)
 

@@ -45,6 +45,7 @@ SERVICES = ("compute", "storage")
 class CostGroup:
     key: str
     amount: float
+    daily: list[float] | None = None  # per UTC day of the report's `days`, when asked for
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class CostReport:
     total: float
     groups: list[CostGroup]
     currency: str = "USD"
+    days: list[str] | None = None  # the UTC days (ISO dates) a daily report's `CostGroup.daily` follow
 
 
 @dataclass
@@ -199,23 +201,32 @@ def check_group_by(group_by: str | None) -> None:
         _key_function(group_by)
 
 
-def cost_report(matrix: CostMatrix, group_by: str | None) -> CostReport:
-    """Total over the window and, with `group_by`, its split; the groups always add up to the total."""
+def cost_report(matrix: CostMatrix, group_by: str | None, daily: bool = False) -> CostReport:
+    """Total over the window and, with `group_by`, its split; the groups always add up to the total. With
+    `daily` (and day buckets), each group also has its amount per day, as Cost Explorer's DAILY
+    granularity gives it."""
     start, end = float(matrix.edges[0]), float(matrix.edges[-1])
     per_bucket = matrix.compute + matrix.storage
     total = float(per_bucket.sum())
+    days = [datetime.fromtimestamp(e, tz=UTC).date().isoformat() for e in matrix.edges[:-1]]
     if group_by is None:
-        return CostReport(start, end, None, total, [])
+        whole = [CostGroup("total", total, per_bucket.sum(axis=0).tolist())] if daily else []
+        return CostReport(start, end, None, total, whole, days=days if daily else None)
+    series: dict[str, npt.NDArray[np.float64]]  # per group, its amount in each bucket
     if group_by == "service":
-        amounts = {"compute": float(matrix.compute.sum()), "storage": float(matrix.storage.sum())}
+        series = {"compute": matrix.compute.sum(axis=0), "storage": matrix.storage.sum(axis=0)}
     elif group_by == "day":
-        days = [datetime.fromtimestamp(e, tz=UTC).date().isoformat() for e in matrix.edges[:-1]]
-        amounts = dict(zip(days, per_bucket.sum(axis=0).tolist(), strict=True))
+        totals = per_bucket.sum(axis=0)
+        series = {day: np.eye(len(days))[k] * totals[k] for k, day in enumerate(days)}
     else:
         key_of = _key_function(group_by)
         keys = [key_of(inst) for inst in matrix.instances]
         labels, index = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
-        sums = np.bincount(index, weights=per_bucket.sum(axis=1), minlength=len(labels))
-        amounts = dict(zip([str(label) for label in labels], sums.tolist(), strict=True))
-    groups = sorted((CostGroup(k, v) for k, v in amounts.items()), key=lambda g: (-g.amount, g.key))
-    return CostReport(start, end, group_by, total, groups)
+        sums = np.zeros((len(labels), per_bucket.shape[1]))
+        np.add.at(sums, index, per_bucket)
+        series = dict(zip([str(label) for label in labels], sums, strict=True))
+    groups = sorted(
+        (CostGroup(k, float(v.sum()), v.tolist() if daily else None) for k, v in series.items()),
+        key=lambda g: (-g.amount, g.key),
+    )
+    return CostReport(start, end, group_by, total, groups, days=days if daily else None)

@@ -402,7 +402,9 @@ def _retired(
         gone = float(np.floor(launched + _MIN_LIFE + stable_unit(seed, app.name, "retired") * (
             now - DAY - launched - _MIN_LIFE)))  # fmt: skip
         for inst in machines:
-            inst.history = [s for s in inst.history if s.start < gone] + [Segment(gone, inst.instance_type, False)]
+            inst.history = [s for s in inst.history if s.start < gone] + [
+                Segment(gone, inst.instance_type, False)
+            ]
             inst.state, inst.terminated_at, inst.parked, inst.changed = State.TERMINATED, gone, False, True
             out.append(inst)
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import numpy as np
@@ -214,6 +214,7 @@ class OfferingOut(BaseModel):
 class CostGroupOut(BaseModel):
     key: str
     amount: float
+    daily: list[float] | None = Field(None, description="With daily=true: the amount on each of `days`")
 
 
 class CostsOut(BaseModel):
@@ -223,6 +224,9 @@ class CostsOut(BaseModel):
     currency: str
     total: float
     groups: list[CostGroupOut]
+    days: list[date] | None = Field(
+        None, description="With daily=true: the UTC days each group's `daily` follows"
+    )
 
     @classmethod
     def of(cls, r: CostReport) -> CostsOut:
@@ -232,7 +236,15 @@ class CostsOut(BaseModel):
             group_by=r.group_by,
             currency=r.currency,
             total=round(r.total, 6),
-            groups=[CostGroupOut(key=g.key, amount=round(g.amount, 6)) for g in r.groups],
+            groups=[
+                CostGroupOut(
+                    key=g.key,
+                    amount=round(g.amount, 6),
+                    daily=[round(v, 6) for v in g.daily] if g.daily is not None else None,
+                )
+                for g in r.groups
+            ],
+            days=[date.fromisoformat(d) for d in r.days] if r.days is not None else None,
         )
 
 

@@ -341,9 +341,10 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
         region: Annotated[str | None, Query(max_length=64)] = None,
         application: Annotated[str | None, Query(max_length=128)] = None,
         tag: Annotated[list[str], Query(description="key=value; repeat to require several")] = [],  # noqa: B006
+        daily: Annotated[bool, Query(description="Each group's amount per UTC day too")] = False,
     ) -> object:
         """Accrued cost over the `days` before `until` (default: now) of the instances matching every filter;
-        the groups add up to the total."""
+        the groups add up to the total (without group_by and with daily, one group "total")."""
         sim = host.simulator
         end = sim.now() if until is None else _timestamp(until)
         report = await _with_latency(
@@ -356,6 +357,7 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
                 region=region,
                 application=application,
                 tags=_parse_tags(tag),
+                daily=daily,
             ),
         )
         return CostsOut.of(report)

@@ -319,10 +319,11 @@ class CloudSimulator:
         region: str | None = None,
         application: str | None = None,
         tags: Mapping[str, str] | None = None,
+        daily: bool = False,
     ) -> CostReport:
         """Accrued cost between `start` and `end` (default: the last 30 days) of the instances matching every
         given filter (terminated ones too, decommissioned applications' included, for the time they ran),
-        optionally grouped."""
+        optionally grouped; with `daily`, each group's amount per UTC day as well."""
         self._call("costs")
         check_group_by(group_by)
         end = self.now() if end is None else end
@@ -333,7 +334,7 @@ class CloudSimulator:
         matrix = cost_matrix(
             instances, day_edges(start, end), self.catalog, self.spot, self.faults.cost_spikes
         )
-        return cost_report(matrix, group_by)
+        return cost_report(matrix, group_by, daily)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:
         """(hour start, accrued USD) for one machine in each of the last `hours` complete hours."""

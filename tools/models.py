@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 import numpy as np
@@ -133,16 +133,19 @@ class TargetQuality:
 class CostGroup(BaseModel):
     key: str
     amount: float
+    daily: list[float] | None = Field(None, description="Its amount on each of the breakdown's `days`")
 
 
 class CostBreakdown(BaseModel):
-    """Accrued cost in USD over [start, end); `groups` add up to `total`."""
+    """Accrued cost in USD over [start, end); `groups` add up to `total`. A daily breakdown also gives each
+    group's amount per UTC day (`days`, and each group's `daily`); without group_by, one group "total"."""
 
     start: datetime
     end: datetime
     group_by: str | None
     total: float
     groups: list[CostGroup]
+    days: list[date] | None = None
 
 
 @dataclass(frozen=True)

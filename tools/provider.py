@@ -69,10 +69,11 @@ class CloudProvider(Protocol):
         days: float = 30,
         filters: InstanceFilter | None = None,
         until: datetime | None = None,
+        daily: bool = False,
     ) -> CostBreakdown:
         """Accrued cost over the `days` before `until` (default: now) of the instances that match `filters`
         (their provider, region, application and tags; a filter the cloud's bill cannot apply is an
-        InvalidRequestError, never ignored)."""
+        InvalidRequestError, never ignored); with `daily`, each group's amount per UTC day as well."""
         ...
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance: ...

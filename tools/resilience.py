@@ -154,8 +154,9 @@ class ResilientProvider:
         days: float = 30,
         filters: InstanceFilter | None = None,
         until: datetime | None = None,
+        daily: bool = False,
     ) -> CostBreakdown:
-        return self._call(lambda: self.inner.costs(group_by, days, filters, until))
+        return self._call(lambda: self.inner.costs(group_by, days, filters, until, daily))
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance:
         return self._call(lambda: self.inner.start(instance_id, idempotency_key))

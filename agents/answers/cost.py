@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
 from agents.answers.scope import FILTERS, headline, instance_scope, unapplied, window
 from tools.analysis.forecast import CostForecast
+from tools.analysis.root_cause import FoundAnomaly
 from tools.models import CostBreakdown, InstanceTypeOffer
+from tools.toolkit.cost import AnomalyReport
 from tools.toolkit.results import SavingsReport
 
 # "by team" → the cost API's group names.
@@ -27,6 +30,8 @@ async def answer(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
     if params.instance_type or has(text, r"prices?", "per hour", "hourly", "cheapest"):
         return await _prices(question, tools)
+    if has(text, r"anomal\w*", r"spikes?", r"jump\w*", "unusual", "unexpected", "strange", "weird", "surge"):
+        return await _anomalies(question, tools)
     if has(
         text, r"forecast\w*", "predict", "next month", "next 30 days", r"project\w*", "quarter", "run rate"
     ):
@@ -89,6 +94,73 @@ async def _spend(question: Question, tools: Tools) -> Answer:
         key="total_usd",
         scope=where,
     )
+
+
+# The scope a question names → the anomaly series it means, the narrowest first.
+_SERIES_OF = (
+    ("application", "application"),
+    ("team", "tag:team"),
+    ("region", "region"),
+    ("provider", "provider"),
+)
+
+
+async def _anomalies(question: Question, tools: Tools) -> Answer:
+    params = question.params
+    now = (await tools.call("current_time")).now
+    span = window(params.period, now, default_days=7)
+    # Judged on whole days, today's bill still running up: those from the window's first to yesterday.
+    first, after = span.start.date(), (span.end - timedelta(microseconds=1)).date()
+    days = max(1, min(60, (now.date() - first).days))
+    report: AnomalyReport = await tools.call("find_cost_anomalies", days=days)
+    # One series: the narrowest the question names ("ml's spend" → team ml); the rest is said unapplied.
+    part, dimension = next(((p, d) for p, d in _SERIES_OF if getattr(params, p)), (None, None))
+    value = getattr(params, part) if part else None
+    found = [
+        a for a in report.anomalies
+        if (part is None or (a.dimension == dimension and a.value.split("/")[-1] == value))
+        and a.start <= after and a.end >= first
+    ]  # fmt: skip
+    spikes = [a for a in found if a.kind == "spike"]
+    new = [a for a in found if a.kind == "new_spend"]
+    where = headline(params, span.label, ids=False)
+    facts: Facts = {"spikes": len(spikes), "new_spend": len(new)}
+    if not spikes:
+        lines = [f"{where}: no cost spikes — no series ran past its own weekdays' normal."]
+    else:
+        # Not summed: one extra shows in every series it is part of (its application, team, region, cloud).
+        lines = [f"{where}: {_count(len(spikes), 'cost spike')}, the largest first:"]
+    for k, a in enumerate(spikes[:MAX_GROUPS]):
+        lines.append("  " + _anomaly_line(a))
+        facts |= {f"spike{k}_impact_usd": a.impact_usd, f"spike{k}_actual_usd": a.actual_usd,
+                  f"spike{k}_expected_usd": a.expected_usd, f"spike{k}_pct": a.impact_pct}  # fmt: skip
+    if len(spikes) > MAX_GROUPS:
+        lines.append(f"  and {len(spikes) - MAX_GROUPS} more.")
+    if new:
+        lines.append(f"Apart from these, {_count(len(new), 'rise')} from machines launched (new spend):")
+        lines += ["  " + _anomaly_line(a) for a in new[:3]]
+    lines += unapplied(params, ("period", *([part] if part else [])), "anomalies are watched one series at "
+                       "a time: per service, team, application, region and cloud")  # fmt: skip
+    return Answer(agent="cost", text="\n".join(lines), facts=facts, data={"anomalies": dump(report)},
+                  key="spikes", scope=where)  # fmt: skip
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _anomaly_line(a: FoundAnomaly) -> str:
+    days = f"{a.start:%b %-d}" if a.start == a.end else f"{a.start:%b %-d} – {a.end:%b %-d}"
+    series = f"{a.dimension.removeprefix('tag:')} {a.value}"
+    line = (f"{series}, {days}: {usd(a.actual_usd)} against {usd(a.expected_usd)} expected "
+            f"(+{usd(a.impact_usd)}, +{a.impact_pct:g}%, {a.severity})")  # fmt: skip
+    cause = a.root_cause
+    drivers = [c for dim in ("application", "tag:team") for c in cause.dimensions.get(dim, [])[:1]]
+    top = cause.instances[0].key if cause.instances else None
+    if drivers or top:
+        named = ", ".join([d.key for d in drivers] + ([f"machine {top}"] if top else []))
+        line += f"; mostly {named}"
+    return line
 
 
 async def _forecast(question: Question, tools: Tools) -> Answer:

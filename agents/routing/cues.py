@@ -55,8 +55,15 @@ _SIZING = _any(
     "running hot", "spare capacity", "headroom", "how loaded", "hottest",
 )  # fmt: skip
 
+# Anomaly words are about the bill whatever else a question names ("any anomalies on the api servers?").
+_ANOMALY = _any(
+    r"anomal\w*", r"(?:cost|spend|billing|bill|charges?)\s+(?:spikes?|jumps?)", r"spiked?",
+    r"unusual (?:spend\w*|costs?|charges?)", r"unexpected (?:spend\w*|costs?|charges?)",
+)  # fmt: skip
+
 CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
     ("cost", 0.08, re.compile(rf"\b{_MONEY}\b", re.I)),
+    ("cost", 0.12, re.compile(rf"\b{_ANOMALY}", re.I)),
     ("performance", 0.08, re.compile(rf"\b{_SIZING}\b", re.I)),
     ("approval", 0.25, re.compile(rf"^\W*{_DECISION_FIRST}\b", re.I)),
     ("approval", 0.15, re.compile(r"\b(?:approve|reject|go ahead with|sign off)\b", re.I)),
@@ -87,9 +94,11 @@ def asks(text: str) -> bool:
     return _ASKING.search(text) is not None
 
 
+# How an order may open before its verb: "please …", "could you …", "go and …".
+_ORDER_OPENING = r"^\W*(?:please\s+|(?:can|could|would) you\s+|go\s+(?:and\s+)?)?"
 # "stop the idle machines", "shut down unused dev vms": the idle-stop rollout, not a power switch.
 _STOPS_IDLE = re.compile(
-    rf"^\W*(?:please\s+|(?:can|could|would) you\s+|go\s+(?:and\s+)?)?(?!\W*{_QUESTION})"
+    rf"{_ORDER_OPENING}(?!\W*{_QUESTION})"
     r"(?:stop|shut\s*down|turn\s+off|power\s+off|park)\s+(?:[\w.=-]+\s+){0,4}?(?:idle|unused)\b",
     re.I,
 )
@@ -103,7 +112,7 @@ def stops_idle(text: str) -> bool:
 # "upsize the overloaded machines", "give the api bigger types": an order to resize, whichever specialist
 # the sizing words sent it to.
 _ORDERS_RESIZE = re.compile(
-    r"^\W*(?:please\s+|(?:can|could|would) you\s+|go\s+(?:and\s+)?)?(?:up-?siz\w*|size\s+up|scale\s+up"
+    rf"{_ORDER_OPENING}(?:up-?siz\w*|size\s+up|scale\s+up"
     r"|resiz\w*|right-?siz\w*|give|move|make|put|switch|bump|grow|enlarge)\b",
     re.I,
 )

@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 
 from api.clouds import cloud_for
 from api.service import problems
+from api.service.anomalies import router as anomalies
 from api.service.metrics import CountedCloud, ServiceMetrics
 from api.service.problems import Problem
 from api.service.runner import WorkflowRunner
@@ -94,6 +95,7 @@ def create_app(
     app.add_middleware(metrics.middleware)
     app.include_router(views)
     app.include_router(workflows)
+    app.include_router(anomalies)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -3,7 +3,8 @@
 Every way in (the HTTP routes, chat in the CLI and in the service, the workflow commands) passes its caller
 here and repeats the refusal word for word, so a rule cannot be gone around by choosing another door.
 Roles are cumulative: viewer < operator < approver < admin. Viewers read and ask; operators also start
-rollouts; approvers also approve or reject them; admins also administer (API keys).
+rollouts and manage FinOps findings (run the anomaly check, acknowledge and resolve anomalies); approvers
+also approve or reject rollouts; admins also administer (API keys).
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Role = Literal["viewer", "operator", "approver", "admin"]
-Action = Literal["read", "start", "decide", "administer"]
+Action = Literal["read", "start", "manage", "decide", "administer"]
 ROLES: tuple[Role, ...] = get_args(Role)  # lowest first
 _LEAST_ROLE: dict[Action, Role] = {
-    "read": "viewer", "start": "operator", "decide": "approver", "administer": "admin",
+    "read": "viewer", "start": "operator", "manage": "operator", "decide": "approver", "administer": "admin",
 }  # fmt: skip
 _VERBS: dict[Action, str] = {
     "read": "read",
     "start": "start rollouts",
+    "manage": "manage anomalies",
     "decide": "approve or reject rollouts",
     "administer": "administer",
 }

@@ -67,10 +67,14 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("POST", "/api/v1/chat", {"message": "hello"}, "read"),
     ("POST", "/api/v1/workflows", {"kind": "rightsizing", "scope": {"region": "nowhere-1"}}, "start"),
     ("POST", "/api/v1/workflows/wf-none/decision", {"decision": "approve"}, "decide"),
+    ("GET", "/api/v1/anomalies", None, "read"),
+    ("GET", "/api/v1/anomalies/none@2026-06-01", None, "read"),
+    ("POST", "/api/v1/anomalies/check?days=1", None, "manage"),
+    ("PATCH", "/api/v1/anomalies/none@2026-06-01", {"status": "resolved"}, "manage"),
 ]  # fmt: skip
 # Roles are cumulative: each may do what the one below it may, and more.
-GRANTED = {"viewer": {"read"}, "operator": {"read", "start"}, "approver": {"read", "start", "decide"},
-           "admin": {"read", "start", "decide"}}  # fmt: skip
+GRANTED = {"viewer": {"read"}, "operator": {"read", "start", "manage"},
+           "approver": {"read", "start", "manage", "decide"}, "admin": {"read", "start", "manage", "decide"}}  # fmt: skip
 
 
 async def test_every_role_on_every_route(service: Service) -> None:

@@ -180,6 +180,24 @@ def test_costs_of_a_scope_are_that_scope_of_the_bill(backend: Backend) -> None:
         backend.provider.costs(None, 7, InstanceFilter(state="running"))
 
 
+def test_a_daily_breakdown_splits_each_group_by_day(backend: Backend) -> None:
+    report = backend.provider.costs("tag:team", days=7, daily=True)
+    assert report.days is not None and len(report.days) in (7, 8)  # a window that starts part-way into a day
+    assert report.days == sorted(report.days) and report.days[-1] == backend.provider.now().date()
+    for group in report.groups:
+        assert group.daily is not None and len(group.daily) == len(report.days)
+        assert sum(group.daily) == pytest.approx(group.amount, rel=1e-6)
+    whole = backend.provider.costs(None, days=7, daily=True)
+    assert [g.key for g in whole.groups] == ["total"] and whole.groups[0].daily is not None
+    assert sum(whole.groups[0].daily) == pytest.approx(whole.total, rel=1e-6)
+    if backend.provider.name != "aws":  # moto's Cost Explorer has no days of its own to compare with
+        by_day = backend.provider.costs("day", days=7)
+        assert {g.key: g.amount for g in by_day.groups} == pytest.approx(
+            dict(zip((d.isoformat() for d in report.days), whole.groups[0].daily, strict=True))
+        )
+    assert all(g.daily is None for g in backend.provider.costs("tag:team", days=7).groups)  # if asked
+
+
 def test_throttling_is_a_retryable_typed_error(backend: Backend) -> None:
     inst = running(backend.provider)
     backend.control.throttle("get_instance")

@@ -278,6 +278,7 @@ class AwsProvider:
         days: float = 30,
         filters: InstanceFilter | None = None,
         until: datetime | None = None,
+        daily: bool = False,
     ) -> CostBreakdown:
         if days <= 0 or days > 365:
             raise InvalidRequestError(f"days must be in (0, 365], got {days}", provider="aws")
@@ -291,8 +292,11 @@ class AwsProvider:
         f = billable(filters, "aws")
         end = self.now() if until is None else until
         start = end - timedelta(days=days)
+        bill_days = [start.date() + timedelta(days=k) for k in range((end.date() - start.date()).days + 1)]
         if f.provider not in (None, "aws"):  # this account's bill holds no other cloud
-            return CostBreakdown(start=start, end=end, group_by=group_by, total=0.0, groups=[])
+            empty = [CostGroup(key="total", amount=0.0, daily=[0.0] * len(bill_days))] if daily else []
+            return CostBreakdown(start=start, end=end, group_by=group_by, total=0.0, groups=empty,
+                                 days=bill_days if daily else None)  # fmt: skip
         request: dict[str, Any] = {
             "TimePeriod": {
                 "Start": start.date().isoformat(),
@@ -308,32 +312,49 @@ class AwsProvider:
         elif group_by in _CE_GROUPS:
             request["GroupBy"] = [_CE_GROUPS[group_by]]
         amounts: dict[str, float] = {}
+        by_day: dict[str, dict[str, float]] = {}  # key → ISO day → amount
         with _translated():
             token = None
             while True:
                 page = self._ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
                 for day in page["ResultsByTime"]:
+                    when = day["TimePeriod"]["Start"]
                     if "GroupBy" in request:
-                        for g in day.get("Groups", []):
-                            key = g["Keys"][0].split("$", 1)[-1] or "(untagged)"  # tags come as "key$value"
-                            amounts[key] = amounts.get(key, 0.0) + float(
-                                g["Metrics"]["UnblendedCost"]["Amount"]
-                            )
+                        found = [
+                            # tags come as "key$value"
+                            (g["Keys"][0].split("$", 1)[-1] or "(untagged)", g["Metrics"]["UnblendedCost"])
+                            for g in day.get("Groups", [])
+                        ]
                     else:
-                        key = "aws" if group_by in (None, "provider") else day["TimePeriod"]["Start"]
-                        amounts[key] = amounts.get(key, 0.0) + float(day["Total"]["UnblendedCost"]["Amount"])
+                        key = "aws" if group_by in (None, "provider") else when
+                        found = [(key, day["Total"]["UnblendedCost"])]
+                    for key, cost in found:
+                        amounts[key] = amounts.get(key, 0.0) + float(cost["Amount"])
+                        on = by_day.setdefault(key, {})
+                        on[when] = on.get(when, 0.0) + float(cost["Amount"])
                 token = page.get("NextPageToken")
                 if not token:
                     break
+        iso_days = [d.isoformat() for d in bill_days]
+
+        def series(key: str) -> list[float] | None:
+            return [by_day.get(key, {}).get(d, 0.0) for d in iso_days] if daily else None
+
         groups = sorted(
-            (CostGroup(key=k, amount=v) for k, v in amounts.items()), key=lambda g: (-g.amount, g.key)
+            (CostGroup(key=k, amount=v, daily=series(k)) for k, v in amounts.items()),
+            key=lambda g: (-g.amount, g.key),
         )
+        if group_by is None:
+            whole = [d for k in by_day for d in [series(k)] if d is not None]
+            totals = [sum(day) for day in zip(*whole, strict=True)] if whole else [0.0] * len(iso_days)
+            groups = [CostGroup(key="total", amount=sum(amounts.values()), daily=totals)] if daily else []
         return CostBreakdown(
             start=start,
             end=end,
             group_by=group_by,
             total=sum(amounts.values()),
-            groups=[] if group_by is None else groups,
+            groups=groups,
+            days=bill_days if daily else None,
         )
 
     # -- changes ----------------------------------------------------------------------------------------

@@ -171,9 +171,11 @@ class SimulatorHttpProvider:
         days: float = 30,
         filters: InstanceFilter | None = None,
         until: datetime | None = None,
+        daily: bool = False,
     ) -> CostBreakdown:
         f = billable(filters, self.name)
         params: dict[str, Any] = {"days": days} | ({"group_by": group_by} if group_by else {})
+        params |= {"daily": "true"} if daily else {}
         params |= {k: v for k, v in (("provider", f.provider), ("region", f.region),
                                      ("application", f.application)) if v is not None}  # fmt: skip
         params |= {"tag": [f"{k}={v}" for k, v in f.tags.items()]} if f.tags else {}

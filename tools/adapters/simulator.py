@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from mock_cloud import CloudSimulator, SimulatorError
 from mock_cloud.views import InstanceView
@@ -133,6 +133,7 @@ class SimulatorProvider:
         days: float = 30,
         filters: InstanceFilter | None = None,
         until: datetime | None = None,
+        daily: bool = False,
     ) -> CostBreakdown:
         if days <= 0:
             raise InvalidRequestError(f"days must be > 0, got {days}", provider=self.name)
@@ -147,13 +148,15 @@ class SimulatorProvider:
                 region=f.region,
                 application=f.application,
                 tags=f.tags,
+                daily=daily,
             )
         return CostBreakdown(
             start=datetime.fromtimestamp(r.start, UTC),
             end=datetime.fromtimestamp(r.end, UTC),
             group_by=r.group_by,
             total=r.total,
-            groups=[CostGroup(key=g.key, amount=g.amount) for g in r.groups],
+            groups=[CostGroup(key=g.key, amount=g.amount, daily=g.daily) for g in r.groups],
+            days=[date.fromisoformat(d) for d in r.days] if r.days is not None else None,
         )
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance:

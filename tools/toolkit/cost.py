@@ -1,4 +1,4 @@
-"""The cost agent's tools: spend, forecasts, prices and savings."""
+"""The cost agent's tools: spend, forecasts, cost anomalies, prices and savings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from tools.analysis.forecast import CostForecast, forecast
 from tools.analysis.ledger import read_ledger
 from tools.analysis.recommendation import KINDS, Kind
+from tools.analysis.root_cause import FoundAnomaly, find_anomalies
 from tools.analysis.settings import AnalysisSettings
 from tools.errors import InvalidRequestError
 from tools.models import CloudName, CostBreakdown, InstanceTypeOffer
@@ -44,6 +45,18 @@ class ForecastArgs(ScopeArgs):
     """Forecast the next 30 days of spend in scope from recent daily costs (trend + weekly pattern)."""
 
     history_days: int = Field(60, ge=21, le=89, description="Days of history to fit, 21 to 89")
+
+
+class AnomaliesArgs(BaseModel):
+    """Cost anomalies: days a service, team, application, region or cloud cost well above its own normal
+    (the same weekdays of the weeks before), with what drove each; spikes, and new spend apart."""
+
+    days: int = Field(7, ge=1, le=60, description="Anomalies running in the last N whole days")
+
+
+class AnomalyReport(BaseModel):
+    days: int
+    anomalies: list[FoundAnomaly] = Field(description="Spikes first, then new spend; largest impact first")
 
 
 class SavingsArgs(ScopeArgs):
@@ -106,6 +119,9 @@ def cost_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseToo
             read_ledger(cloud, a.instance_filter(), a.kinds, settings, a.instance_ids), a.limit
         )
 
+    def anomalies(days: int = 7) -> AnomalyReport:
+        return AnomalyReport(days=days, anomalies=find_anomalies(cloud, since_days=days))
+
     def prices(
         provider: CloudName, region: str | None = None, instance_types: list[str] | None = None
     ) -> list[InstanceTypeOffer]:
@@ -120,6 +136,7 @@ def cost_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[BaseToo
         provider_tool(current_time, "current_time", ClockArgs),
         provider_tool(costs, "get_costs", CostsArgs),
         provider_tool(forecast_costs, "forecast_costs", ForecastArgs),
+        provider_tool(anomalies, "find_cost_anomalies", AnomaliesArgs),
         provider_tool(savings, "find_savings", SavingsArgs),
         provider_tool(prices, "compare_prices", PricesArgs),
     ]
