@@ -82,7 +82,9 @@ def test_the_command_line_checks_keeps_and_resolves(served: str, tmp_path: Path)
     assert checked.returncode == 0, checked.stderr
     assert "tag:team=ml@2026-06-15 to 2026-06-16 (new): spike" in checked.stdout
     # The figure is the simulator's own: what its REST API bills team ml on those two days.
-    billed = httpx.get(f"{served}/costs", params={"days": 2, "until": "2026-06-17T00:00:00Z", "tag": "team=ml"})
+    billed = httpx.get(
+        f"{served}/costs", params={"days": 2, "until": "2026-06-17T00:00:00Z", "tag": "team=ml"}
+    )
     assert f": spike, medium, open — {billed.json()['total']:,.2f} USD against" in checked.stdout
     again = _cli("check", "--cloud", served, "--db", db)
     assert again.returncode == 0 and ", 0 new;" in again.stdout and "(new)" not in again.stdout
@@ -99,7 +101,7 @@ def test_the_command_line_checks_keeps_and_resolves(served: str, tmp_path: Path)
 
 
 async def test_over_http_viewers_read_operators_check_and_resolve() -> None:
-    settings = ServiceSettings(db="memory", size=300)  # type: ignore[call-arg]
+    settings = ServiceSettings(db="memory", size=300)
     app = create_service(settings, cloud=cloud_of(spiked_sim()), sweep=False)
     async with app.router.lifespan_context(app):
         keys = {role: await create_key(app.state.rollouts.db, f"{role}-key", role) for role in ROLES}

@@ -74,7 +74,8 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
 ]  # fmt: skip
 # Roles are cumulative: each may do what the one below it may, and more.
 GRANTED = {"viewer": {"read"}, "operator": {"read", "start", "manage"},
-           "approver": {"read", "start", "manage", "decide"}, "admin": {"read", "start", "manage", "decide"}}  # fmt: skip
+           "approver": {"read", "start", "manage", "decide"},
+           "admin": {"read", "start", "manage", "decide"}}  # fmt: skip
 
 
 async def test_every_role_on_every_route(service: Service) -> None:

@@ -39,7 +39,8 @@ def test_each_agent_owns_its_tools(toolkit: Toolkit) -> None:
     agents = ("cost", "performance", "resource", "application")
     names = {agent: [t.name for t in toolkit.for_agent(agent)] for agent in agents}
     assert names == {
-        "cost": ["current_time", "get_costs", "forecast_costs", "find_cost_anomalies", "find_savings", "compare_prices"],
+        "cost": ["current_time", "get_costs", "forecast_costs", "find_cost_anomalies", "find_savings",
+                 "compare_prices"],
         "performance": ["get_instance_metrics", "find_rightsizing"],
         "resource": ["list_instances", "describe_instance", "find_idle_instances", "find_spot_candidates",
                      "list_instance_types", "assess_spot_risk"],
