@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 # A Wednesday morning part-way through June, with the fleet's months of history behind it: month-to-date,
 # last week and the forecast to the month's end all mean something, and a clock moved forward a few days
-# meets a weekend.
-DEFAULT_START = datetime(2026, 6, 17, 10, tzinfo=UTC)
+# meets a weekend. Early: the services' daily peaks fall between 12:00 and 22:00 UTC, so the demos' rollouts
+# run before the ramp.
+DEFAULT_START = datetime(2026, 6, 17, 6, tzinfo=UTC)
 
 
 class SimClock:

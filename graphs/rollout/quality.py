@@ -10,6 +10,11 @@ from the hours before the wave. A service with no unchanged peer (one replica, o
 once) is compared with itself at the same minutes of the previous days of the same kind instead — weekdays
 for a weekday, weekend days for a weekend day, since load follows the week as well as the day.
 
+A limit: when a wave's hour is busier than any minute since the peers settled (a rollout in the daily
+ramp), the minutes matched are lighter than the ones after, and for replicas of unequal demand the ratio
+grows with load, so the comparison leans towards "worse". Extrapolating the ratio along its slope was
+tried and fails: minute noise on the peers' latency biases the slope (errors in variables).
+
 A metric degrades when its rise is past the guard beyond chance: a one-sided Mann-Whitney U test of the
 samples after against the samples before raised by the guard. A change that truly costs the guard (5 %)
 or less rolls back with probability at most `significance`; one that costs twice the guard is caught.

@@ -106,7 +106,7 @@ def served() -> Iterator[str]:
 def test_serve_runs_the_simulator_over_http(served: str) -> None:
     assert httpx.get(f"{served}/instances").json()["total"] == 40
     advanced = httpx.post(f"{served}/clock/advance", json={"seconds": 3600}).json()
-    assert advanced["now"] == "2026-06-17T11:00:00Z"
+    assert advanced["now"] == "2026-06-17T07:00:00Z"
     assert httpx.get(f"{served}/docs").status_code == 200
 
 

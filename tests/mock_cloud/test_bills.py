@@ -35,7 +35,7 @@ def _weekend(day: str) -> bool:
 
 def test_the_default_clock_stands_part_way_through_a_month(fleet: CloudSimulator) -> None:
     now = datetime.fromtimestamp(fleet.now(), tz=UTC)
-    assert (now.day, now.weekday(), now.hour) == (17, 2, 10)  # Wednesday 17 June, 10:00
+    assert (now.day, now.weekday(), now.hour) == (17, 2, 6)  # Wednesday 17 June, 06:00
     first = datetime(now.year, now.month, 1, tzinfo=UTC).timestamp()
     month_to_date = fleet.costs(start=first).total
     assert month_to_date > 0.5 * fleet.costs(start=fleet.now() - 30 * DAY).total

@@ -136,7 +136,7 @@ def test_spot_interruption_and_events(client: TestClient) -> None:
 
 def test_reset_builds_a_new_fleet(client: TestClient) -> None:
     reset = client.post("/reset", json={"seed": 3, "size": 25}).json()
-    assert reset["size"] == 25 and reset["now"] == "2026-06-17T10:00:00Z"
+    assert reset["size"] == 25 and reset["now"] == "2026-06-17T06:00:00Z"
     assert client.get("/instances").json()["total"] == 25
 
 

@@ -99,11 +99,11 @@ def test_cost_tools(toolkit: Toolkit) -> None:
 
 
 def test_month_to_date() -> None:
-    sim = CloudSimulator(seed=5, size=40)  # its clock: Wednesday 17 June 10:00, with months behind it
+    sim = CloudSimulator(seed=5, size=40)  # its clock: Wednesday 17 June 06:00, with months behind it
     toolkit = build_toolkit(SimulatorProvider(sim))
     month = call(toolkit, "get_costs", month_to_date=True, group_by="provider").artifact
     assert isinstance(month, CostBreakdown) and month.start.isoformat() == "2026-06-01T00:00:00+00:00"
-    since_the_first = 16 * 86400 + 10 * 3600
+    since_the_first = 16 * 86400 + 6 * 3600
     assert month.total > 0
     assert month.total == pytest.approx(sim.costs(start=sim.now() - since_the_first).total)
 

@@ -83,8 +83,10 @@ def explain(
     daily = np.asarray([g.daily or [] for g in report.groups], np.float64).reshape(len(ids), -1)
     daily = daily[:, -span:]  # whole days only: a window that starts part-way into a day has one more
     actual = daily[:, -length:].sum(axis=1)
-    weeks = [daily[:, span - length - 7 * k : span - 7 * k].sum(axis=1) for k in range(1, s.weeks + 1)]
-    stacked = np.stack(weeks, axis=1) if weeks else np.zeros((len(ids), 1))
+    # The same weekdays 1 to `weeks` weeks earlier, one column each (settings keep at least one week).
+    stacked = np.stack(
+        [daily[:, span - length - 7 * k : span - 7 * k].sum(axis=1) for k in range(1, s.weeks + 1)], axis=1
+    )
     expected = np.median(stacked, axis=1)
     extra = actual - expected
     new = stacked.min(axis=1) == 0  # absent from one of the weeks before: launched since (or moved in)
