@@ -43,9 +43,14 @@ def _order(verbs: str) -> re.Pattern[str]:
 LIMITS: tuple[Limit, ...] = (
     Limit(
         "budgets",
-        re.compile(r"\bbudgets?\b", re.IGNORECASE),
-        "set or track budgets yet",
-        'the 30-day spend forecast ("forecast next month\'s spend") and spend by team or period',
+        re.compile(
+            rf"{_ORDER_START}(?:set|create|add|make|define|establish|put|change|update|delete|remove)\b.*"
+            r"\bbudgets?\b",
+            re.IGNORECASE,
+        ),
+        "set or change budgets from chat",
+        "`optiinfra budget create NAME --amount USD [--team T]` or POST /api/v1/budgets (an operator's), "
+        'and then "are we on budget?" here',
     ),
     Limit(
         "exports",

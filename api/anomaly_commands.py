@@ -94,7 +94,7 @@ def list_command(
         database = await Database.open(db)
         try:
             kind = "spike" if spikes_only else None
-            return await AnomalyStore(database).list(status, since, kind)
+            return await AnomalyStore(database).anomalies(status, since, kind)
         finally:
             await database.close()
 

@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 # the simulator, database drivers) when it runs, so `optiinfra --help` and the light commands start fast.
 from agents.llm import DEFAULT_TIMEOUT_SECONDS
 from api.anomaly_commands import anomalies
+from api.budget_commands import budget
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
 from api.service_commands import apikey, serve_command
 from api.workflow_commands import parse_tags, workflow
@@ -33,7 +34,18 @@ SAVE, SERVE, TRY = "Find and carry out savings", "Run the service", "Try it out"
 class CommandsInOrder(TyperGroup):
     """Lists the commands in the order a new user meets them, under the panel of what they are for."""
 
-    ORDER = ("recommend", "chat", "workflow", "anomalies", "serve", "apikey", "demo", "cloud", "route")
+    ORDER = (
+        "recommend",
+        "chat",
+        "workflow",
+        "budget",
+        "anomalies",
+        "serve",
+        "apikey",
+        "demo",
+        "cloud",
+        "route",
+    )
 
     def list_commands(self, ctx: ClickContext) -> list[str]:
         return sorted(super().list_commands(ctx), key=self.ORDER.index)
@@ -50,6 +62,7 @@ cloud = typer.Typer(help="The built-in multi-cloud simulator.", no_args_is_help=
 demo = typer.Typer(help="Scripted demos on an in-process simulator.", no_args_is_help=True)
 app.command("chat", rich_help_panel=SAVE)(chat_command)
 app.add_typer(workflow, name="workflow", rich_help_panel=SAVE)
+app.add_typer(budget, name="budget", rich_help_panel=SAVE)
 app.add_typer(anomalies, name="anomalies", rich_help_panel=SAVE)
 app.command("serve", rich_help_panel=SERVE)(serve_command)
 app.add_typer(apikey, name="apikey", rich_help_panel=SERVE)
@@ -338,6 +351,7 @@ def refusal(exc: Exception) -> str | None:
     from agents.routing.encoder import EncoderUnavailableError
     from api.listening import AddressUnavailableError
     from graphs.anomaly_store import AnomalyNotFoundError
+    from graphs.budget_store import BudgetError
     from graphs.database import SchemaError
     from graphs.rollout.authority import NotPermittedError
     from graphs.rollout.workflow import RolloutError
@@ -348,7 +362,7 @@ def refusal(exc: Exception) -> str | None:
     if isinstance(exc, SimulatorError | ProviderError):
         return f"{exc.code}: {exc.message}"
     said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError,
-            AddressUnavailableError, AnomalyNotFoundError)  # fmt: skip
+            AddressUnavailableError, AnomalyNotFoundError, BudgetError)  # fmt: skip
     if isinstance(exc, said):
         return str(exc)
     if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached

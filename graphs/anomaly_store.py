@@ -62,7 +62,7 @@ class AnomalyStore:
                 await conn.execute(update(anomalies).where(anomalies.c.key == anomaly.key).values(again))
         return opened
 
-    async def list(
+    async def anomalies(
         self, status: Status | None = None, since: date | None = None, kind: str | None = None
     ) -> list[StoredAnomaly]:
         """Largest impact first; `since`: those still running on or after that day."""

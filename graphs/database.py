@@ -1,6 +1,6 @@
 """The service's database: workflow runs, the audit log, rollout claims, API keys, progress events,
-workflow leases and cost anomalies, under one SQLAlchemy metadata (the anomalies' queries are
-`graphs.anomaly_store`'s).
+workflow leases, cost anomalies and budgets, under one SQLAlchemy metadata (the queries of the last two
+are `graphs.anomaly_store`'s and `graphs.budget_store`'s).
 
 One URL chooses the database for these tables and for LangGraph's checkpoints alike: `memory`,
 `sqlite:///path` (the embedded default) or `postgresql://…` (several replicas on one database).
@@ -156,6 +156,24 @@ anomalies = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(128), nullable=False),
 )
+# Budgets (graphs.budget_store): each one's definition, and each threshold it crossed in each period, once.
+budgets = Table(
+    "optiinfra_budgets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("definition", JSON, nullable=False),  # tools.analysis.budgets.Budget
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+budget_alerts = Table(
+    "optiinfra_budget_alerts",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("threshold", String(40), primary_key=True),  # basis:percent, e.g. forecast:100
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    Column("figure", JSON, nullable=False),  # the status that crossed it
+)
 schema_version = Table(
     "optiinfra_schema",
     metadata,
@@ -169,7 +187,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (2, "API keys, progress events, leases", ()),
     (3, "decisions: one per workflow, compare-and-set", ()),
     (4, "cancellations", ()),
-    (5, "cost anomalies", ()),
+    (5, "cost anomalies, budgets and the thresholds they crossed", ()),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together

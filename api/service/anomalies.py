@@ -48,7 +48,7 @@ async def list_anomalies(
     kind: Literal["spike", "new_spend"] | None = None,
 ) -> AnomalyPage:
     """The anomalies kept so far, largest impact first."""
-    found = await _store(request).list(status, since, kind)
+    found = await _store(request).anomalies(status, since, kind)
     return AnomalyPage(total=len(found), spikes=sum(a.finding.kind == "spike" for a in found), items=found)
 
 

@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from api.clouds import cloud_for
 from api.service import problems
 from api.service.anomalies import router as anomalies
+from api.service.budgets import router as budgets
 from api.service.metrics import CountedCloud, ServiceMetrics
 from api.service.problems import Problem
 from api.service.runner import WorkflowRunner
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(views)
     app.include_router(workflows)
     app.include_router(anomalies)
+    app.include_router(budgets)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -31,6 +31,7 @@ from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
+from graphs.supervisor.budgets import BUDGET_WORDS, budget_answer
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
@@ -50,6 +51,7 @@ _AGENT_FOR_FOCUS: dict[Focus, Worker] = {
     "spot": "resource",
     "downsize": "performance",
     "upsize": "performance",
+    "budgets": "cost",
 }
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
@@ -98,6 +100,8 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
         return Command(goto="rollout", update=update | {"kind": "idle_stop"})
     if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
         return Command(goto="general", update=update | {"note": refusal.text})
+    if BUDGET_WORDS.search(text) and worker not in ("approval", "status"):
+        return Command(goto="cost", update=update | {"focus": "budgets"})  # how each budget stands
     upsize = route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up"
     if upsize and not asks(text) and orders_resize(text):
         worker = "rollout"  # "upsize the overloaded machines": sizing words, but an order
@@ -126,7 +130,11 @@ async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> d
     route, focus = state["route"], state.get("focus")
     agent = _AGENT_FOR_FOCUS[focus] if focus else route.route
     question = Question(text=state["message"], params=route.params, focus=focus)
-    found = await answer(agent, question, runtime.context.toolkit)
+    rollouts = runtime.context.rollouts
+    if focus == "budgets" and rollouts.cloud is not None:
+        found = await budget_answer(state["message"], rollouts.db, rollouts.cloud)
+    else:
+        found = await answer(agent, question, runtime.context.toolkit)
     data = found.data | {"tools": found.tools}
     update: dict[str, Any] = {}
     if found.instance_ids:  # what "them" will mean next turn: the whole set counted, not the rows shown

@@ -55,7 +55,9 @@ async def test_an_anomaly_is_new_once_whoever_records_it(db_url: str, found: lis
         assert (done.status, done.feedback, done.updated_by) == ("resolved", "real", "alice")
         await store.record(found)  # found again: its figures refreshed, what alice said kept
         assert (await store.get(team.key)).status == "resolved"
-        assert [a.key for a in await store.list(status="open")] == [a.key for a in found if a.key != team.key]
+        assert [a.key for a in await store.anomalies(status="open")] == [
+            a.key for a in found if a.key != team.key
+        ]
         with pytest.raises(AnomalyNotFoundError, match="no anomaly 'nope'"):
             await store.update("nope", "alice", "acknowledged")
     finally:
@@ -112,7 +114,10 @@ async def test_over_http_viewers_read_operators_check_and_resolve() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             refused = await client.post("/api/v1/anomalies/check", headers=as_("viewer"))
-            assert refused.status_code == 403 and "may not manage anomalies" in refused.json()["detail"]
+            assert (
+                refused.status_code == 403
+                and "may not manage budgets and anomalies" in refused.json()["detail"]
+            )
             checked = await client.post("/api/v1/anomalies/check", headers=as_("operator"))
             assert checked.status_code == 200
             body = checked.json()

@@ -71,6 +71,9 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/anomalies/none@2026-06-01", None, "read"),
     ("POST", "/api/v1/anomalies/check?days=1", None, "manage"),
     ("PATCH", "/api/v1/anomalies/none@2026-06-01", {"status": "resolved"}, "manage"),
+    ("GET", "/api/v1/budgets", None, "read"),
+    ("GET", "/api/v1/budgets/none", None, "read"),
+    ("DELETE", "/api/v1/budgets/none", None, "manage"),
 ]  # fmt: skip
 # Roles are cumulative: each may do what the one below it may, and more.
 GRANTED = {"viewer": {"read"}, "operator": {"read", "start", "manage"},

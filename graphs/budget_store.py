@@ -1,0 +1,76 @@
+"""Budgets kept: their definitions, and the thresholds each crossed in each period — once.
+
+A check (`optiinfra budget status`, the service's route) computes every budget's status from the bill; a
+threshold it finds crossed is recorded with the period it was crossed in, and only the check that records
+it first calls it new, however many replicas or cron jobs check: one alert per threshold per period.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import delete, select
+
+from graphs.database import Database, UtcDatetime, budget_alerts, budgets
+from tools.analysis.budgets import Budget, BudgetStatus
+
+
+class BudgetError(LookupError):
+    """No budget of that name, or one of that name already."""
+
+
+class StoredBudget(BaseModel):
+    budget: Budget
+    created_by: str
+    created_at: UtcDatetime
+
+
+class BudgetStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, budget: Budget, by: str) -> StoredBudget:
+        row = {"name": budget.name, "definition": budget.model_dump(mode="json"), "created_by": by,
+               "created_at": datetime.now(UTC)}  # fmt: skip
+        async with self.db.transaction() as conn:
+            insert = self.db.insert_ignoring(budgets, ["name"]).values(row).returning(budgets.c.name)
+            if (await conn.execute(insert)).first() is None:
+                raise BudgetError(f"a budget named '{budget.name}' exists already (delete it first)")
+        return StoredBudget(budget=budget, created_by=by, created_at=row["created_at"])
+
+    async def budgets(self) -> list[StoredBudget]:
+        async with self.db.transaction() as conn:
+            rows = await conn.execute(select(budgets).order_by(budgets.c.name))
+            return [_stored(r._asdict()) for r in rows]
+
+    async def get(self, name: str) -> StoredBudget:
+        async with self.db.transaction() as conn:
+            row = (await conn.execute(select(budgets).where(budgets.c.name == name))).first()
+        if row is None:
+            raise BudgetError(f"no budget named '{name}' (see `optiinfra budget list`)")
+        return _stored(row._asdict())
+
+    async def delete(self, name: str) -> None:
+        async with self.db.transaction() as conn:
+            gone = await conn.execute(delete(budgets).where(budgets.c.name == name))
+            await conn.execute(delete(budget_alerts).where(budget_alerts.c.name == name))
+        if not gone.rowcount:
+            raise BudgetError(f"no budget named '{name}' (see `optiinfra budget list`)")
+
+    async def record(self, found: BudgetStatus) -> list[str]:
+        """Keep the thresholds this status crossed; returns those crossed for the first time this period."""
+        new = []
+        async with self.db.transaction() as conn:
+            for fired in found.fired:
+                row = {"name": found.name, "period_start": found.period_start, "threshold": fired.key,
+                       "fired_at": datetime.now(UTC), "figure": found.model_dump(mode="json")}  # fmt: skip
+                insert = self.db.insert_ignoring(budget_alerts, ["name", "period_start", "threshold"])
+                if (await conn.execute(insert.values(row).returning(budget_alerts.c.name))).first():
+                    new.append(fired.key)
+        return new
+
+
+def _stored(row: dict[str, object]) -> StoredBudget:
+    return StoredBudget(budget=Budget.model_validate(row["definition"]), created_by=str(row["created_by"]),
+                        created_at=row["created_at"])  # fmt: skip
