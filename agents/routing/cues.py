@@ -55,9 +55,10 @@ _SIZING = _any(
     "running hot", "spare capacity", "headroom", "how loaded", "hottest",
 )  # fmt: skip
 
-# Anomaly words are about the bill whatever else a question names ("any anomalies on the api servers?").
+# Anomalies of the bill (not of utilisation or latency, which are the performance agent's).
 _ANOMALY = _any(
-    r"anomal\w*", r"(?:cost|spend|billing|bill|charges?)\s+(?:spikes?|jumps?)", r"spiked?",
+    r"(?:cost|spend|spending|billing|bill)\s+anomal\w*", r"anomal\w* (?:in|on|of) (?:our |the )?(?:\w+ )?"
+    r"(?:costs?|spend|bill)", r"(?:cost|spend|billing|bill|charges?)\s+(?:spikes?|jumps?)",
     r"unusual (?:spend\w*|costs?|charges?)", r"unexpected (?:spend\w*|costs?|charges?)",
 )  # fmt: skip
 

@@ -45,7 +45,7 @@ class Budget(BaseModel):
     """A budget: a name, the part of the bill it covers, how much per period, and when to say so."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    amount: float = Field(gt=0, le=1e12, description="USD per period")
+    amount: float = Field(ge=0.01, le=1e12, description="USD per period (a cent at least)")
     period: Period = "month"
     scope: InstanceFilter = Field(default_factory=InstanceFilter, description="Provider, region, app, tags")
     thresholds: list[Threshold] = Field(default_factory=lambda: list(DEFAULT_THRESHOLDS), max_length=20)
