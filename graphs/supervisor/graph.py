@@ -100,8 +100,8 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
         return Command(goto="rollout", update=update | {"kind": "idle_stop"})
     if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
         return Command(goto="general", update=update | {"note": refusal.text})
-    if BUDGET_WORDS.search(text) and worker not in ("approval", "status"):
-        return Command(goto="cost", update=update | {"focus": "budgets"})  # how each budget stands
+    if BUDGET_WORDS.search(text) and worker not in ("approval", "status"):  # how each budget stands
+        return Command(goto=_AGENT_FOR_FOCUS["budgets"], update=update | {"focus": "budgets"})
     upsize = route.route in ("spot_migration", "rightsizing", "performance") and route.params.resize == "up"
     if upsize and not asks(text) and orders_resize(text):
         worker = "rollout"  # "upsize the overloaded machines": sizing words, but an order
