@@ -368,8 +368,8 @@ class FleetGenerator:
             volume_gb=volume_gb,
             tags=tags,
             history=history,
-            # Its metrics and bill follow the weekends it was stopped, not the fleet's always-up fast path.
-            changed=len(history) > 1,
+            # Not `changed`: its history is its schedule's, which the fleet-wide fast path applies too; the
+            # first stop or start after the clock began (the schedule's included) marks it changed.
             parked=not up,
         )
 

@@ -14,6 +14,7 @@ import numpy.typing as npt
 from mock_cloud.fleet import Application
 from mock_cloud.instances import Instance, State
 from mock_cloud.load import LoadModel
+from mock_cloud.schedules import SCHEDULE_TAG, running_mask
 from mock_cloud.workloads import F32, F64, HOUR
 
 _CHUNK = 4096  # rows per pass: bounds memory at 100k machines (4096 x 336 float32 ≈ 5.5 MB per array)
@@ -126,6 +127,10 @@ def fleet_utilisation(
         launched = np.fromiter((i.launch_time for i in chunk), np.float64, len(chunk))
         cpu, mem, network = load.steady_fleet(slots, vcpus, memory, times)
         alive = times[None, :] >= launched[:, None]
+        # A weekend-scheduled application stops as a whole, so its load is shared as ever while it runs.
+        scheduled = np.fromiter((SCHEDULE_TAG in i.tags for i in chunk), np.bool_, len(chunk))
+        if scheduled.any():
+            alive[scheduled] &= running_mask(times)[None, :]
         out.fill(rows, cpu, mem, network, alive, qs)
 
     chunks = [np.asarray(fast[begin : begin + _CHUNK]) for begin in range(0, len(fast), _CHUNK)]
@@ -195,9 +200,15 @@ class _Columns:
             self._write(
                 rows[picked], cpu[picked, -count:], memory[picked, -count:], network[picked, -count:], qs
             )
-        for row in partial[~suffix]:  # gaps (stopped for a while): rare, one row at a time
-            keep = alive[row]
-            self._write(rows[[row]], cpu[[row]][:, keep], memory[[row]][:, keep], network[[row]][:, keep], qs)
+        # Gaps (stopped for a while): rows with the same hours up (a schedule's weekends) go together.
+        gapped = partial[~suffix]
+        if len(gapped):
+            masks, group = np.unique(alive[gapped], axis=0, return_inverse=True)
+            for k, keep in enumerate(masks):
+                picked = gapped[group.ravel() == k]
+                self._write(
+                    rows[picked], cpu[picked][:, keep], memory[picked][:, keep], network[picked][:, keep], qs
+                )
 
     def _write(
         self, rows: npt.NDArray[np.intp], cpu: F32, memory: F32, network: F32, qs: list[float]

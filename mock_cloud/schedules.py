@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+import numpy.typing as npt
+
 from mock_cloud.instances import Segment
 from mock_cloud.workloads import DAY, HOUR
 
@@ -30,6 +33,12 @@ def running_at(t: float) -> bool:
     """Whether a weekend-scheduled machine is meant to run at `t` (Monday 07:00 to Friday 20:00)."""
     into = t - _week_start(t)
     return START_AT <= into < STOP_AT
+
+
+def running_mask(times: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """`running_at` for many moments at once."""
+    into = (times - _MONDAY) % WEEK
+    return (into >= START_AT) & (into < STOP_AT)
 
 
 def transitions(after: float) -> Iterator[tuple[float, bool]]:

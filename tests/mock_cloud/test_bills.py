@@ -184,3 +184,15 @@ def test_decommissioned_applications_stay_on_the_bill_they_ran_up_and_leave_the_
         billed = [day for day, amount in sorted(daily.items()) if amount > 0]
         assert billed and billed[-1] < sorted(daily)[-1]  # nothing after the day it was decommissioned
     assert fleet.costs(start=fleet.now() - DAY, application=sorted(gone)[0]).total == 0
+
+
+def test_fleet_utilisation_of_scheduled_machines_is_their_own_metrics(fleet: CloudSimulator) -> None:
+    """The fleet-wide fast path applies the schedule: the same hours and percentiles as each one's metrics."""
+    usage = fleet.fleet_utilisation(hours=14 * 24, percentiles=(95.0,))
+    row = {iid: k for k, iid in enumerate(usage.instance_ids)}
+    scheduled = [i for i in fleet.list_instances() if i.tags.get(SCHEDULE_TAG)][:10]
+    for inst in scheduled:
+        own = fleet.metrics(inst.id, hours=14 * 24)
+        k = row[inst.id]
+        assert usage.observed_hours[k] == len(own.timestamps) < 14 * 24
+        assert usage.cpu(95.0)[k] == pytest.approx(float(np.percentile(own.cpu_pct, 95)), rel=1e-5)
