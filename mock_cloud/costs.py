@@ -216,8 +216,8 @@ def cost_report(matrix: CostMatrix, group_by: str | None, daily: bool = False) -
     if group_by == "service":
         series = {"compute": matrix.compute.sum(axis=0), "storage": matrix.storage.sum(axis=0)}
     elif group_by == "day":
-        totals = per_bucket.sum(axis=0)
-        series = {day: np.eye(len(days))[k] * totals[k] for k, day in enumerate(days)}
+        # Each day's group has its amount on that day and nothing on the others.
+        series = dict(zip(days, np.diag(per_bucket.sum(axis=0)), strict=True))
     else:
         key_of = _key_function(group_by)
         keys = [key_of(inst) for inst in matrix.instances]
