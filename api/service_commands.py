@@ -125,11 +125,13 @@ def apikey_list(
     import asyncio
 
     from graphs.database import Database
+    from graphs.service_store import ServiceStore
 
     async def go() -> list[dict[str, object]]:
         database = await Database.open(db)
         try:
-            return [k.model_dump(mode="json", exclude={"key_hash"}) for k in await database.keys()]
+            keys = await ServiceStore(database).keys()
+            return [k.model_dump(mode="json", exclude={"key_hash"}) for k in keys]
         finally:
             await database.close()
 
@@ -148,11 +150,12 @@ def apikey_revoke(name: str, db: DbOption = DEFAULT_DATABASE_URL) -> None:
     import asyncio
 
     from graphs.database import Database
+    from graphs.service_store import ServiceStore
 
     async def go() -> bool:
         database = await Database.open(db)
         try:
-            return await database.revoke_key(name)
+            return await ServiceStore(database).revoke_key(name)
         finally:
             await database.close()
 

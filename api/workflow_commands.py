@@ -238,7 +238,7 @@ def list_workflows(
     as_json: JsonOption = False,
 ) -> None:
     """Every workflow in the database, oldest first."""
-    runs = _run(db, None, lambda r: r.db.runs(status=status))
+    runs = _run(db, None, lambda r: r.store.runs(status=status))
     if as_json:
         print(json.dumps([r.model_dump(mode="json", exclude={"report"}) for r in runs]))
         return

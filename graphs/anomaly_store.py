@@ -13,10 +13,27 @@ from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Column, Date, DateTime, String, Table, select, update
 
-from graphs.database import Database, UtcDatetime, anomalies
+from graphs.database import Database, UtcDatetime, metadata
 from tools.analysis.root_cause import FoundAnomaly
+
+anomalies = Table(
+    "optiinfra_anomalies",
+    metadata,
+    Column("key", String(400), primary_key=True),  # dimension=value@first day: the same anomaly each run
+    Column("dimension", String(64), nullable=False),
+    Column("value", String(300), nullable=False),
+    Column("kind", String(16), nullable=False),  # spike | new_spend
+    Column("first_day", Date, nullable=False, index=True),
+    Column("last_day", Date, nullable=False),
+    Column("finding", JSON, nullable=False),  # the FoundAnomaly: figures, severity, root cause
+    Column("status", String(16), nullable=False, index=True),  # open | acknowledged | resolved
+    Column("feedback", String(32)),  # not_an_anomaly | expected | real
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
 
 Status = Literal["open", "acknowledged", "resolved"]
 STATUSES: tuple[Status, ...] = ("open", "acknowledged", "resolved")

@@ -10,10 +10,30 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
+from sqlalchemy import JSON, Column, Date, DateTime, String, Table, delete, select
 
-from graphs.database import Database, UtcDatetime, budget_alerts, budgets
+from graphs.database import Database, UtcDatetime, metadata
 from tools.analysis.budgets import Budget, BudgetStatus
+
+budgets = Table(
+    "optiinfra_budgets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("definition", JSON, nullable=False),  # tools.analysis.budgets.Budget
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+# Each threshold a budget crossed in each period, once; and the rollout its action started, if it has one.
+budget_alerts = Table(
+    "optiinfra_budget_alerts",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("threshold", String(40), primary_key=True),  # basis:percent, e.g. forecast:100
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    Column("figure", JSON, nullable=False),  # the status that crossed it
+    Column("action_workflow_id", String(64)),  # schema version 6
+)
 
 
 class BudgetError(LookupError):

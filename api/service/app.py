@@ -23,6 +23,7 @@ from api.service.views import router as views
 from api.service.workflows import router as workflows
 from graphs.rollout.authority import DecisionRules
 from graphs.rollout.workflow import open_rollouts
+from graphs.service_store import ServiceStore
 from graphs.supervisor.chat import open_chat
 from tools.provider import CloudProvider
 
@@ -71,7 +72,7 @@ def create_app(
             app.state.chat = chat
             app.state.runner = runner
             app.state.guard = Guard(
-                rollouts.db, settings.auth, settings.rate_per_minute, settings.key_trust_seconds
+                ServiceStore(rollouts.db), settings.auth, settings.rate_per_minute, settings.key_trust_seconds
             )
             sweeper = asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)) if sweep else None
             try:
@@ -120,6 +121,6 @@ def create_app(
     @app.get("/metrics", tags=["health"], response_class=Response)
     async def prometheus(request: Request) -> Response:
         """Prometheus text format."""
-        return await metrics.exposition(request.app.state.rollouts.db)
+        return await metrics.exposition(request.app.state.rollouts.store)
 
     return app

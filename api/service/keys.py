@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from graphs.database import ApiKey, Database
+from graphs.database import Database
 from graphs.rollout.authority import ROLES
+from graphs.service_store import ApiKey, ServiceStore
 
 PREFIX = "oik_"
 
@@ -30,6 +31,6 @@ async def create_key(db: Database, name: str, role: str) -> str:
         raise ApiKeyError("a key's name has 1 to 128 characters")
     key = PREFIX + secrets.token_urlsafe(32)
     stored = ApiKey(name=name, role=checked, key_hash=key_hash(key), created_at=datetime.now(UTC))
-    if not await db.add_key(stored):
+    if not await ServiceStore(db).add_key(stored):
         raise ApiKeyError(f"a key named '{name}' exists already")
     return key

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphs.database import Database
+from graphs.rollout.store import RolloutStore
 from tools.errors import ProviderError
 
 
@@ -75,9 +75,9 @@ class ServiceMetrics:
 
         return measured
 
-    async def exposition(self, db: Database) -> Response:
+    async def exposition(self, store: RolloutStore) -> Response:
         counts: dict[str, int] = {}
-        for run in await db.runs():
+        for run in await store.runs():
             counts[run.status] = counts.get(run.status, 0) + 1
         self.workflows.clear()
         for status, n in counts.items():

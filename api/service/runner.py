@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from graphs.database import Database
 from graphs.rollout.authority import Caller
 from graphs.rollout.models import Decision
 from graphs.rollout.workflow import Progress, RolloutError, RolloutRun, Rollouts, WorkflowFailedError
+from graphs.service_store import ServiceStore
 
 log = logging.getLogger("optiinfra.workflows")
 # Stored statuses of a workflow some replica should be driving ("deciding": decision taken, not yet applied).
@@ -46,7 +46,7 @@ class WorkflowRunner:
         cloud_url: str | None,
     ) -> None:
         self.rollouts = rollouts
-        self.db: Database = rollouts.db
+        self.leases = ServiceStore(rollouts.db)
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.cloud_url = cloud_url
@@ -59,7 +59,7 @@ class WorkflowRunner:
     async def start(self, workflow_id: str) -> None:
         """Drive a registered workflow in the background (unless another replica already adopted it)."""
         lease = self._token()
-        if await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
+        if await self.leases.acquire_lease(workflow_id, lease, self.lease_seconds):
             self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
     async def decide(self, workflow_id: str, decision: Decision, caller: Caller) -> None:
@@ -69,7 +69,7 @@ class WorkflowRunner:
         try:
             await self.rollouts.take_decision(workflow_id, decision, caller)
         except BaseException:
-            await self.db.release_lease(workflow_id, lease)
+            await self.leases.release_lease(workflow_id, lease)
             raise
         self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
@@ -92,7 +92,7 @@ class WorkflowRunner:
         finally:
             renewer.cancel()
             self.holding.discard(workflow_id)
-            await self.db.release_lease(workflow_id, lease)
+            await self.leases.release_lease(workflow_id, lease)
 
     async def _take(self, workflow_id: str) -> str:
         """Take the lease; returns its owner. A workflow waiting for a person is driven by nobody, but the
@@ -100,7 +100,7 @@ class WorkflowRunner:
         that moment is waited out; past it, the workflow is busy."""
         lease = self._token()
         deadline = asyncio.get_running_loop().time() + HANDOVER_SECONDS
-        while not await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
+        while not await self.leases.acquire_lease(workflow_id, lease, self.lease_seconds):
             if asyncio.get_running_loop().time() > deadline:
                 raise WorkflowBusyError(f"workflow {workflow_id} is being worked on; try again shortly")
             await asyncio.sleep(0.05)
@@ -125,11 +125,11 @@ class WorkflowRunner:
         if self.cloud_url is None:
             return adopted
         for status in RESUMABLE:
-            for run in await self.db.runs(status=status):
+            for run in await self.rollouts.store.runs(status=status):
                 if self._driving(run.workflow_id) or run.cloud != self.cloud_url:
                     continue
                 lease = self._token()
-                if await self.db.acquire_lease(run.workflow_id, lease, self.lease_seconds):
+                if await self.leases.acquire_lease(run.workflow_id, lease, self.lease_seconds):
                     log.info(
                         "adopting workflow %s (%s)",
                         run.workflow_id,
@@ -182,7 +182,7 @@ class WorkflowRunner:
             self.tasks.pop(workflow_id, None)
             try:
                 await asyncio.shield(writer)
-                await self.db.release_lease(workflow_id, lease)
+                await self.leases.release_lease(workflow_id, lease)
             except (asyncio.CancelledError, SQLAlchemyError):
                 # Shutting down in the middle of a step: the lease expires by itself and another replica
                 # (or this one, restarted) resumes the workflow from its last checkpoint.
@@ -198,10 +198,10 @@ class WorkflowRunner:
             done = batch[-1] is None
             found = [e for e in batch if e is not None]
             if found:
-                await self.db.add_events(workflow_id, found)
+                await self.rollouts.store.add_events(workflow_id, found)
 
     async def _renew(self, workflow_id: str, lease: str) -> None:
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            if not await self.db.acquire_lease(workflow_id, lease, self.lease_seconds):
+            if not await self.leases.acquire_lease(workflow_id, lease, self.lease_seconds):
                 log.error("lost the lease of workflow %s", workflow_id, extra={"workflow_id": workflow_id})

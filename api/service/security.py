@@ -12,15 +12,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.keys import key_hash
 from api.service.problems import Problem, problem
-from graphs.database import Database
 from graphs.rollout.authority import Action, Caller, permit
+from graphs.service_store import ServiceStore
 
 _MOST_TRUSTED_KEYS = 10_000
 
 
 @dataclass
 class Guard:
-    db: Database
+    keys: ServiceStore
     auth: bool
     rate_per_minute: int
     # A key found valid is trusted this long without asking the database again: the key lookup was a third
@@ -45,7 +45,7 @@ class Guard:
         trusted = self._trusted.get(hashed)
         if trusted is not None and trusted[1] > now:
             return trusted[0]
-        key = await self.db.key_by_hash(hashed)
+        key = await self.keys.key_by_hash(hashed)
         if key is None or key.revoked_at is not None:
             self._trusted.pop(hashed, None)
             raise Problem(401, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})

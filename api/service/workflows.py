@@ -79,7 +79,7 @@ async def list_workflows(
     status: Annotated[str | None, Query(max_length=32)] = None,
     kind: Kind | None = None,
 ) -> list[WorkflowSummary]:
-    runs = await _rollouts(request).db.runs(status=status, kind=kind)
+    runs = await _rollouts(request).store.runs(status=status, kind=kind)
     return [WorkflowSummary.model_validate(r.model_dump()) for r in runs]
 
 
@@ -209,11 +209,11 @@ async def events(
 async def _stream(request: Request, workflow_id: str, after: int) -> AsyncIterator[str]:
     rollouts = _rollouts(request)
     while True:
-        found = await rollouts.db.events(workflow_id, after)
+        found = await rollouts.store.events(workflow_id, after)
         for number, event in found:
             after = number
             yield f"id: {number}\nevent: {event.get('event', 'message')}\ndata: {json.dumps(event)}\n\n"
-        stored = await rollouts.db.run(workflow_id)
+        stored = await rollouts.store.run(workflow_id)
         settled = stored is None or stored.status in (*FINAL_STATUSES, "awaiting_approval", "failed")
         running = workflow_id in _runner(request).tasks
         if settled and not running and not found:

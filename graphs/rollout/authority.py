@@ -11,7 +11,10 @@ also approve or reject rollouts; admins also administer (API keys).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from graphs.rollout.approvals import ApprovalPolicy
 
 Role = Literal["viewer", "operator", "approver", "admin"]
 Action = Literal["read", "start", "manage", "decide", "administer"]
@@ -45,6 +48,7 @@ class DecisionRules:
     """The deployment's rules for decisions, beyond roles."""
 
     distinct_approver: bool = False  # a workflow's requester may not approve it
+    approval: ApprovalPolicy | None = None  # how many people, which roles, by when (None: the default)
 
 
 def allowed(role: Role, action: Action) -> bool:

@@ -19,7 +19,6 @@ from langgraph.types import Command, Send, interrupt
 
 from agents.review import Approval, Change, RolloutPlan
 from agents.reviewers import REVIEWERS
-from graphs.database import AuditEntry, Database
 from graphs.rollout.execution import apply_changes, revert_changes, wave_slices
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import (
@@ -39,6 +38,7 @@ from graphs.rollout.planning import make_plan
 from graphs.rollout.quality import compare, wave_degraded
 from graphs.rollout.report import build_report, kept_changes, worst_errors, worst_latency
 from graphs.rollout.savings import measure
+from graphs.rollout.store import AuditEntry, RolloutStore
 from tools.analysis.settings import AnalysisSettings
 from tools.provider import CloudProvider
 
@@ -48,17 +48,17 @@ AUDIT_BATCH = 250
 
 @dataclass
 class RolloutContext:
-    """What a run needs besides its state: the cloud, the database, the analysis thresholds."""
+    """What a run needs besides its state: the cloud, the rollout tables, the analysis thresholds."""
 
     cloud: CloudProvider
-    db: Database
+    store: RolloutStore
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     on_progress: Callable[[dict[str, Any]], None] | None = None
     plans: dict[str, RolloutPlan] = field(default_factory=dict)  # read once per run, not once per node
 
     async def plan(self, workflow_id: str) -> RolloutPlan:
         if workflow_id not in self.plans:
-            stored = await self.db.plan(workflow_id)
+            stored = await self.store.plan(workflow_id)
             if stored is None:
                 raise LookupError(f"workflow {workflow_id} has no stored plan")
             self.plans[workflow_id] = RolloutPlan.model_validate(stored)
@@ -98,7 +98,7 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     found = await asyncio.to_thread(
         make_plan, ctx.cloud, state["kind"], state["scope"], state["settings"], ctx.analysis
     )
-    held = await ctx.db.claim(state["workflow_id"], [c.instance_id for c in found.changes])
+    held = await ctx.store.claim(state["workflow_id"], [c.instance_id for c in found.changes])
     if held:
         found = found.model_copy(
             update={
@@ -109,9 +109,9 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
                 },
             }
         )
-    await ctx.db.save_plan(state["workflow_id"], found.model_dump(mode="json"))
+    await ctx.store.save_plan(state["workflow_id"], found.model_dump(mode="json"))
     ctx.plans[state["workflow_id"]] = found
-    await ctx.db.record(
+    await ctx.store.record(
         [
             _entry(
                 state, "plan", "plan", "optiinfra", found.created_at,
@@ -152,7 +152,7 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
     plan_ = await ctx.plan(task["workflow_id"])
     check = kind_of(plan_.kind).check(task["agent"])  # what this kind asks of this agent
     approval = await asyncio.to_thread(reviewer, plan_, ctx.cloud, task["settings"].review_policy(), check)
-    await ctx.db.record(
+    await ctx.store.record(
         [
             AuditEntry(
                 workflow_id=task["workflow_id"],
@@ -200,26 +200,32 @@ def person_needed(
 async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command[Literal["wave", "report"]]:
     ctx = runtime.context
     wf = state["workflow_id"]
-    if cancelled := await ctx.db.cancellation(wf):  # before anything changed: nothing to roll back
+    if cancelled := await ctx.store.cancellation(wf):  # before anything changed: nothing to roll back
         update = {"status": "cancelled", "approved": [], "cancelled_by": cancelled["by"]}
         return Command(goto="report", update=update)
     plan_ = await ctx.plan(wf)
     vetoed = {iid for a in state["approvals"] for iid in a.vetoes}
     keep = [c for c in plan_.changes if c.instance_id not in vetoed]
-    await ctx.db.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
+    await ctx.store.release(wf, vetoed)  # vetoed instances are free for other rollouts at once
     if not keep:
         return Command(goto="report", update={"status": "nothing_to_do", "approved": []})
     why = person_needed(state["kind"], keep, state["approvals"], state["settings"])
     if why:
-        await ctx.db.set_status(wf, "awaiting_approval")
+        await ctx.store.set_status(wf, "awaiting_approval")
+        savings = round(sum(c.monthly_savings for c in keep), 2)
+        risk = max((c.risk for c in keep), key=("low", "medium", "high").index)
+        policy = state["settings"].approval
         request = ApprovalRequest(
             workflow_id=wf,
             kind=state["kind"],
             instance_ids=[c.instance_id for c in keep],
-            monthly_savings=round(sum(c.monthly_savings for c in keep), 2),
-            risk=max((c.risk for c in keep), key=("low", "medium", "high").index),
+            monthly_savings=savings,
+            risk=risk,
             approvals=state["approvals"],
             why=why,
+            needs=policy.needs(savings, risk),
+            requested_at=state["clock"],
+            deadlines=policy.deadlines(state["clock"]),
         )
         decision = Decision.model_validate(interrupt(request.model_dump(mode="json")))
     else:
@@ -231,22 +237,23 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
             raise ValueError(f"not in the reviewed plan: {', '.join(sorted(unknown))}")
         chosen = set(decision.instance_ids)
         approved = [i for i in approved if i in chosen]
-    if decision.decision == "reject":
+    if decision.decision != "approve":
         approved = []
-    await ctx.db.record(
+    await ctx.store.record(
         [
             _entry(
                 state, "decision", "decision", decision.by, state["clock"],
                 decision=decision.decision, approved=approved, comment=decision.comment, why_asked=why,
+                approvers=decision.approvers or [decision.by],
             )
         ]
     )  # fmt: skip
-    await ctx.db.release(wf, [c.instance_id for c in plan_.changes if c.instance_id not in set(approved)])
+    await ctx.store.release(wf, [c.instance_id for c in plan_.changes if c.instance_id not in set(approved)])
     _emit(ctx, "decision", decision=decision.decision, by=decision.by, approved=len(approved))
     if not approved:
-        status = "rejected" if decision.decision == "reject" else "nothing_to_do"
+        status = {"reject": "rejected", "expire": "expired"}.get(decision.decision, "nothing_to_do")
         return Command(goto="report", update={"status": status, "approved": [], "decision": decision})
-    await ctx.db.set_status(wf, "rolling_out")
+    await ctx.store.set_status(wf, "rolling_out")
     return Command(goto="wave", update={"status": "rolling_out", "approved": approved, "decision": decision})
 
 
@@ -270,13 +277,13 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
         done = await asyncio.to_thread(
             apply_changes, ctx.cloud, state["kind"], state["workflow_id"], number, batch
         )
-        await ctx.db.record(_change_entries(state, f"w{number}", done, started))
+        await ctx.store.record(_change_entries(state, f"w{number}", done, started))
         results += done
         _emit(ctx, "wave_progress", number=number, done=len(results), instances=len(changes))
     finished = await asyncio.to_thread(ctx.cloud.now)
     replacements = [r.current_id for r in results if r.current_id != r.instance_id]
     if replacements:
-        await ctx.db.claim(state["workflow_id"], replacements)
+        await ctx.store.claim(state["workflow_id"], replacements)
     result = WaveResult(
         number=number, started_at=started, finished_at=max(finished, started), results=results
     )
@@ -310,7 +317,7 @@ async def monitor(
         degraded=wave_degraded(checks, settings),
         too_many_failures=too_many_failures,
     )
-    await ctx.db.record(
+    await ctx.store.record(
         [
             _entry(
                 state,
@@ -332,7 +339,8 @@ async def monitor(
         worst_error_rate_change_pt=worst_errors(checks),
     )
     update: dict[str, Any] = {"checks": [verdict], "clock": until}
-    if cancelled := await ctx.db.cancellation(state["workflow_id"]):  # the step boundary a cancel waits for
+    # The step boundary a cancel waits for.
+    if cancelled := await ctx.store.cancellation(state["workflow_id"]):
         update["cancelled_by"] = cancelled["by"]
         if cancelled["rollback"]:
             return Command(goto="rollback", update=update)
@@ -353,7 +361,7 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
         batch = await asyncio.to_thread(
             revert_changes, ctx.cloud, state["kind"], state["workflow_id"], done[start : start + AUDIT_BATCH]
         )
-        await ctx.db.record(_change_entries(state, "rollback", batch, state["clock"]))
+        await ctx.store.record(_change_entries(state, "rollback", batch, state["clock"]))
         reverted += batch
     finished = await asyncio.to_thread(ctx.cloud.now)
     _emit(ctx, "rollback", reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted))
@@ -369,11 +377,11 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
     measured = await asyncio.to_thread(measure, ctx.cloud, state, kept_changes(state))
     final = build_report(state, plan_, status, reason, measured)
     wf = state["workflow_id"]
-    await ctx.db.record(
+    await ctx.store.record(
         [_entry(state, "report", "status", "optiinfra", state["clock"], status=status, reason=reason)]
     )
-    await ctx.db.release(wf)
-    await ctx.db.set_status(wf, status, final.model_dump(mode="json"))
+    await ctx.store.release(wf)
+    await ctx.store.set_status(wf, status, final.model_dump(mode="json"))
     _emit(ctx, "report", status=status, monthly_savings=final.monthly_savings, changed=len(final.changed))
     return {"status": status, "report": final}
 
@@ -395,6 +403,8 @@ def _reason(state: RolloutState, status: str) -> str:
     if status == "rejected":
         decision = state["decision"]
         return f"rejected by {decision.by}" + (f": {decision.comment}" if decision.comment else "")
+    if status == "expired":
+        return f"{state['decision'].comment or 'no decision in time'}: nothing was changed"
     summary = state.get("plan")
     if summary is not None and not summary.changes:
         return "no change to make in this scope"

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from typing_extensions import TypedDict
 
 from agents.review import AgentName, Approval, ReviewPolicy, RolloutKind, RolloutPlan
+from graphs.rollout.approvals import (
+    ApprovalLevel,
+    ApprovalNeeds,
+    ApprovalPolicy,
+    ApprovalRule,
+    Deadline,
+)
 from tools.models import CloudName, InstanceFilter
 
 Status = Literal[
@@ -22,9 +29,10 @@ Status = Literal[
     "rejected",
     "nothing_to_do",
     "cancelled",
+    "expired",
 ]
 FINAL_STATUSES: frozenset[str] = frozenset(
-    {"completed", "rolled_back", "rejected", "nothing_to_do", "cancelled"}
+    {"completed", "rolled_back", "rejected", "nothing_to_do", "cancelled", "expired"}
 )
 
 
@@ -93,6 +101,10 @@ class RolloutSettings(BaseModel):
     distinct_approver: bool = Field(
         False, description="Its requester may not approve it, through any interface: another person must"
     )
+    approval: ApprovalPolicy = Field(
+        default_factory=ApprovalPolicy,
+        description="How many people approve it, of which role, and by when (the deployment's policy)",
+    )
 
     @field_validator("waves")
     @classmethod
@@ -142,17 +154,25 @@ class ApprovalRequest(BaseModel):
     risk: Literal["low", "medium", "high"]
     approvals: list[Approval]
     why: list[str] = Field(description="Why the policy asks a person")
+    needs: ApprovalNeeds = Field(default_factory=ApprovalNeeds, description="How many people, which roles")
+    requested_at: datetime | None = Field(None, description="When it was asked (the cloud's time)")
+    deadlines: list[Deadline] = Field(
+        default_factory=list, description="Each level's deadline; past the last, the request expires"
+    )
 
 
 class Decision(BaseModel):
-    """A person's answer: approve (all, or only `instance_ids`) or reject."""
+    """The answer a pending approval takes: approve (all, or only `instance_ids`) or reject, by a person —
+    or by several, when the plan needs more than one (`approvers`) — or expire, when nobody answered in
+    time."""
 
     model_config = ConfigDict(extra="forbid")
 
-    decision: Literal["approve", "reject"]
+    decision: Literal["approve", "reject", "expire"]
     by: str = Field(min_length=1, max_length=128)
     instance_ids: list[str] | None = Field(None, description="Approve only these (an edit of the plan)")
     comment: str | None = Field(None, max_length=2000)
+    approvers: list[str] = Field(default_factory=list, description="Each person who approved, when several")
 
 
 class ChangeResult(BaseModel):
@@ -299,4 +319,7 @@ STATE_TYPES: tuple[type, ...] = (
     QualityCheck,
     RolloutReport,
     WaveSummary,
+    ApprovalPolicy,
+    ApprovalRule,
+    ApprovalLevel,
 )

@@ -41,7 +41,9 @@ def build_report(
     decision = state.get("decision")
     dropped: dict[str, str] = {}
     if plan and decision:
-        why = f"left out by {decision.by}" if decision.decision == "approve" else f"rejected by {decision.by}"
+        why = {"approve": f"left out by {decision.by}", "reject": f"rejected by {decision.by}"}.get(
+            decision.decision, "the approval request expired"
+        )
         accounted = set(vetoed) | set(approved)
         dropped = {c.instance_id: why for c in plan.changes if c.instance_id not in accounted}
     summaries = []

@@ -16,12 +16,13 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from agents.review import RolloutKind, RolloutPlan
 from graphs.checkpointing import open_checkpointer
-from graphs.database import AuditEntry, Database, WorkflowRun
-from graphs.rollout.authority import Caller, DecisionRules, permit, permit_decision
+from graphs.database import Database
+from graphs.notifier import Notifier
+from graphs.rollout.authority import Caller, DecisionRules, NotPermittedError, permit, permit_decision
 from graphs.rollout.execution import OutcomeUnknownError
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
 from graphs.rollout.kinds import UnknownKindError, kind_of
@@ -35,6 +36,8 @@ from graphs.rollout.models import (
     RolloutSettings,
     Scope,
 )
+from graphs.rollout.notices import approval_notice, ended_notice, failed_notice
+from graphs.rollout.store import AuditEntry, RolloutStore, SignOff, WorkflowRun
 from tools.analysis.settings import AnalysisSettings
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
@@ -81,6 +84,10 @@ class InvalidDecisionError(RolloutError):
     """A decision names instances the pending request does not hold."""
 
 
+class ApprovedAlreadyError(NothingPendingError):
+    """The person approved this request already; it needs someone else's approval."""
+
+
 class RolloutRun(BaseModel):
     """Where a workflow stands."""
 
@@ -92,6 +99,8 @@ class RolloutRun(BaseModel):
     approved: int | None = None
     waves_done: int = 0
     pending: ApprovalRequest | None = None
+    signoffs: list[SignOff] = Field(default_factory=list, description="Approvals given so far, when several")
+    waiting_for: str | None = Field(None, description="What the pending request still needs, in words")
     report: RolloutReport | None = None
 
 
@@ -105,12 +114,15 @@ class Rollouts:
         cloud: CloudProvider | None,
         analysis: AnalysisSettings | None = None,
         rules: DecisionRules | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.db = db
+        self.store = RolloutStore(db)
         self.graph = graph
         self.cloud = cloud
         self.analysis = analysis or AnalysisSettings()
         self.rules = rules or DecisionRules()
+        self.notifier = notifier or Notifier(db)
 
     async def start(
         self,
@@ -152,13 +164,15 @@ class Rollouts:
         if self.cloud is not None and scope is not None and scope.instance_ids:
             await self._known(scope.instance_ids)
         workflow_id = workflow_id or f"wf-{secrets.token_hex(5)}"
-        if await self.db.run(workflow_id) is not None:
+        if await self.store.run(workflow_id) is not None:
             raise WorkflowExistsError(f"workflow {workflow_id} exists already: resume it or pick another id")
         scope, settings = scope or Scope(), settings or RolloutSettings()
-        if self.rules.distinct_approver:  # the deployment's rule travels with the workflow to every door
+        if self.rules.distinct_approver:  # the deployment's rules travel with the workflow to every door
             settings = settings.model_copy(update={"distinct_approver": True})
+        if self.rules.approval is not None:
+            settings = settings.model_copy(update={"approval": self.rules.approval})
         now = datetime.now(UTC)
-        await self.db.add_run(
+        await self.store.add_run(
             WorkflowRun(
                 workflow_id=workflow_id,
                 kind=kind,
@@ -184,14 +198,14 @@ class Rollouts:
             return await self.status(workflow_id)
         if snapshot.interrupts:
             # Waiting for a person: carried on only with the decision taken for it, if one was.
-            taken = await self.db.decision(workflow_id)
+            taken = await self.store.decision(workflow_id)
             if taken is not None:
                 await self._drive(Command(resume=taken), workflow_id, on_progress)
             return await self.status(workflow_id)
         if snapshot.values:
             stored = await self.stored(workflow_id)
             if stored.status == "failed":  # retried: it runs again from its last checkpoint
-                await self.db.set_status(workflow_id, str(snapshot.values.get("status", "planning")))
+                await self.store.set_status(workflow_id, str(snapshot.values.get("status", "planning")))
             await self._drive(None, workflow_id, on_progress)
         else:  # registered, or killed before its first checkpoint: start from what was asked
             stored = await self.stored(workflow_id)
@@ -213,14 +227,37 @@ class Rollouts:
         await self.take_decision(workflow_id, decision, caller)
         return await self.resume(workflow_id, on_progress)
 
-    async def take_decision(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision:
+    async def take_decision(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision | None:
         """Make `decision` the one the workflow takes, without driving it (`resume` applies it). Of several
         sent at once, through any interface or replica, exactly one is taken; the others raise
-        DecisionTakenError."""
+        DecisionTakenError. When the plan needs several approvers, an approval is recorded and the decision
+        is taken with the one that completes them; until then None (`status().waiting_for` says what is
+        missing). A rejection ends it at once."""
         decision = await self.check_decision(workflow_id, decision, caller)
-        if not await self.db.take_decision(workflow_id, decision.model_dump(mode="json")):
+        pending = (await self.status(workflow_id)).pending
+        if decision.decision == "approve" and pending is not None and pending.needs.approvers > 1:
+            now = datetime.now(UTC)
+            given = await self.store.sign_off(
+                workflow_id, SignOff(by=caller.name, role=caller.role, instance_ids=decision.instance_ids,
+                                     comment=decision.comment, at=now),
+            )  # fmt: skip
+            missing = pending.needs.missing(given)
+            detail = {"decision": "approve", "role": caller.role, "instance_ids": decision.instance_ids,
+                      "comment": decision.comment, "still_needed": missing}  # fmt: skip
+            at = await self._cloud_now(now)
+            await self.store.record(
+                [AuditEntry(workflow_id=workflow_id, key=f"approval/{caller.name}", kind="decision",
+                            actor=caller.name, at=at, detail=detail)]
+            )  # fmt: skip
+            if missing is not None:
+                return None
+            decision = together(given, pending.instance_ids)
+        if not await self.store.take_decision(workflow_id, decision.model_dump(mode="json")):
+            taken = await self.store.decision(workflow_id) or {}
+            if caller.name in taken.get("approvers", []):  # completed by a sign-off sent at the same time
+                return Decision.model_validate(taken)
             raise await self._taken(workflow_id)
-        await self.db.set_status(workflow_id, "deciding")
+        await self.store.set_status(workflow_id, "deciding")
         return decision
 
     async def cancel(self, workflow_id: str, caller: Caller, rollback: bool = True) -> RolloutRun:
@@ -231,12 +268,16 @@ class Rollouts:
         run = await self.status(workflow_id)
         if run.status in FINAL_STATUSES:
             raise NothingPendingError(f"workflow {workflow_id} has ended ({run.status}): nothing to cancel")
-        if not await self.db.request_cancel(workflow_id, caller.name, rollback):
+        if not await self.store.request_cancel(workflow_id, caller.name, rollback):
             raise NothingPendingError(f"workflow {workflow_id} is being cancelled already")
         if run.pending is not None:  # the gate, carried on, sees the cancellation before anything changes
             stop = Decision(decision="reject", by=caller.name, comment="cancelled")
-            await self.db.take_decision(workflow_id, stop.model_dump(mode="json"))
+            await self.store.take_decision(workflow_id, stop.model_dump(mode="json"))
         return await self.status(workflow_id)
+
+    async def _cloud_now(self, otherwise: datetime) -> datetime:
+        """The cloud's time, which the audit keeps (the wall clock's when no cloud is at hand)."""
+        return await asyncio.to_thread(self.cloud.now) if self.cloud is not None else otherwise
 
     async def _known(self, instance_ids: list[str]) -> None:
         """Raise InvalidScopeError naming the ids the cloud has never heard of."""
@@ -248,7 +289,7 @@ class Rollouts:
             raise InvalidScopeError(f"no such instance in this cloud: {', '.join(unknown[:20])}{more}")
 
     async def _taken(self, workflow_id: str) -> DecisionTakenError:
-        taken = await self.db.decision(workflow_id) or {}
+        taken = await self.store.decision(workflow_id) or {}
         return DecisionTakenError(
             f"workflow {workflow_id} was decided already: {taken.get('decision')} by {taken.get('by')}"
         )
@@ -260,9 +301,11 @@ class Rollouts:
         stored = await self.stored(workflow_id)
         run = await self._status_of(stored)
         asked = RolloutSettings.model_validate(stored.settings)
+        if decision.decision == "expire":
+            raise InvalidDecisionError("a request expires by its deadline, not by anyone's decision")
         rules = DecisionRules(self.rules.distinct_approver or asked.distinct_approver)
         permit_decision(caller, decision.decision, run.requested_by, rules)
-        if run.status == "deciding" or (run.pending is None and await self.db.decision(workflow_id)):
+        if run.status == "deciding" or (run.pending is None and await self.store.decision(workflow_id)):
             raise await self._taken(workflow_id)
         if run.pending is None:
             raise NothingPendingError(
@@ -275,6 +318,13 @@ class Rollouts:
                     f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
                 )
                 raise InvalidDecisionError(f"not among the instances awaiting approval: {shown}")
+        if decision.decision == "approve" and run.pending.needs.approvers > 1:
+            signer = SignOff(by=caller.name, role=caller.role, at=datetime.now(UTC))
+            refusal = run.pending.needs.refusal(signer, run.signoffs)
+            if refusal is not None and any(s.by == caller.name for s in run.signoffs):
+                raise ApprovedAlreadyError(refusal)
+            if refusal is not None:
+                raise NotPermittedError(refusal)
         return decision.model_copy(update={"by": caller.name})
 
     async def status(self, workflow_id: str) -> RolloutRun:
@@ -288,8 +338,9 @@ class Rollouts:
             ApprovalRequest.model_validate(snapshot.interrupts[0].value) if snapshot.interrupts else None
         )
         # Decided but not yet carried on (its driver is on the way, or a resume will be): nothing waits.
-        decided = pending is not None and await self.db.decision(workflow_id) is not None
+        decided = pending is not None and await self.store.decision(workflow_id) is not None
         pending = None if decided else pending
+        signoffs = await self.store.signoffs(workflow_id) if pending and pending.needs.approvers > 1 else []
         summary = values.get("plan")
         return RolloutRun(
             workflow_id=workflow_id,
@@ -300,6 +351,8 @@ class Rollouts:
             approved=len(values["approved"]) if "approved" in values else None,
             waves_done=len(values.get("waves", [])),
             pending=pending,
+            signoffs=signoffs,
+            waiting_for=pending.needs.missing(signoffs) if pending else None,
             report=values.get("report"),
         )
 
@@ -311,7 +364,7 @@ class Rollouts:
         if "report" in values:
             return "it has ended: nothing to resume"
         if snapshot.interrupts:
-            decided = await self.db.decision(workflow_id) is not None
+            decided = await self.store.decision(workflow_id) is not None
             return "applying the decision taken" if decided else "it waits for a decision"
         if not values:
             return "from the start (planning)"
@@ -325,15 +378,15 @@ class Rollouts:
     async def plan(self, workflow_id: str) -> RolloutPlan | None:
         """The workflow's full plan (None while it is still being made)."""
         await self.stored(workflow_id)
-        stored = await self.db.plan(workflow_id)
+        stored = await self.store.plan(workflow_id)
         return RolloutPlan.model_validate(stored) if stored else None
 
     async def audit(self, workflow_id: str) -> list[AuditEntry]:
         await self.stored(workflow_id)
-        return await self.db.audit(workflow_id)
+        return await self.store.audit(workflow_id)
 
     async def stored(self, workflow_id: str) -> WorkflowRun:
-        stored = await self.db.run(workflow_id)
+        stored = await self.store.run(workflow_id)
         if stored is None:
             raise WorkflowNotFoundError(f"no workflow '{workflow_id}' in this database")
         return stored
@@ -342,40 +395,60 @@ class Rollouts:
         if self.cloud is None:
             raise RuntimeError("running a rollout needs a cloud provider")
         context = RolloutContext(
-            cloud=self.cloud, db=self.db, analysis=self.analysis, on_progress=on_progress
+            cloud=self.cloud, store=self.store, analysis=self.analysis, on_progress=on_progress
         )
         config = _config(workflow_id)
         try:
             await self.graph.ainvoke(payload, config, context=context)
         except (ProviderError, OutcomeUnknownError) as exc:
             raise await self._failed(workflow_id, f"{type(exc).__name__}: {exc}", on_progress) from exc
-        if on_progress is None:
-            return
         # Said here rather than in the gate, which runs again when the person's answer resumes it.
         snapshot = await self.graph.aget_state(config)
-        if snapshot.interrupts:
+        stored = await self.stored(workflow_id)
+        if snapshot.interrupts and await self.store.decision(workflow_id) is None:
             request = ApprovalRequest.model_validate(snapshot.interrupts[0].value)
-            shown = request.model_dump(
-                mode="json", include={"instance_ids", "monthly_savings", "risk", "why"}
-            )
-            on_progress({"event": "awaiting_approval", **shown})
+            await self.notifier.publish(approval_notice(request, stored))
+            if on_progress is not None:
+                shown = request.model_dump(
+                    mode="json", include={"instance_ids", "monthly_savings", "risk", "why", "needs"}
+                )
+                on_progress({"event": "awaiting_approval", **shown})
+        elif (report := snapshot.values.get("report")) is not None:
+            notice = ended_notice(report, stored)
+            if notice is not None:
+                await self.notifier.publish(notice)
 
     async def _failed(
         self, workflow_id: str, reason: str, on_progress: Progress | None
     ) -> WorkflowFailedError:
         """Mark the workflow failed, with its reason in the audit and its events: said, never only logged."""
-        await self.db.set_status(workflow_id, "failed")
+        await self.store.set_status(workflow_id, "failed")
         now = datetime.now(UTC)
         detail = {"status": "failed", "reason": reason}
-        await self.db.record(
+        await self.store.record(
             [AuditEntry(workflow_id=workflow_id, key=f"failed/{now.isoformat()}", kind="status",
                         actor="optiinfra", at=now, detail=detail)]
         )  # fmt: skip
         if on_progress is not None:
             on_progress({"event": "failed", "reason": reason})
+        await self.notifier.publish(failed_notice(await self.stored(workflow_id), reason, now))
         return WorkflowFailedError(
             f"workflow {workflow_id} failed: {reason}. `resume` retries it from its last checkpoint"
         )
+
+
+def together(given: list[SignOff], requested: list[str]) -> Decision:
+    """The decision several approvals make: the instances every one of them approved, by all of them."""
+    chosen = [set(s.instance_ids) for s in given if s.instance_ids is not None]
+    names = [s.by for s in given]
+    comments = "; ".join(f"{s.by}: {s.comment}" for s in given if s.comment)
+    return Decision(
+        decision="approve",
+        by=" and ".join(names)[:128],
+        instance_ids=[i for i in requested if all(i in c for c in chosen)] if chosen else None,
+        comment=comments[:2000] or None,
+        approvers=names,
+    )
 
 
 def _shown_status(values: dict[str, Any], pending: bool, stored: str) -> str:
@@ -399,12 +472,14 @@ async def open_rollouts(
     cloud: CloudProvider | None = None,
     analysis: AnalysisSettings | None = None,
     rules: DecisionRules | None = None,
+    public_url: str | None = None,
 ) -> AsyncIterator[Rollouts]:
-    """Rollouts on the database at `db_url` (its tables and checkpoints created when missing)."""
+    """Rollouts on the database at `db_url` (its tables and checkpoints created when missing); their
+    notices go to the channels kept there, with links to `public_url` (the service's address) if given."""
     db = await Database.open(db_url)
     try:
         async with open_checkpointer(db_url, STATE_TYPES) as saver:
             graph = build_rollout_graph().compile(checkpointer=saver)
-            yield Rollouts(db, graph, cloud, analysis, rules)
+            yield Rollouts(db, graph, cloud, analysis, rules, Notifier(db, public_url))
     finally:
         await db.close()

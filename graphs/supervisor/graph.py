@@ -317,7 +317,7 @@ async def status(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict[
         }
     runs = [
         r
-        for r in await ctx.rollouts.db.runs()
+        for r in await ctx.rollouts.store.runs()
         if r.status in ("awaiting_approval", "rolling_out", "planning")
     ]
     if not runs:

@@ -44,9 +44,9 @@ async def verdicts(embedded_router: EmbeddedRouter) -> AsyncIterator[list[Verdic
         for k, case in enumerate(CASES):
             for earlier in case.thread:
                 await chat.turn(f"eval-{k}", earlier, OPERATOR)
-            before = len(await chat.context.rollouts.db.runs())
+            before = len(await chat.context.rollouts.store.runs())
             turn = await chat.turn(f"eval-{k}", case.q, OPERATOR)
-            started = len(await chat.context.rollouts.db.runs()) - before
+            started = len(await chat.context.rollouts.store.runs()) - before
             found.append(await judge(case, turn.reply, turn.agent, api, cloud, started))
     yield found
 

@@ -78,5 +78,5 @@ async def test_bad_input_is_a_4xx_problem_on_every_database(db_url: str) -> None
         assert streamed.status_code == 413 and streamed.headers["content-type"] == PROBLEM
         counted = (await service.client.get("/metrics")).text
         assert 'status="413"' in counted  # refused bodies are counted like every other answer
-        runs = await service.app.state.rollouts.db.runs()
+        runs = await service.app.state.rollouts.store.runs()
         assert [r.workflow_id for r in runs] == [workflow_id]  # nothing refused was recorded

@@ -56,7 +56,7 @@ async def test_every_role_may_ask_but_only_operators_and_above_start_from_chat_o
                 # A workflow is started (its plan may be empty: earlier ones hold the instances).
                 assert "workflow" in by_chat["data"], (role, by_chat["reply"])  # type: ignore[operator]
                 assert by_http.status_code == 202, (role, by_http.text)
-        started_by = {r.requested_by for r in await service.app.state.rollouts.db.runs()}
+        started_by = {r.requested_by for r in await service.app.state.rollouts.store.runs()}
         assert "viewer-key" not in started_by
 
 

@@ -43,7 +43,7 @@ async def test_concurrent_decisions_to_one_replica_take_one_and_refuse_the_rest(
         taken = next(DECISIONS[k]["decision"] for k, a in enumerate(answers) if a.status_code == 202)
         await service.app.state.runner.wait(workflow_id)
         done = await service.settled(workflow_id)
-        events = [e["event"] for _, e in await service.app.state.rollouts.db.events(workflow_id)]
+        events = [e["event"] for _, e in await service.app.state.rollouts.store.events(workflow_id)]
         assert events.count("report") == 1 and events.count("decision") == 1
         assert events.count("wave_started") == len(done["waves"])  # type: ignore[arg-type]
         report = done["report"]

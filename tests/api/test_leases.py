@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from graphs.database import SCHEMA_VERSION, Database
+from graphs.service_store import ServiceStore
 
 
 async def test_one_owner_at_a_time_until_the_lease_expires_or_is_released(db_url: str) -> None:
-    db = await Database.open(db_url)
+    database = await Database.open(db_url)
+    db = ServiceStore(database)
     try:
         assert await db.acquire_lease("wf-1", "a", 60)
         assert not await db.acquire_lease("wf-1", "b", 60)  # a holds it
@@ -19,6 +21,6 @@ async def test_one_owner_at_a_time_until_the_lease_expires_or_is_released(db_url
         assert await db.acquire_lease("wf-3", "a", -1)  # already expired: as a dead replica leaves it
         assert await db.acquire_lease("wf-3", "b", 60)
         assert not await db.acquire_lease("wf-3", "a", 60)
-        assert await db.schema_version() == SCHEMA_VERSION
+        assert await database.schema_version() == SCHEMA_VERSION
     finally:
-        await db.close()
+        await database.close()

@@ -15,6 +15,7 @@ from api.service.app import create_app
 from api.service.keys import ROLES, create_key
 from api.service.settings import ServiceSettings
 from graphs.rollout.authority import Role
+from graphs.service_store import ServiceStore
 
 PROBLEM = "application/problem+json"
 
@@ -101,7 +102,7 @@ async def test_every_role_on_every_route(service: Service) -> None:
 async def test_unknown_and_revoked_keys_are_refused(service: Service) -> None:
     wrong = await service.client.get("/api/v1/instances", headers={"Authorization": "Bearer oik_not-a-key"})
     assert wrong.status_code == 401 and wrong.json()["detail"] == "unknown or revoked API key"
-    assert await service.app.state.rollouts.db.revoke_key("viewer-key")
+    assert await ServiceStore(service.app.state.rollouts.db).revoke_key("viewer-key")
     revoked = await service.client.get("/api/v1/instances", headers=service.as_("viewer"))
     assert revoked.status_code == 401
 
@@ -113,7 +114,7 @@ async def test_a_revoked_key_stops_working_within_the_trust_window(service: Serv
     assert guard.trust_seconds == 5.0
     as_operator = service.as_("operator")
     assert (await service.client.get("/api/v1/instances", headers=as_operator)).status_code == 200
-    assert await service.app.state.rollouts.db.revoke_key("operator-key")
+    assert await ServiceStore(service.app.state.rollouts.db).revoke_key("operator-key")
     now[0] += 4.9  # this replica checked the key 4.9 s ago: it still trusts it
     assert (await service.client.get("/api/v1/instances", headers=as_operator)).status_code == 200
     now[0] += 0.2
@@ -299,4 +300,5 @@ async def test_a_rollout_started_and_approved_in_chat_is_leased_and_completes(se
     )
     assert "completed" in approved.json()["reply"]
     # The turn let go of the workflow's lease: anyone may take it now.
-    assert await service.app.state.rollouts.db.acquire_lease(pending["workflow_id"], "someone-else", 5)
+    leases = ServiceStore(service.app.state.rollouts.db)
+    assert await leases.acquire_lease(pending["workflow_id"], "someone-else", 5)

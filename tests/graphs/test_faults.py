@@ -68,7 +68,7 @@ async def test_report_cloud_and_audit_agree_whatever_the_faults(
         try:
             run = await rollouts.start(kind, settings=SETTINGS, caller=OPS)
         except WorkflowFailedError:  # the cloud could not be read at all: said, and retried once it can
-            workflow_id = (await rollouts.db.runs())[-1].workflow_id
+            workflow_id = (await rollouts.store.runs())[-1].workflow_id
             assert (await rollouts.status(workflow_id)).status == "failed"
             api.delete("/faults").raise_for_status()
             now[0] += 60  # later: past the breaker's pause, as an operator's `resume` would be

@@ -12,12 +12,13 @@ import pytest
 from langchain_core.runnables import RunnableConfig
 
 from graphs.checkpointing import open_checkpointer
-from graphs.database import AuditEntry, Database
+from graphs.database import Database
 from graphs.database_url import DatabaseUrl
 from graphs.rollout.authority import Caller
 from graphs.rollout.graph import build_rollout_graph
 from graphs.rollout.models import STATE_TYPES, Decision, RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
+from graphs.rollout.store import AuditEntry
 from graphs.rollout.workflow import (
     InvalidDecisionError,
     NothingPendingError,

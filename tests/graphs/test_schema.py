@@ -12,9 +12,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import select
 
+from graphs.budget_store import budget_alerts
 from graphs.database import SCHEMA_VERSION, Database, SchemaError
+from graphs.rollout.store import RolloutStore
 from graphs.rollout.workflow import open_rollouts
+from graphs.service_store import ServiceStore
 
 
 async def _start_a_replica(url: str) -> int:
@@ -37,26 +41,55 @@ async def test_replicas_starting_together_on_a_fresh_database_all_start(postgres
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-async def test_a_version_2_database_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+# The tables each version added after the first two, and the columns it added to older ones.
+_ADDED = {
+    3: (["optiinfra_decisions"], []),
+    4: (["optiinfra_cancellations"], []),
+    5: (["optiinfra_anomalies", "optiinfra_budgets", "optiinfra_budget_alerts"], []),
+    6: (
+        ["optiinfra_signoffs", "optiinfra_channels", "optiinfra_deliveries"],
+        [("optiinfra_budget_alerts", "action_workflow_id")],
+    ),
+}
+
+
+@pytest.mark.parametrize("old", [2, 5])
+async def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path: Path, old: int) -> None:
     path = tmp_path / "old.db"
     db = await Database.open(f"sqlite:///{path}")
     await db.close()
-    with sqlite3.connect(path) as conn:  # as version 2 left it: no decisions table, stamped 2
-        conn.execute("DROP TABLE optiinfra_decisions")
-        conn.execute("DELETE FROM optiinfra_schema WHERE version > 2")
+    with sqlite3.connect(path) as conn:  # as version `old` left it: without what later versions added
+        for version in range(SCHEMA_VERSION, old, -1):
+            tables, columns = _ADDED[version]
+            for table, column in columns:
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            for table in tables:
+                conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM optiinfra_schema WHERE version > ?", (old,))
         conn.execute(
             "INSERT INTO optiinfra_api_keys (name, role, key_hash, created_at) "
             "VALUES ('alice', 'approver', 'h', '2026-06-01 00:00:00')"
         )
+        if old >= 5:
+            conn.execute(
+                "INSERT INTO optiinfra_budget_alerts (name, period_start, threshold, fired_at, figure) "
+                "VALUES ('ml', '2026-06-01', 'actual:50', '2026-06-10 00:00:00', '{}')"
+            )
     db = await Database.open(f"sqlite:///{path}")
     try:
         assert await db.schema_version() == SCHEMA_VERSION
-        assert [k.name for k in await db.keys()] == ["alice"]
-        assert await db.take_decision("wf-1", {"decision": "approve", "by": "alice"})
-        assert not await db.take_decision("wf-1", {"decision": "reject", "by": "bob"})
-        assert await db.decision("wf-1") == {"decision": "approve", "by": "alice"}
+        assert [k.name for k in await ServiceStore(db).keys()] == ["alice"]
+        rollouts = RolloutStore(db)
+        assert await rollouts.take_decision("wf-1", {"decision": "approve", "by": "alice"})
+        assert not await rollouts.take_decision("wf-1", {"decision": "reject", "by": "bob"})
+        assert await rollouts.decision("wf-1") == {"decision": "approve", "by": "alice"}
+        async with db.transaction() as conn:
+            alerts = (await conn.execute(select(budget_alerts))).all()
+        assert [(a.name, a.action_workflow_id) for a in alerts] == ([("ml", None)] if old >= 5 else [])
     finally:
         await db.close()
+    db = await Database.open(f"sqlite:///{path}")  # opened again: nothing left to migrate
+    await db.close()
 
 
 async def test_a_database_newer_than_the_code_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -122,18 +122,18 @@ async def test_questions_about_upsizing_and_other_power_orders_start_nothing(cha
     assert nightly.reply.startswith("I can't schedule changes")
     reboot = await chat.turn("t12", "reboot the idle machines", ME)
     assert reboot.reply.startswith("I can't stop, start, reboot or terminate machines one by one")
-    assert not await chat.context.rollouts.db.runs()
+    assert not await chat.context.rollouts.store.runs()
 
 
 async def test_them_means_the_whole_set_the_last_answer_counted(chat: Chat) -> None:
     listed = await chat.turn("t4", "which instances could run on spot?", ME)
-    assert listed.route.route == "resource" and not await chat.context.rollouts.db.runs()
+    assert listed.route.route == "resource" and not await chat.context.rollouts.store.runs()
     counted = listed.data["instance_ids"]
     assert len(counted) == listed.facts["spot_candidates"] and len(counted) > 10  # more than the ten listed
     assert f"and {len(counted) - 10} more." in listed.reply
     moved = await chat.turn("t4", "move them to spot", ME)
     assert f"for the {len(counted)} instances from my last answer" in moved.reply
-    workflow_id = (await chat.context.rollouts.db.runs())[-1].workflow_id
+    workflow_id = (await chat.context.rollouts.store.runs())[-1].workflow_id
     stored = await chat.context.rollouts.stored(workflow_id)
     assert stored.scope["instance_ids"] == counted
 

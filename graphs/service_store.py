@@ -1,0 +1,94 @@
+"""The service's own tables: who may call it (API keys: a name, a role and only a hash of the key) and which
+replica does what until when (leases: a workflow's driver, the scheduler's one runner)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import Column, DateTime, String, Table, delete, select, update
+
+from graphs.database import Database, UtcDatetime, metadata
+from graphs.rollout.authority import Role
+
+api_keys = Table(
+    "optiinfra_api_keys",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+# Who holds what, until when: a replica that dies stops renewing, and another takes over. The key is a
+# workflow's id, or the name of a duty only one replica does at a time (the scheduler's).
+leases = Table(
+    "optiinfra_leases",
+    metadata,
+    Column("workflow_id", String(64), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class ApiKey(BaseModel):
+    name: str
+    role: Role
+    key_hash: str
+    created_at: UtcDatetime
+    revoked_at: UtcDatetime | None = None
+
+
+class ServiceStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- API keys ---------------------------------------------------------------------------------------
+    async def add_key(self, key: ApiKey) -> bool:
+        """Store a key; False when its name is taken."""
+        insert = self.db.insert_ignoring(api_keys, ["name"]).values(key.model_dump())
+        async with self.db.transaction() as conn:
+            return (await conn.execute(insert.returning(api_keys.c.name))).first() is not None
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        async with self.db.transaction() as conn:
+            row = (await conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))).first()
+        return ApiKey.model_validate(row._asdict()) if row else None
+
+    async def keys(self) -> list[ApiKey]:
+        async with self.db.transaction() as conn:
+            rows = await conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.name))
+            return [ApiKey.model_validate(r._asdict()) for r in rows]
+
+    async def revoke_key(self, name: str) -> bool:
+        """Revoke the key called `name`; False when there is no such key still in use."""
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        async with self.db.transaction() as conn:
+            return (await conn.execute(statement)).rowcount == 1
+
+    # -- leases: one holder at a time ---------------------------------------------------------------------
+    async def acquire_lease(self, key: str, owner: str, seconds: float) -> bool:
+        """Take (or renew) the lease on `key` for `seconds`; False while another owner's is still valid."""
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=seconds)
+        row = {"workflow_id": key, "owner": owner, "expires_at": until}
+        async with self.db.transaction() as conn:
+            # RETURNING says whether the row went in: psycopg reports no rowcount (-1) for these inserts.
+            insert = self.db.insert_ignoring(leases, ["workflow_id"]).values(row)
+            if (await conn.execute(insert.returning(leases.c.workflow_id))).first() is not None:
+                return True
+            taken = await conn.execute(
+                update(leases)
+                .where(leases.c.workflow_id == key)
+                .where((leases.c.owner == owner) | (leases.c.expires_at < now))
+                .values(owner=owner, expires_at=until)
+            )
+            return taken.rowcount == 1
+
+    async def release_lease(self, key: str, owner: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(delete(leases).where(leases.c.workflow_id == key, leases.c.owner == owner))
