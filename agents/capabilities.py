@@ -62,8 +62,11 @@ LIMITS: tuple[Limit, ...] = (
     Limit(
         "alerts",
         re.compile(r"\b(?:alerts?|notif\w*|slack|pager\w*|webhooks?|remind me)\b", re.IGNORECASE),
-        "send alerts or notifications yet",
-        "the status of rollouts in chat, or their event stream over HTTP (GET /api/v1/workflows/{id}/events)",
+        "set up alerts or notifications from chat (a channel's URL or password is a secret, not a chat "
+        "message)",
+        "an operator adds a channel with `optiinfra notify add NAME --slack URL --event rollout_completed "
+        "--event anomaly_opened` (or --webhook, --email; POST /api/v1/notifications), and rollouts, budgets "
+        "and cost anomalies reach it",
     ),
     Limit(
         "storage",

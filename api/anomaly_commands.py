@@ -16,6 +16,7 @@ from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
 
 if TYPE_CHECKING:
     from graphs.anomaly_store import StoredAnomaly
+    from graphs.finops import FinOps
 
 anomalies = typer.Typer(
     help="Cost anomalies: days a service, team, application, region or cloud cost well above its normal.",
@@ -42,25 +43,15 @@ def check(
     db: DbOption = DEFAULT_DATABASE_URL,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the detector now (for cron): read 90 days of daily costs, keep what it finds, say what is new."""
-    from api.clouds import cloud_for
-    from graphs.anomaly_store import AnomalyStore
-    from graphs.database import Database
-    from tools.analysis.root_cause import find_anomalies
+    """Run the detector now (for cron): read 90 days of daily costs, keep what it finds, say what is new (and
+    tell the channels that subscribe to anomalies of each new spike)."""
+    from api.finops_commands import with_finops
 
-    cloud = cloud_for(cloud_url, seed, size)
-    found = find_anomalies(cloud, since_days=days)
+    async def keep(finops: FinOps) -> tuple[list[str], list[StoredAnomaly]]:
+        checked = await finops.check_anomalies(days)
+        return checked.opened, [await finops.anomalies.get(a.key) for a in checked.found]
 
-    async def keep() -> tuple[list[str], list[StoredAnomaly]]:
-        database = await Database.open(db)
-        try:
-            store = AnomalyStore(database)
-            opened = await store.record(found)
-            return opened, [await store.get(a.key) for a in found]
-        finally:
-            await database.close()
-
-    opened, stored = asyncio.run(keep())
+    opened, stored = with_finops(db, cloud_url, seed, size, keep)
     if as_json:
         print(json.dumps({"new": opened, "anomalies": [s.model_dump(mode="json") for s in stored]}, indent=2))
         return

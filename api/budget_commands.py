@@ -16,7 +16,6 @@ from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, PROVIDERS
 
 if TYPE_CHECKING:
     from graphs.budget_store import StoredBudget
-    from tools.analysis.budgets import BudgetStatus
 
 budget = typer.Typer(
     help="Budgets: an amount per month, quarter or year for part of the bill, with actual and forecast "
@@ -45,6 +44,17 @@ def create(
     forecast_threshold: Annotated[
         list[float] | None, typer.Option(help="% of the amount on the forecast, repeatable (default 100)")
     ] = None,
+    action: Annotated[
+        str | None,
+        typer.Option(
+            help="On breach, start this rollout in the budget's scope (a person approves it): "
+            "spot-migration, rightsizing or idle-stop"
+        ),
+    ] = None,  # fmt: skip
+    action_threshold: Annotated[
+        str, typer.Option(help="The threshold that starts the action, as basis:percent")
+    ] = "actual:100",
+    action_max_changes: Annotated[int | None, typer.Option(min=1, help="At most this many changes")] = None,
     by: ByOption = "cli",
     db: DbOption = DEFAULT_DATABASE_URL,
 ) -> None:
@@ -62,6 +72,8 @@ def create(
         definition = Budget.model_validate({
             "name": name, "amount": amount, "period": period, "thresholds": given or DEFAULT_THRESHOLDS,
             "scope": {"provider": provider, "region": region, "application": application, "tags": tags},
+            "action": {"kind": action.replace("-", "_"), "threshold": action_threshold,
+                       "max_changes": action_max_changes} if action else None,
         })  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -101,35 +113,22 @@ def status_command(
     as_json: JsonOption = False,
 ) -> None:
     """Each budget's spend so far, forecast for the period's end, and the thresholds crossed (for cron: a
-    threshold is new once per period)."""
-    from api.clouds import cloud_for
-    from graphs.budget_store import BudgetStore
-    from graphs.database import Database
-    from tools.analysis.budgets import status
+    threshold is new once per period; its alert is sent, and the budget's action started, then)."""
+    from api.finops_commands import with_finops
 
-    cloud = cloud_for(cloud_url, seed, size)
-
-    async def check() -> list[tuple[BudgetStatus, list[str]]]:
-        database = await Database.open(db)
-        try:
-            store = BudgetStore(database)
-            chosen = [await store.get(name)] if name else await store.budgets()
-            found = []
-            for s in chosen:
-                now = await asyncio.to_thread(status, cloud, s.budget)
-                found.append((now, await store.record(now)))
-            return found
-        finally:
-            await database.close()
-
-    checked = asyncio.run(check())
+    checked = with_finops(db, cloud_url, seed, size, lambda f: f.check_budgets([name] if name else None))
     if as_json:
-        print(json.dumps([s.model_dump(mode="json") | {"new": new} for s, new in checked], indent=2))
+        print(json.dumps([c.status.model_dump(mode="json") | c.model_dump(mode="json", exclude={"status"})
+                          for c in checked], indent=2))  # fmt: skip
         return
     if not checked:
         out.print("No budgets: create one with `optiinfra budget create NAME --amount USD`.")
-    for s, new in checked:
-        out.print(s.summary(new))
+    for c in checked:
+        out.print(c.status.summary(c.new))
+        if c.action_workflow_id:
+            out.print(f"  its action started {c.action_workflow_id}, which waits for a person's approval")
+        if c.action_error:
+            out.print(f"  its action could not start: {c.action_error}")
 
 
 @budget.command("delete")
@@ -166,4 +165,10 @@ def _describe(s: StoredBudget) -> str:
     tags = scope.pop("tags", {})
     named = [f"{k} {v}" for k, v in scope.items()] + [f"{k}={v}" for k, v in tags.items()]
     limits = ", ".join(f"{t.percent:g} % {t.basis}" for t in b.thresholds)
-    return f"{b.amount:,.2f} USD a {b.period} for {', '.join(named) or 'the whole bill'}; alerts at {limits}"
+    said = f"{b.amount:,.2f} USD a {b.period} for {', '.join(named) or 'the whole bill'}; alerts at {limits}"
+    if b.action is not None:
+        basis, _, percent = b.action.threshold.partition(":")
+        said += (
+            f"; at {percent} % {basis} it starts a {b.action.kind.replace('_', ' ')} (a person approves it)"
+        )
+    return said

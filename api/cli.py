@@ -17,6 +17,8 @@ from agents.llm import DEFAULT_TIMEOUT_SECONDS
 from api.anomaly_commands import anomalies
 from api.budget_commands import budget
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
+from api.finops_commands import finops
+from api.notify_commands import notify
 from api.service_commands import apikey, serve_command
 from api.workflow_commands import parse_tags, workflow
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE, PROVIDERS
@@ -40,8 +42,10 @@ class CommandsInOrder(TyperGroup):
         "workflow",
         "budget",
         "anomalies",
+        "finops",
         "serve",
         "apikey",
+        "notify",
         "demo",
         "cloud",
         "route",
@@ -64,6 +68,8 @@ app.command("chat", rich_help_panel=SAVE)(chat_command)
 app.add_typer(workflow, name="workflow", rich_help_panel=SAVE)
 app.add_typer(budget, name="budget", rich_help_panel=SAVE)
 app.add_typer(anomalies, name="anomalies", rich_help_panel=SAVE)
+app.add_typer(finops, name="finops", rich_help_panel=SAVE)
+app.add_typer(notify, name="notify", rich_help_panel=SERVE)
 app.command("serve", rich_help_panel=SERVE)(serve_command)
 app.add_typer(apikey, name="apikey", rich_help_panel=SERVE)
 app.add_typer(demo, name="demo", rich_help_panel=TRY)
@@ -353,6 +359,7 @@ def refusal(exc: Exception) -> str | None:
     from graphs.anomaly_store import AnomalyNotFoundError
     from graphs.budget_store import BudgetError
     from graphs.database import SchemaError
+    from graphs.notification_store import ChannelError
     from graphs.rollout.authority import NotPermittedError
     from graphs.rollout.workflow import RolloutError
     from graphs.supervisor.chat import ChatError
@@ -362,7 +369,7 @@ def refusal(exc: Exception) -> str | None:
     if isinstance(exc, SimulatorError | ProviderError):
         return f"{exc.code}: {exc.message}"
     said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError,
-            AddressUnavailableError, AnomalyNotFoundError, BudgetError)  # fmt: skip
+            AddressUnavailableError, AnomalyNotFoundError, BudgetError, ChannelError)  # fmt: skip
     if isinstance(exc, said):
         return str(exc)
     if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from agents.llm import LlmSpec, LlmSpecError
+from api.approval_policy import ApprovalPolicyOption, read_approval_policy
 from api.workflow_commands import DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import ROLES
@@ -39,6 +40,13 @@ def serve_command(
         bool, typer.Option("--distinct-approver", help="A workflow's requester may not approve it")
     ] = False,
     log_json: Annotated[bool, typer.Option("--log-json", help="Log JSON lines")] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where people reach the service, for links in notifications (default: --host/--port)"
+        ),
+    ] = None,
+    approval_policy: ApprovalPolicyOption = None,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (use PostgreSQL for >1)")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Several replicas can share one PostgreSQL database."""
@@ -46,6 +54,7 @@ def serve_command(
     import os
 
     import uvicorn
+    from pydantic import ValidationError
 
     from api.listening import check_can_listen
     from api.service.logs import configure
@@ -67,11 +76,20 @@ def serve_command(
             "OPTIINFRA_AUTH": str(not no_auth).lower(),
             "OPTIINFRA_DISTINCT_APPROVER": str(distinct_approver).lower(),
             "OPTIINFRA_LOG_JSON": str(log_json).lower(),
+            "OPTIINFRA_PUBLIC_URL": public_url
+            or os.environ.get("OPTIINFRA_PUBLIC_URL")
+            or f"http://{host}:{port}",
         }
     )
+    if approval_policy is not None:
+        os.environ["OPTIINFRA_APPROVAL_POLICY"] = read_approval_policy(approval_policy).model_dump_json()
     if llm is not None:
         os.environ["OPTIINFRA_LLM"] = llm
-    settings = ServiceSettings()
+    try:
+        settings = ServiceSettings()
+    except ValidationError as exc:  # e.g. OPTIINFRA_APPROVAL_POLICY that is not a policy
+        first = exc.errors(include_url=False)[0]
+        raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     configure(settings.log_json, settings.replica)
     check_can_listen(host, port)
     # The schema made (or migrated, or refused) once, here, before any worker starts: a database that cannot

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 import typer
 from rich.console import Console
 
+from api.approval_policy import ApprovalPolicyOption, read_approval_policy
 from graphs.database_url import DEFAULT_DATABASE_URL, DatabaseUrl
 from graphs.rollout.authority import Caller
 from tools.tag_filters import TagFilterError, parse_tag_filters
@@ -106,9 +107,16 @@ def _show(run: RolloutRun, as_json: bool) -> None:
         p = run.pending
         out.print(
             f"{run.workflow_id}: awaiting approval of {len(p.instance_ids)} instances "
-            f"({kind_of(p.kind).monthly(p.monthly_savings)}, risk {p.risk}) — {'; '.join(p.why)}\n"
-            f"  optiinfra workflow approve {run.workflow_id} --by NAME [--only ID,ID]   or   reject"
+            f"({kind_of(p.kind).monthly(p.monthly_savings)}, risk {p.risk}) — {'; '.join(p.why)}"
         )
+        if run.signoffs:
+            out.print(f"  approved by {', '.join(s.by for s in run.signoffs)}; needs {run.waiting_for}")
+        elif p.needs.approvers > 1:
+            out.print(f"  needs {run.waiting_for} ({'; '.join(p.needs.because)})")
+        if p.deadlines:
+            levels = ", then ".join(f"the {d.role}s until {d.at:%F %H:%M}" for d in p.deadlines)
+            out.print(f"  with {levels} UTC (cloud time); then it expires, nothing changed")
+        out.print(f"  optiinfra workflow approve {run.workflow_id} --by NAME [--only ID,ID]   or   reject")
     else:
         out.print(f"{run.workflow_id}: {run.status}, {run.waves_done} wave(s) done")
 
@@ -159,6 +167,7 @@ def start(
     max_changes: Annotated[int | None, typer.Option(min=1, help="At most this many changes")] = None,
     by: ByOption = "cli",
     distinct_approver: DistinctApproverOption = False,
+    approval_policy: ApprovalPolicyOption = None,
     workflow_id: Annotated[
         str | None, typer.Option("--id", help="Choose the workflow id (default: a new random one)")
     ] = None,
@@ -190,6 +199,7 @@ def start(
             auto_approve=auto_approve,
             max_changes=max_changes,
             distinct_approver=distinct_approver,
+            **({"approval": read_approval_policy(approval_policy)} if approval_policy else {}),
         )
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise typer.BadParameter(_first_error(exc)) from None

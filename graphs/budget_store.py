@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Column, Date, DateTime, String, Table, delete, select
+from sqlalchemy import JSON, Column, Date, DateTime, String, Table, delete, select, update
 
 from graphs.database import Database, UtcDatetime, metadata
 from tools.analysis.budgets import Budget, BudgetStatus
@@ -89,6 +89,25 @@ class BudgetStore:
                 if (await conn.execute(insert.values(row).returning(budget_alerts.c.name))).first():
                     new.append(fired.key)
         return new
+
+    async def set_action(self, found: BudgetStatus, threshold: str, workflow_id: str) -> None:
+        """Note the rollout a threshold's action started (on the threshold's alert of that period)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                update(budget_alerts)
+                .where(budget_alerts.c.name == found.name, budget_alerts.c.period_start == found.period_start)
+                .where(budget_alerts.c.threshold == threshold)
+                .values(action_workflow_id=workflow_id)
+            )
+
+    async def actions(self, name: str) -> dict[str, str]:
+        """The rollouts the budget's action started, by period and threshold (`2026-06-01 actual:100`)."""
+        query = select(budget_alerts).where(
+            budget_alerts.c.name == name, budget_alerts.c.action_workflow_id.is_not(None)
+        )
+        async with self.db.transaction() as conn:
+            rows = await conn.execute(query)
+            return {f"{r.period_start.isoformat()} {r.threshold}": r.action_workflow_id for r in rows}
 
 
 def _stored(row: dict[str, object]) -> StoredBudget:

@@ -174,14 +174,16 @@ class NotificationStore:
     async def settle(
         self, delivery_id: int, status: DeliveryStatus, now: datetime, error: str | None = None,
         retry_at: datetime | None = None,
-    ) -> None:  # fmt: skip
+    ) -> Delivery:  # fmt: skip
         """Record an attempt's outcome: sent, failed for good, or pending again until `retry_at`."""
         values: dict[str, Any] = {"status": status, "claimed_until": None, "updated_at": now}
         values["last_error"] = error[:500] if error else None
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
+        statement = update(deliveries).where(deliveries.c.id == delivery_id).values(values)
         async with self.db.transaction() as conn:
-            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(values))
+            row = (await conn.execute(statement.returning(*deliveries.c))).one()
+        return _delivery(row._asdict())
 
     async def delivery(self, delivery_id: int) -> Delivery:
         async with self.db.transaction() as conn:

@@ -22,6 +22,7 @@ from graphs.database import Database
 from graphs.notification_store import ChannelError, Delivery, NotificationStore
 from tools.channels.http import DeliveryError
 from tools.channels.notice import Notice
+from tools.channels.subscription import Channel
 
 log = logging.getLogger("optiinfra.notifications")
 NoticeSink = Callable[[Notice], Awaitable[None]]
@@ -64,9 +65,11 @@ class Notifier:
         was published before). Never raises: a failure is logged, and retried when it may work later."""
         try:
             notice = self._linked(notice)
-            wanting = [s.channel.name for s in await self.store.channels() if s.channel.wants(notice)]
-            made = await self.store.enqueue(notice, wanting, self.now())
-            return [d for d in [await self._attempt(i) for i in made] if d is not None]
+            wanting = {
+                s.channel.name: s.channel for s in await self.store.channels() if s.channel.wants(notice)
+            }
+            made = await self.store.enqueue(notice, list(wanting), self.now())
+            return [d for d in [await self._attempt(i, wanting) for i in made] if d is not None]
         except Exception:
             log.exception("could not publish %s", notice.key)
             return []
@@ -101,31 +104,32 @@ class Notifier:
             raise ChannelError(f"the test delivery to '{name}' is being sent by another process")
         return outcome
 
-    async def _attempt(self, delivery_id: int) -> Delivery | None:
+    async def _attempt(self, delivery_id: int, channels: dict[str, Channel] | None = None) -> Delivery | None:
+        """One attempt at a delivery, if it is due and nobody else holds it; `channels`: those at hand."""
         now = self.now()
         delivery = await self.store.claim(delivery_id, now)
         if delivery is None:
             return None  # sent, given up, not due, or another process is sending it
         try:
-            target = (await self.store.get(delivery.channel)).channel.target
-            await target.send(delivery.notice, delivery.identity)
+            channel = (channels or {}).get(delivery.channel) or (
+                await self.store.get(delivery.channel)
+            ).channel
+            await channel.target.send(delivery.notice, delivery.identity)
         except ChannelError:
-            await self.store.settle(delivery_id, "failed", now, "the channel was removed")
-            return await self.store.delivery(delivery_id)
+            return await self.store.settle(delivery_id, "failed", now, "the channel was removed")
         except DeliveryError as exc:
             if exc.retryable and delivery.attempts < self.retry.attempts:
                 retry_at = now + self.retry.delay(delivery.attempts)
-                await self.store.settle(delivery_id, "pending", now, exc.message, retry_at)
-            else:
-                given_up = f"gave up after {delivery.attempts} attempt(s): {exc.message}"
-                await self.store.settle(
-                    delivery_id, "failed", now, given_up if exc.retryable else exc.message
-                )
-                log.warning("notification %s to %s failed: %s", delivery.notice_key, delivery.channel,
-                            exc.message)  # fmt: skip
-            return await self.store.delivery(delivery_id)
-        await self.store.settle(delivery_id, "sent", now)
-        return await self.store.delivery(delivery_id)
+                return await self.store.settle(delivery_id, "pending", now, exc.message, retry_at)
+            log.warning("notification %s to %s failed: %s", delivery.notice_key, delivery.channel,
+                        exc.message)  # fmt: skip
+            why = (
+                f"gave up after {delivery.attempts} attempt(s): {exc.message}"
+                if exc.retryable
+                else exc.message
+            )
+            return await self.store.settle(delivery_id, "failed", now, why)
+        return await self.store.settle(delivery_id, "sent", now)
 
     def _linked(self, notice: Notice) -> Notice:
         """A notice's link is a path in the service; made absolute where the service's address is known."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Annotated, Literal
 
@@ -12,8 +11,7 @@ from pydantic import BaseModel, Field
 from api.service.problems import Problem
 from api.service.security import Caller, require
 from graphs.anomaly_store import AnomalyNotFoundError, AnomalyStore, Feedback, Status, StoredAnomaly
-from tools.analysis.root_cause import find_anomalies
-from tools.provider import CloudProvider
+from graphs.finops import FinOps
 
 router = APIRouter(prefix="/api/v1/anomalies", tags=["anomalies"])
 Key = Annotated[str, Path(max_length=400, description="dimension=value@first-day, as listed")]
@@ -58,12 +56,12 @@ async def check(
     _: Annotated[Caller, Depends(require("manage"))],
     days: Annotated[int, Query(ge=1, le=60, description="Report anomalies of the last N whole days")] = 7,
 ) -> CheckOut:
-    """Run the detector over 90 days of daily costs; what it finds is kept, and each anomaly is new once."""
-    cloud: CloudProvider = request.app.state.cloud
-    found = await asyncio.to_thread(find_anomalies, cloud, 90, days)
+    """Run the detector over 90 days of daily costs; what it finds is kept, and each anomaly is new once
+    (a new spike is told to the channels that subscribe to anomalies)."""
+    finops: FinOps = request.app.state.finops
+    checked = await finops.check_anomalies(days)
     store = _store(request)
-    opened = await store.record(found)
-    return CheckOut(new=opened, items=[await store.get(a.key) for a in found])
+    return CheckOut(new=checked.opened, items=[await store.get(a.key) for a in checked.found])
 
 
 @router.get("/{key}", response_model=StoredAnomaly)

@@ -15,12 +15,15 @@ from api.service import problems
 from api.service.anomalies import router as anomalies
 from api.service.budgets import router as budgets
 from api.service.metrics import CountedCloud, ServiceMetrics
+from api.service.notifications import router as notifications
 from api.service.problems import Problem
 from api.service.runner import WorkflowRunner
+from api.service.scheduler import Scheduler
 from api.service.security import BodyLimit, Guard
 from api.service.settings import ServiceSettings
 from api.service.views import router as views
 from api.service.workflows import router as workflows
+from graphs.finops import FinOps
 from graphs.rollout.authority import DecisionRules
 from graphs.rollout.workflow import open_rollouts
 from graphs.service_store import ServiceStore
@@ -40,8 +43,8 @@ def create_app(
     model: BaseChatModel | None = None,
     sweep: bool = True,
 ) -> FastAPI:
-    """The service. `cloud` and `model` default to what `settings` name; `sweep=False` leaves orphaned
-    workflows alone (tests that drive the runner by hand)."""
+    """The service. `cloud` and `model` default to what `settings` name; `sweep=False` runs no background
+    duty — no adopting orphaned workflows, no scheduled FinOps (tests that drive them by hand)."""
     settings = settings or ServiceSettings()
     metrics = ServiceMetrics()
 
@@ -51,8 +54,9 @@ def create_app(
             (cloud, settings.cloud if settings.cloud != "sim" else None) if cloud else make_cloud(settings)
         )
         counted: Any = CountedCloud(base, metrics, serial=cloud_url is None)
+        rules = DecisionRules(settings.distinct_approver, settings.approval_policy)
         async with (
-            open_rollouts(settings.db, counted, rules=DecisionRules(settings.distinct_approver)) as rollouts,
+            open_rollouts(settings.db, counted, rules=rules, public_url=settings.public_url) as rollouts,
             open_chat(
                 settings.db,
                 counted,
@@ -64,6 +68,10 @@ def create_app(
         ):
             runner = WorkflowRunner(rollouts, settings.replica, settings.lease_seconds, cloud_url)
             chat.context.hold = runner.held  # rollouts a chat turn drives are leased like the rest
+            # Workflows FinOps starts (a budget's action) or ends (an expired request) run in the background.
+            finops = FinOps(rollouts, drive=runner.start, cloud_url=cloud_url)
+            scheduler = Scheduler(finops, ServiceStore(rollouts.db), settings.replica, settings.sweep_seconds,
+                                  settings.finops_seconds)  # fmt: skip
             app.state.settings = settings
             app.state.metrics = metrics
             app.state.cloud = counted
@@ -71,17 +79,25 @@ def create_app(
             app.state.rollouts = rollouts
             app.state.chat = chat
             app.state.runner = runner
+            app.state.finops = finops
+            app.state.scheduler = scheduler
             app.state.guard = Guard(
                 ServiceStore(rollouts.db), settings.auth, settings.rate_per_minute, settings.key_trust_seconds
             )
-            sweeper = asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)) if sweep else None
+            duties = (
+                [asyncio.create_task(runner.sweep_forever(settings.sweep_seconds)),
+                 asyncio.create_task(scheduler.run_forever())]
+                if sweep else []
+            )  # fmt: skip
             try:
                 yield
             finally:
-                if sweeper is not None:
-                    sweeper.cancel()
+                for duty in duties:
+                    duty.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
+                        await duty
+                if duties:
+                    await scheduler.close()
                 await runner.close()
 
     app = FastAPI(
@@ -99,6 +115,7 @@ def create_app(
     app.include_router(workflows)
     app.include_router(anomalies)
     app.include_router(budgets)
+    app.include_router(notifications)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

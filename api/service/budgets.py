@@ -1,9 +1,9 @@
 """/api/v1/budgets: budgets with their standing — what the scope has cost this period, the forecast for its
-end, and the thresholds crossed (each new once per period, whichever replica checks)."""
+end, and the thresholds crossed (each new once per period, whichever replica or cron job checks first: that
+check sends its alert and starts the budget's action)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from api.service.problems import Problem
 from api.service.security import Caller, require
 from graphs.budget_store import BudgetError, BudgetStore, StoredBudget
-from tools.analysis.budgets import Budget, BudgetStatus, status
-from tools.provider import CloudProvider
+from graphs.finops import FinOps
+from tools.analysis.budgets import Budget, BudgetStatus
 
 router = APIRouter(prefix="/api/v1/budgets", tags=["budgets"])
 Name = Annotated[str, Path(max_length=64)]
@@ -23,13 +23,14 @@ class BudgetOut(BaseModel):
     definition: StoredBudget
     status: BudgetStatus
     new: list[str] = Field(description="Thresholds this read found crossed for the first time this period")
+    action_workflow_id: str | None = Field(None, description="The rollout this read's crossing started")
+    action_error: str | None = None
 
 
 async def _standing(request: Request, stored: StoredBudget) -> BudgetOut:
-    cloud: CloudProvider = request.app.state.cloud
-    found = await asyncio.to_thread(status, cloud, stored.budget)
-    new = await BudgetStore(request.app.state.rollouts.db).record(found)
-    return BudgetOut(definition=stored, status=found, new=new)
+    finops: FinOps = request.app.state.finops
+    checked = (await finops.check_budgets([stored.budget.name]))[0]
+    return BudgetOut(definition=stored, **checked.model_dump())
 
 
 @router.get("", response_model=list[BudgetOut])

@@ -62,16 +62,21 @@ class WorkflowRunner:
         if await self.leases.acquire_lease(workflow_id, lease, self.lease_seconds):
             self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
 
-    async def decide(self, workflow_id: str, decision: Decision, caller: Caller) -> None:
+    async def decide(self, workflow_id: str, decision: Decision, caller: Caller) -> Decision | None:
         """Take the pending approval's decision now (the first one sent wins: any other is refused with
-        DecisionTakenError, on this replica or another) and carry the workflow on in the background."""
+        DecisionTakenError, on this replica or another) and carry the workflow on in the background. An
+        approval that a plan needing several people has not enough of yet is recorded only (None)."""
         lease = await self._take(workflow_id)
         try:
-            await self.rollouts.take_decision(workflow_id, decision, caller)
+            taken = await self.rollouts.take_decision(workflow_id, decision, caller)
         except BaseException:
             await self.leases.release_lease(workflow_id, lease)
             raise
+        if taken is None:
+            await self.leases.release_lease(workflow_id, lease)
+            return None
         self._spawn(workflow_id, lease, functools.partial(self.rollouts.resume, workflow_id))
+        return taken
 
     async def cancel(self, workflow_id: str, caller: Caller, rollback: bool) -> None:
         """Ask the workflow to stop; whoever drives it stops at the next step boundary, and one nobody

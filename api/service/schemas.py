@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from graphs.rollout.approvals import ApprovalNeeds, Deadline
 from graphs.rollout.kinds import KINDS, UnknownKindError, kind_of
+from graphs.rollout.store import SignOff
 from tools.models import Instance
 
 
@@ -59,6 +61,11 @@ class PendingApprovalOut(BaseModel):
     monthly_savings: float
     risk: str
     why: list[str]
+    needs: ApprovalNeeds = Field(default_factory=ApprovalNeeds, description="How many people, which roles")
+    requested_at: datetime | None = None
+    deadlines: list[Deadline] = Field(
+        default_factory=list, description="Each level's; past the last: expired"
+    )
 
 
 class ChatResponse(BaseModel):
@@ -93,6 +100,7 @@ class WorkflowRequest(Strict):
 class WorkflowAccepted(BaseModel):
     workflow_id: str
     status: str
+    waiting_for: str | None = Field(None, description="What an approval still needs, when several are")
 
 
 class Review(BaseModel):
@@ -128,6 +136,8 @@ class WorkflowOut(BaseModel):
     approvals: list[Review]
     waves: list[WaveOut]
     pending: PendingApprovalOut | None
+    signoffs: list[SignOff] = Field(default_factory=list, description="Approvals given so far, when several")
+    waiting_for: str | None = Field(None, description="What the pending request still needs")
     report: dict[str, Any] | None
 
 

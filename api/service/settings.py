@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graphs.database_url import DEFAULT_DATABASE_URL
+from graphs.rollout.approvals import ApprovalPolicy
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
 
 
@@ -37,3 +38,14 @@ class ServiceSettings(BaseSettings):
         description="This process's name in leases and logs",
     )
     log_json: bool = Field(False, description="Log JSON lines instead of text")
+    public_url: str | None = Field(
+        None, description="Where people reach this service: links in notifications are made from it"
+    )
+    finops_seconds: float = Field(
+        900.0, gt=0, description="How often one replica checks budgets and anomalies (deadlines and "
+        "notification retries: every sweep)",
+    )  # fmt: skip
+    approval_policy: ApprovalPolicy = Field(
+        default_factory=ApprovalPolicy,
+        description="How many people approve a plan, of which role, and by when (JSON)",
+    )

@@ -121,6 +121,8 @@ async def get_workflow(
         approvals=[Review.model_validate(a.model_dump()) for a in approvals],
         waves=waves,
         pending=PendingApprovalOut.model_validate(run.pending.model_dump()) if run.pending else None,
+        signoffs=run.signoffs,
+        waiting_for=run.waiting_for,
         report=run.report.model_dump(mode="json") if run.report else None,
     )
 
@@ -140,7 +142,9 @@ async def decide(
     caller: Annotated[Caller, Depends(require("decide"))],
 ) -> WorkflowAccepted:
     """Approve (all, or only `instance_ids`) or reject the pending plan; the rollout goes on in the
-    background. 409 when nothing is pending (or another decision is being applied)."""
+    background. A plan that needs several approvers records this approval and answers what it still
+    needs (`waiting_for`); the one that completes them carries it on. 409 when nothing is pending (or
+    another decision is being applied, or you approved it already); 403 when your role cannot count."""
     decision = Decision(
         decision=body.decision, by=caller.name, instance_ids=body.instance_ids, comment=body.comment
     )
@@ -148,11 +152,14 @@ async def decide(
         # The domain's checks (role, distinct approver, something pending, known ids) answer now; the
         # rollout itself goes on in the background, where the same checks run again under the lease.
         await _rollouts(request).check_decision(workflow_id, decision, caller)
-        await _runner(request).decide(workflow_id, decision, caller)
+        taken = await _runner(request).decide(workflow_id, decision, caller)
     except (WorkflowBusyError, NothingPendingError) as exc:
         raise Problem(409, str(exc)) from None
     except InvalidDecisionError as exc:
         raise Problem(422, str(exc)) from None
+    if taken is None:
+        run = await _rollouts(request).status(workflow_id)
+        return WorkflowAccepted(workflow_id=workflow_id, status=run.status, waiting_for=run.waiting_for)
     return WorkflowAccepted(
         workflow_id=workflow_id, status="rolling_out" if body.decision == "approve" else "rejected"
     )

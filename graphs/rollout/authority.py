@@ -4,7 +4,7 @@ Every way in (the HTTP routes, chat in the CLI and in the service, the workflow 
 here and repeats the refusal word for word, so a rule cannot be gone around by choosing another door.
 Roles are cumulative: viewer < operator < approver < admin. Viewers read and ask; operators also start
 rollouts and manage FinOps (create and delete budgets, run the anomaly check, acknowledge and resolve
-anomalies); approvers
+anomalies, add and remove notification channels); approvers
 also approve or reject rollouts; admins also administer (API keys).
 """
 
@@ -25,7 +25,7 @@ _LEAST_ROLE: dict[Action, Role] = {
 _VERBS: dict[Action, str] = {
     "read": "read",
     "start": "start rollouts",
-    "manage": "manage budgets and anomalies",
+    "manage": "manage budgets, anomalies and notifications",
     "decide": "approve or reject rollouts",
     "administer": "administer",
 }

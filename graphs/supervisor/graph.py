@@ -242,7 +242,8 @@ def _not_sold(cloud: CloudProvider, params: RouteParams) -> str | None:
 
 def report_text(report: RolloutReport) -> str:
     words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
-             "nothing_to_do": "had nothing to do"}  # fmt: skip
+             "nothing_to_do": "had nothing to do", "expired": "expired",
+             "cancelled": "was cancelled"}  # fmt: skip
     text = f"The {kind_of(report.kind).title} {report.workflow_id} {words[report.status]}"
     if report.waves:
         text += (
@@ -296,6 +297,12 @@ def _run_reply(agent: str, run: RolloutRun) -> Reply:
             f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is waiting for your approval of "
             f"{len(p.instance_ids)} changes, {kind_of(run.kind).monthly(p.monthly_savings)}, {p.risk} risk."
         )
+        if run.signoffs:
+            text += (
+                f" Approved so far by {', '.join(s.by for s in run.signoffs)}; it needs {run.waiting_for}."
+            )
+        elif p.needs.approvers > 1:
+            text += f" It needs {run.waiting_for} ({'; '.join(p.needs.because)})."
         return Reply(agent=agent, text=text, data=data)
     text = f"Workflow {run.workflow_id} ({kind_of(run.kind).title}) is {run.status.replace('_', ' ')}"
     return Reply(agent=agent, text=f"{text}, {run.waves_done} wave(s) done.", data=data)

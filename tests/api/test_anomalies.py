@@ -116,7 +116,7 @@ async def test_over_http_viewers_read_operators_check_and_resolve() -> None:
             refused = await client.post("/api/v1/anomalies/check", headers=as_("viewer"))
             assert (
                 refused.status_code == 403
-                and "may not manage budgets and anomalies" in refused.json()["detail"]
+                and "may not manage budgets, anomalies and notifications" in refused.json()["detail"]
             )
             checked = await client.post("/api/v1/anomalies/check", headers=as_("operator"))
             assert checked.status_code == 200

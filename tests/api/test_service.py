@@ -16,6 +16,7 @@ from api.service.keys import ROLES, create_key
 from api.service.settings import ServiceSettings
 from graphs.rollout.authority import Role
 from graphs.service_store import ServiceStore
+from tools.provider import CloudProvider
 
 PROBLEM = "application/problem+json"
 
@@ -38,8 +39,10 @@ class Service:
 
 
 @asynccontextmanager
-async def open_service(**settings: object) -> AsyncIterator[Service]:
-    app = create_app(ServiceSettings(**{"db": "memory", "size": 200, **settings}), sweep=False)  # type: ignore[arg-type]
+async def open_service(provider: CloudProvider | None = None, **settings: object) -> AsyncIterator[Service]:
+    """The service in this process, with a key per role; `provider` instead of its seeded simulator."""
+    configured = ServiceSettings(**{"db": "memory", "size": 200, **settings})  # type: ignore[arg-type]
+    app = create_app(configured, cloud=provider, sweep=False)
     async with app.router.lifespan_context(app):
         db = app.state.rollouts.db
         keys = {role: await create_key(db, f"{role}-key", role) for role in ROLES}
@@ -75,6 +78,11 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/budgets", None, "read"),
     ("GET", "/api/v1/budgets/none", None, "read"),
     ("DELETE", "/api/v1/budgets/none", None, "manage"),
+    ("GET", "/api/v1/notifications", None, "read"),
+    ("GET", "/api/v1/notifications/deliveries", None, "read"),
+    ("GET", "/api/v1/notifications/none", None, "read"),
+    ("POST", "/api/v1/notifications/none/test", None, "manage"),
+    ("DELETE", "/api/v1/notifications/none", None, "manage"),
 ]  # fmt: skip
 # Roles are cumulative: each may do what the one below it may, and more.
 GRANTED = {"viewer": {"read"}, "operator": {"read", "start", "manage"},

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tools.analysis.forecast import MIN_HISTORY_DAYS, forecast
 from tools.models import InstanceFilter
@@ -41,6 +41,19 @@ DEFAULT_THRESHOLDS = [
 ]
 
 
+# The rollout kinds that save money (graphs.rollout.kinds: not `upsize`, which spends it).
+SavingKind = Literal["spot_migration", "rightsizing", "idle_stop"]
+
+
+class BudgetAction(BaseModel):
+    """What to start when a threshold is crossed, as AWS Budgets' actions do: a rollout in the budget's
+    scope, which waits for a person's approval like every other (it never approves itself)."""
+
+    kind: SavingKind
+    threshold: str = Field("actual:100", description="The threshold that starts it, as basis:percent")
+    max_changes: int | None = Field(None, gt=0, le=10_000, description="At most this many changes")
+
+
 class Budget(BaseModel):
     """A budget: a name, the part of the bill it covers, how much per period, and when to say so."""
 
@@ -49,6 +62,7 @@ class Budget(BaseModel):
     period: Period = "month"
     scope: InstanceFilter = Field(default_factory=InstanceFilter, description="Provider, region, app, tags")
     thresholds: list[Threshold] = Field(default_factory=lambda: list(DEFAULT_THRESHOLDS), max_length=20)
+    action: BudgetAction | None = Field(None, description="A rollout started when a threshold is crossed")
 
     @field_validator("scope")
     @classmethod
@@ -56,6 +70,15 @@ class Budget(BaseModel):
         if scope.state is not None or scope.pricing_model is not None:
             raise ValueError("a budget's scope is a part of the bill: provider, region, application or tags")
         return scope
+
+    @model_validator(mode="after")
+    def _action_on_a_threshold(self) -> Budget:
+        keys = [t.key for t in self.thresholds]
+        if self.action is not None and self.action.threshold not in keys:
+            raise ValueError(
+                f"the action's threshold '{self.action.threshold}' is not the budget's: {', '.join(keys)}"
+            )
+        return self
 
 
 class FiredThreshold(BaseModel):
