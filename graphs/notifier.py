@@ -84,7 +84,7 @@ class Notifier:
         return done
 
     async def test(self, name: str, by: str) -> Delivery:
-        """Send a test notice to one channel, whatever it subscribes to; returns how it went (raises
+        """Send a test notice to one channel, whatever it subscribes to, once; returns how it went (raises
         ChannelError for an unknown channel)."""
         stored = await self.store.get(name)
         now = self.now()
@@ -99,13 +99,16 @@ class Notifier:
             facts={"test": True},
         )
         made = await self.store.enqueue(notice, [name], now)
-        outcome = await self._attempt(made[0])
+        outcome = await self._attempt(made[0], {name: stored.channel}, retry=False)
         if outcome is None:  # only a concurrent retry could have claimed it in between
             raise ChannelError(f"the test delivery to '{name}' is being sent by another process")
         return outcome
 
-    async def _attempt(self, delivery_id: int, channels: dict[str, Channel] | None = None) -> Delivery | None:
-        """One attempt at a delivery, if it is due and nobody else holds it; `channels`: those at hand."""
+    async def _attempt(
+        self, delivery_id: int, channels: dict[str, Channel] | None = None, retry: bool = True
+    ) -> Delivery | None:
+        """One attempt at a delivery, if it is due and nobody else holds it; `channels`: those at hand.
+        `retry=False` for a test send, which says how it went now and is not tried again later."""
         now = self.now()
         delivery = await self.store.claim(delivery_id, now)
         if delivery is None:
@@ -118,17 +121,15 @@ class Notifier:
         except ChannelError:
             return await self.store.settle(delivery_id, "failed", now, "the channel was removed")
         except DeliveryError as exc:
-            if exc.retryable and delivery.attempts < self.retry.attempts:
+            if retry and exc.retryable and delivery.attempts < self.retry.attempts:
                 retry_at = now + self.retry.delay(delivery.attempts)
                 return await self.store.settle(delivery_id, "pending", now, exc.message, retry_at)
+            if not retry:  # a test send: its caller says how it went
+                return await self.store.settle(delivery_id, "failed", now, exc.message)
             log.warning("notification %s to %s failed: %s", delivery.notice_key, delivery.channel,
                         exc.message)  # fmt: skip
-            why = (
-                f"gave up after {delivery.attempts} attempt(s): {exc.message}"
-                if exc.retryable
-                else exc.message
-            )
-            return await self.store.settle(delivery_id, "failed", now, why)
+            why = f"gave up after {delivery.attempts} attempt(s): " if exc.retryable else ""
+            return await self.store.settle(delivery_id, "failed", now, why + exc.message)
         return await self.store.settle(delivery_id, "sent", now)
 
     def _linked(self, notice: Notice) -> Notice:

@@ -11,6 +11,7 @@ from datetime import datetime
 from graphs.rollout.approvals import Deadline
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import ApprovalRequest, RolloutReport, Scope
+from graphs.rollout.report import report_text
 from graphs.rollout.store import WorkflowRun
 from tools.channels.notice import EventKind, Notice, Severity
 from tools.models import InstanceFilter
@@ -18,7 +19,7 @@ from tools.models import InstanceFilter
 _ENDINGS: dict[str, tuple[EventKind, Severity, str]] = {
     "completed": ("rollout_completed", "info", "completed"),
     "rolled_back": ("rollout_rolled_back", "warning", "was rolled back"),
-    "expired": ("rollout_expired", "warning", "expired: nobody decided in time"),
+    "expired": ("rollout_expired", "warning", "expired"),
 }
 
 
@@ -99,21 +100,12 @@ def ended_notice(report: RolloutReport, run: WorkflowRun) -> Notice | None:
         return None
     event, severity, said = _ENDINGS[report.status]
     kind = kind_of(report.kind)
-    text = f"The {kind.title} {report.workflow_id} {said}. {report.reason[:1].upper()}{report.reason[1:]}."
-    if report.waves:
-        text += (
-            f" {len(report.changed)} of {len(report.approved)} approved instances changed, "
-            f"{kind.monthly(report.monthly_savings)} by the estimate"
-        )
-        if report.measured_monthly_savings is not None and report.changed:
-            text += f" ({report.measured_monthly_savings:,.2f} measured on the bill)"
-        text += f"; {len(report.rolled_back)} rolled back." if report.rolled_back else "."
     return Notice(
         key=f"{event}/{report.workflow_id}",
         event=event,
         severity=severity,
-        title=f"{kind.title.capitalize()} {report.workflow_id} {said.split(':')[0]}",
-        text=text,
+        title=f"{kind.title.capitalize()} {report.workflow_id} {said}",
+        text=report_text(report),
         at=run.updated_at,
         scope=_scope(run),
         link=f"/api/v1/workflows/{report.workflow_id}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agents.review import RolloutPlan
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import ChangeResult, QualityCheck, RolloutReport, RolloutState, Status, WaveSummary
 from graphs.rollout.savings import MeasuredSavings
 
@@ -96,3 +97,23 @@ def worst_latency(checks: list[QualityCheck]) -> float:
 def worst_errors(checks: list[QualityCheck]) -> float:
     """The largest error-rate change among the services, percentage points (0 when none rose)."""
     return round(max((c.error_rate_change_pt for c in checks), default=0.0), 3) + 0.0
+
+
+def report_text(report: RolloutReport) -> str:
+    """How a rollout ended, in a few sentences: what chat replies and notifications say."""
+    words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
+             "nothing_to_do": "had nothing to do", "expired": "expired",
+             "cancelled": "was cancelled"}  # fmt: skip
+    text = f"The {kind_of(report.kind).title} {report.workflow_id} {words[report.status]}"
+    if report.waves:
+        text += (
+            f": {len(report.changed)} of {len(report.approved)} approved instances changed in "
+            f"{len(report.waves)} waves, saving {report.monthly_savings:,.2f} USD a month by the estimate"
+        )
+        if report.measured_monthly_savings is not None and report.changed:
+            text += f" ({report.measured_monthly_savings:,.2f} USD measured on the bill)"
+        if report.rolled_back:
+            text += f"; {len(report.rolled_back)} rolled back"
+        if report.failed:
+            text += f"; {len(report.failed)} failed"
+    return f"{text}. {report.reason[:1].upper()}{report.reason[1:]}."

@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.answers import answer
-from agents.answers.base import Focus, Question, usd
+from agents.answers.base import Focus, Question
 from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
@@ -29,7 +29,8 @@ from agents.routing.cues import asks, orders_resize, stops_idle
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.kinds import kind_of
-from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
+from graphs.rollout.models import Decision, RolloutSettings, Scope
+from graphs.rollout.report import report_text
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.budgets import BUDGET_WORDS, budget_answer
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
@@ -238,25 +239,6 @@ def _not_sold(cloud: CloudProvider, params: RouteParams) -> str | None:
     except ProviderError as exc:
         return exc.message
     return None
-
-
-def report_text(report: RolloutReport) -> str:
-    words = {"completed": "completed", "rolled_back": "was rolled back", "rejected": "was rejected",
-             "nothing_to_do": "had nothing to do", "expired": "expired",
-             "cancelled": "was cancelled"}  # fmt: skip
-    text = f"The {kind_of(report.kind).title} {report.workflow_id} {words[report.status]}"
-    if report.waves:
-        text += (
-            f": {len(report.changed)} of {len(report.approved)} approved instances changed in "
-            f"{len(report.waves)} waves, saving {usd(report.monthly_savings)} a month by the estimate"
-        )
-        if report.measured_monthly_savings is not None and report.changed:
-            text += f" ({usd(report.measured_monthly_savings)} measured on the bill)"
-        if report.rolled_back:
-            text += f"; {len(report.rolled_back)} rolled back"
-        if report.failed:
-            text += f"; {len(report.failed)} failed"
-    return f"{text}. {report.reason[:1].upper()}{report.reason[1:]}."
 
 
 async def approval(state: ChatState, runtime: Runtime[SupervisorContext]) -> Command[Any]:
