@@ -22,6 +22,7 @@ from agents.review import RolloutKind, RolloutPlan
 from graphs.checkpointing import open_checkpointer
 from graphs.database import Database
 from graphs.notifier import Notifier
+from graphs.rollout import signoffs
 from graphs.rollout.authority import Caller, DecisionRules, NotPermittedError, permit, permit_decision
 from graphs.rollout.execution import OutcomeUnknownError
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
@@ -233,25 +234,15 @@ class Rollouts:
         DecisionTakenError. When the plan needs several approvers, an approval is recorded and the decision
         is taken with the one that completes them; until then None (`status().waiting_for` says what is
         missing). A rejection ends it at once."""
-        decision = await self.check_decision(workflow_id, decision, caller)
-        pending = (await self.status(workflow_id)).pending
-        if decision.decision == "approve" and pending is not None and pending.needs.approvers > 1:
+        decision, pending = await self._checked(workflow_id, decision, caller)
+        if decision.decision == "approve" and pending.needs.approvers > 1:
             now = datetime.now(UTC)
-            given = await self.store.sign_off(
-                workflow_id, SignOff(by=caller.name, role=caller.role, instance_ids=decision.instance_ids,
-                                     comment=decision.comment, at=now),
-            )  # fmt: skip
-            missing = pending.needs.missing(given)
-            detail = {"decision": "approve", "role": caller.role, "instance_ids": decision.instance_ids,
-                      "comment": decision.comment, "still_needed": missing}  # fmt: skip
-            at = await self._cloud_now(now)
-            await self.store.record(
-                [AuditEntry(workflow_id=workflow_id, key=f"approval/{caller.name}", kind="decision",
-                            actor=caller.name, at=at, detail=detail)]
-            )  # fmt: skip
-            if missing is not None:
+            completed = await signoffs.sign(
+                self.store, pending, decision, caller, now, await self._cloud_now(now)
+            )
+            if completed is None:
                 return None
-            decision = together(given, pending.instance_ids)
+            decision = completed
         if not await self.store.take_decision(workflow_id, decision.model_dump(mode="json")):
             taken = await self.store.decision(workflow_id) or {}
             if caller.name in taken.get("approvers", []):  # completed by a sign-off sent at the same time
@@ -298,6 +289,12 @@ class Rollouts:
         """The decision as it will be recorded, if the workflow waits for one and the caller may give it;
         otherwise the error that says why not (NotPermittedError, NothingPendingError,
         InvalidDecisionError). A service checks here before it answers, then decides in the background."""
+        return (await self._checked(workflow_id, decision, caller))[0]
+
+    async def _checked(
+        self, workflow_id: str, decision: Decision, caller: Caller
+    ) -> tuple[Decision, ApprovalRequest]:
+        """`check_decision`, and the request it answers."""
         stored = await self.stored(workflow_id)
         run = await self._status_of(stored)
         asked = RolloutSettings.model_validate(stored.settings)
@@ -319,13 +316,12 @@ class Rollouts:
                 )
                 raise InvalidDecisionError(f"not among the instances awaiting approval: {shown}")
         if decision.decision == "approve" and run.pending.needs.approvers > 1:
-            signer = SignOff(by=caller.name, role=caller.role, at=datetime.now(UTC))
-            refusal = run.pending.needs.refusal(signer, run.signoffs)
-            if refusal is not None and any(s.by == caller.name for s in run.signoffs):
-                raise ApprovedAlreadyError(refusal)
-            if refusal is not None:
-                raise NotPermittedError(refusal)
-        return decision.model_copy(update={"by": caller.name})
+            refused = signoffs.refusal(run.pending, run.signoffs, caller, datetime.now(UTC))
+            if refused is not None and any(s.by == caller.name for s in run.signoffs):
+                raise ApprovedAlreadyError(refused)
+            if refused is not None:
+                raise NotPermittedError(refused)
+        return decision.model_copy(update={"by": caller.name}), run.pending
 
     async def status(self, workflow_id: str) -> RolloutRun:
         return await self._status_of(await self.stored(workflow_id))
@@ -340,7 +336,7 @@ class Rollouts:
         # Decided but not yet carried on (its driver is on the way, or a resume will be): nothing waits.
         decided = pending is not None and await self.store.decision(workflow_id) is not None
         pending = None if decided else pending
-        signoffs = await self.store.signoffs(workflow_id) if pending and pending.needs.approvers > 1 else []
+        given = await self.store.signoffs(workflow_id) if pending and pending.needs.approvers > 1 else []
         summary = values.get("plan")
         return RolloutRun(
             workflow_id=workflow_id,
@@ -351,8 +347,8 @@ class Rollouts:
             approved=len(values["approved"]) if "approved" in values else None,
             waves_done=len(values.get("waves", [])),
             pending=pending,
-            signoffs=signoffs,
-            waiting_for=pending.needs.missing(signoffs) if pending else None,
+            signoffs=given,
+            waiting_for=pending.needs.missing(given) if pending else None,
             report=values.get("report"),
         )
 
@@ -435,20 +431,6 @@ class Rollouts:
         return WorkflowFailedError(
             f"workflow {workflow_id} failed: {reason}. `resume` retries it from its last checkpoint"
         )
-
-
-def together(given: list[SignOff], requested: list[str]) -> Decision:
-    """The decision several approvals make: the instances every one of them approved, by all of them."""
-    chosen = [set(s.instance_ids) for s in given if s.instance_ids is not None]
-    names = [s.by for s in given]
-    comments = "; ".join(f"{s.by}: {s.comment}" for s in given if s.comment)
-    return Decision(
-        decision="approve",
-        by=" and ".join(names)[:128],
-        instance_ids=[i for i in requested if all(i in c for c in chosen)] if chosen else None,
-        comment=comments[:2000] or None,
-        approvers=names,
-    )
 
 
 def _shown_status(values: dict[str, Any], pending: bool, stored: str) -> str:
