@@ -48,9 +48,10 @@ LIMITS: tuple[Limit, ...] = (
             r"\bbudgets?\b",
             re.IGNORECASE,
         ),
-        "set or change budgets from chat",
-        "`optiinfra budget create NAME --amount USD [--team T]` or POST /api/v1/budgets (an operator's), "
-        'and then "are we on budget?" here',
+        "change or delete budgets from chat",
+        "`optiinfra budget delete NAME` (or DELETE /api/v1/budgets/NAME, an operator's), then set it anew "
+        'here ("set a budget of 20,000 a month for the ml team, alert me at 80 %"); "are we on budget?" says '
+        "how each stands",
     ),
     Limit(
         "exports",

@@ -32,6 +32,7 @@ from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.report import report_text
 from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
+from graphs.supervisor.budget_orders import budget_order, orders_budget
 from graphs.supervisor.budgets import BUDGET_WORDS, budget_answer
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
 from tools.errors import ProviderError
@@ -53,6 +54,7 @@ _AGENT_FOR_FOCUS: dict[Focus, Worker] = {
     "downsize": "performance",
     "upsize": "performance",
     "budgets": "cost",
+    "set_budget": "cost",
 }
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
@@ -96,6 +98,8 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
     # Stopping the idle machines is a rollout of its own (reviewed, in waves, undone by starting them); any
     # other limit it meets ("… every night": a schedule) still stands.
     idle_stop = stops_idle(text)
+    if orders_budget(text) and worker not in ("approval", "status"):  # "set a budget of 20k for ml"
+        return Command(goto=_AGENT_FOR_FOCUS["set_budget"], update=update | {"focus": "set_budget"})
     refusal = beyond_reach(text, allowed=frozenset({"power"}) if idle_stop else frozenset())
     if idle_stop and refusal is None:
         return Command(goto="rollout", update=update | {"kind": "idle_stop"})
@@ -134,6 +138,8 @@ async def specialist(state: ChatState, runtime: Runtime[SupervisorContext]) -> d
     rollouts = runtime.context.rollouts
     if focus == "budgets" and rollouts.cloud is not None:
         found = await budget_answer(state["message"], rollouts.db, rollouts.cloud)
+    elif focus == "set_budget" and rollouts.cloud is not None:
+        found = await budget_order(state["message"], route.params, rollouts, runtime.context.caller)
     else:
         found = await answer(agent, question, runtime.context.toolkit)
     data = found.data | {"tools": found.tools}

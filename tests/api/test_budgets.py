@@ -115,5 +115,19 @@ async def test_chat_says_how_each_budget_stands(embedded_router: EmbeddedRouter,
         spent = status(cloud_of(sim), ML).spent_usd
         assert turn.reply.startswith("Budgets: 1 of 1 at risk")
         assert f"ml: {spent:,.2f} of 500.00 USD spent" in turn.reply
-        order = await chat.turn("t1", "set a budget of 20,000 for the ml team", Caller("me", "admin"))
-        assert order.reply.startswith("I can't set or change budgets from chat.")
+        refused = await chat.turn("t1", "set a budget of 20,000 for the ml team", Caller("me", "viewer"))
+        assert refused.reply.startswith("Budget team=ml: the viewer role may not manage budgets")
+        order = await chat.turn(
+            "t1", "set a budget of 20k for web, alert me at 80 %", Caller("me", "operator")
+        )
+        web = Budget(name="web", amount=20_000, scope=InstanceFilter(tags={"team": "web"}))
+        assert order.reply.startswith(
+            "Budget web set: 20,000.00 USD a month for team=web; alerts at 80 % actual."
+        )
+        assert f"web: {status(cloud_of(sim), web).spent_usd:,.2f} of 20,000.00 USD spent" in order.reply
+        kept = await BudgetStore(chat.context.rollouts.db).get("web")
+        assert kept.created_by == "me" and [t.key for t in kept.budget.thresholds] == ["actual:80"]
+        asked = await chat.turn("t1", "create a quarterly budget for the ml team", Caller("me", "operator"))
+        assert asked.reply.startswith("Budget team=ml: how much?")
+        deleting = await chat.turn("t1", "delete the ml budget", Caller("me", "admin"))
+        assert deleting.reply.startswith("I can't change or delete budgets from chat.")
