@@ -10,6 +10,21 @@ from rich.table import Table
 
 from agents.review import RolloutKind
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import (
+    AwaitingApproval,
+    Decided,
+    Failed,
+    Monitored,
+    Monitoring,
+    Planned,
+    ProgressEvent,
+    Reported,
+    Reviewed,
+    RollbackStarted,
+    RolledBack,
+    WaveDone,
+    WaveStarted,
+)
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutRun, open_rollouts
 from mock_cloud import CloudSimulator
@@ -23,52 +38,51 @@ DEMO_OPERATOR = "demo-operator"
 
 
 class ProgressDisplay:
-    """Prints a rollout's progress events (see graphs.rollout.graph) as they arrive."""
+    """Prints a rollout's progress events (graphs.rollout.events) as they arrive."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def __call__(self, e: dict[str, Any]) -> None:
+    def __call__(self, e: ProgressEvent) -> None:
         say = self.console.print
-        match e["event"]:
-            case "planned":
+        match e:
+            case Planned():
                 say(
-                    f"[bold]Plan[/]: {e['instances_analyzed']} instances analysed, {e['opportunities']} "
-                    f"opportunities, {e['changes']} changes worth {e['monthly_savings']:,.2f} USD/month"
+                    f"[bold]Plan[/]: {e.instances_analyzed} instances analysed, {e.opportunities} "
+                    f"opportunities, {e.changes} changes worth {e.monthly_savings:,.2f} USD/month"
                 )
-            case "review":
-                verdict = "[green]approves[/]" if e["approved"] else "[red]vetoes the plan[/]"
+            case Reviewed():
+                verdict = "[green]approves[/]" if e.approved else "[red]vetoes the plan[/]"
                 say(
-                    f"  {e['agent']:<12} {verdict} (confidence {e['confidence']:.2f}), "
-                    f"{e['vetoes']} instance(s) vetoed"
+                    f"  {e.agent:<12} {verdict} (confidence {e.confidence:.2f}), "
+                    f"{e.vetoes} instance(s) vetoed"
                 )
-            case "awaiting_approval":
+            case AwaitingApproval():
                 say(
-                    f"[yellow]Awaiting approval[/]: {len(e['instance_ids'])} instances, "
-                    f"{e['monthly_savings']:,.2f} USD/month, risk {e['risk']} — {'; '.join(e['why'])}"
+                    f"[yellow]Awaiting approval[/]: {len(e.instance_ids)} instances, "
+                    f"{e.monthly_savings:,.2f} USD/month, risk {e.risk} — {'; '.join(e.why)}"
                 )
-            case "decision":
-                say(f"[bold]Decision[/]: {e['decision']} by {e['by']} ({e['approved']} instances)")
-            case "wave_started":
-                say(f"[bold]Wave {e['number']}[/]: {e['instances']} instance(s)")
-            case "wave":
-                say(f"  changed {e['changed']}, failed {e['failed']}")
-            case "monitoring":
-                say(f"  watching the quality of {e['applications']} service(s) until {e['until'][:16]} "
+            case Decided():
+                say(f"[bold]Decision[/]: {e.decision} by {e.by} ({e.approved} instances)")
+            case WaveStarted():
+                say(f"[bold]Wave {e.number}[/]: {e.instances} instance(s)")
+            case WaveDone():
+                say(f"  changed {e.changed}, failed {e.failed}")
+            case Monitoring():
+                say(f"  watching the quality of {e.applications} service(s) until {e.until:%Y-%m-%dT%H:%M} "
                     "(cloud time)")  # fmt: skip
-            case "monitor":
-                state = "[red]degraded[/]" if e["degraded"] or e["too_many_failures"] else "[green]healthy[/]"
-                say(f"  quality {state} (worst service: p95 latency {e['worst_latency_change_pct']:+.2f}%, "
-                    f"error rate {e['worst_error_rate_change_pt']:+.2f} pt)")  # fmt: skip
-            case "rollback_started":
-                say(f"[red]Rolling back[/] {e['instances']} change(s)")
-            case "rollback":
-                say(f"  restored {e['reverted']}, failed {e['failed']}")
-            case "report":
-                say(
-                    f"[bold]Done[/]: {e['status']}, {e['changed']} changed, "
-                    f"{e['monthly_savings']:,.2f} USD/month"
-                )
+            case Monitored():
+                state = "[red]degraded[/]" if e.degraded or e.too_many_failures else "[green]healthy[/]"
+                say(f"  quality {state} (worst service: p95 latency {e.worst_latency_change_pct:+.2f}%, "
+                    f"error rate {e.worst_error_rate_change_pt:+.2f} pt)")  # fmt: skip
+            case RollbackStarted():
+                say(f"[red]Rolling back[/] {e.instances} change(s)")
+            case RolledBack():
+                say(f"  restored {e.reverted}, failed {e.failed}")
+            case Reported():
+                say(f"[bold]Done[/]: {e.status}, {e.changed} changed, {e.monthly_savings:,.2f} USD/month")
+            case Failed():
+                say(f"[red]Failed[/]: {e.reason}")
 
 
 def print_report(report: RolloutReport, console: Console) -> None:
@@ -123,8 +137,8 @@ def run_rollout_demo(
     cloud = resilient_simulator(sim)
     display = ProgressDisplay(console) if console else None
 
-    def progress(event: dict[str, Any]) -> None:
-        if scenario == "degrade" and event["event"] == "wave_started" and event["number"] == 2:
+    def progress(event: ProgressEvent) -> None:
+        if scenario == "degrade" and isinstance(event, WaveStarted) and event.number == 2:
             sim.set_faults({}, degradation=DEGRADATION)
         if display:
             display(event)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ from graphs.rollout.authority import Caller
 from tools.tag_filters import TagFilterError, parse_tag_filters
 
 if TYPE_CHECKING:  # the machinery is imported by the commands that run it: `--help` stays fast
+    from graphs.rollout.events import Progress
     from graphs.rollout.models import Decision
     from graphs.rollout.workflow import RolloutRun, Rollouts
 
@@ -121,7 +122,7 @@ def _show(run: RolloutRun, as_json: bool) -> None:
         out.print(f"{run.workflow_id}: {run.status}, {run.waves_done} wave(s) done")
 
 
-def _progress(as_json: bool) -> Callable[[dict[str, Any]], None] | None:
+def _progress(as_json: bool) -> Progress | None:
     from api.rollouts import ProgressDisplay
 
     return None if as_json else ProgressDisplay(out)

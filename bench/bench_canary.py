@@ -24,6 +24,7 @@ from typing import Any
 
 from agents.review import RolloutKind
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import ProgressEvent, WaveStarted
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import open_rollouts
 from mock_cloud import CloudSimulator, SimClock
@@ -42,8 +43,8 @@ async def rollout(
     sim = CloudSimulator(seed, size, clock=SimClock(at))
     cloud = resilient_simulator(sim)
 
-    def progress(event: dict[str, Any]) -> None:
-        if fault and event["event"] == "wave_started" and event["number"] == 1:
+    def progress(event: ProgressEvent) -> None:
+        if fault and isinstance(event, WaveStarted) and event.number == 1:
             sim.set_faults({}, degradation=fault)  # every machine changed from here on is worse
 
     async with open_rollouts("memory", cloud) as rollouts:

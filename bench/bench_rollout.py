@@ -32,6 +32,7 @@ from typing_extensions import TypedDict
 
 from agents.review import Change
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import ProgressEvent
 from graphs.rollout.execution import apply_changes, wave_slices
 from graphs.rollout.models import ChangeResult, Decision, RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
@@ -61,9 +62,9 @@ async def rollout(candidates: int, workdir: Path) -> dict[str, Any]:
     path = workdir / f"rollout-{candidates}-{time.monotonic_ns()}.db"
     marks: dict[str, float] = {}
 
-    def mark(event: dict[str, Any]) -> None:
-        marks[event["event"]] = marks.get(event["event"]) or time.perf_counter()
-        if event["event"] == "report":
+    def mark(event: ProgressEvent) -> None:
+        marks[event.event] = marks.get(event.event) or time.perf_counter()
+        if event.event == "report":
             marks["end"] = time.perf_counter()
 
     settings = RolloutSettings(auto_approve=True, max_changes=candidates, person_above_monthly_savings=1e12)

@@ -15,13 +15,13 @@ import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import Progress, ProgressEvent, StatusChanged
 from graphs.rollout.models import Decision
-from graphs.rollout.workflow import Progress, RolloutError, RolloutRun, Rollouts, WorkflowFailedError
+from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts, WorkflowFailedError
 from graphs.service_store import ServiceStore
 
 log = logging.getLogger("optiinfra.workflows")
@@ -170,12 +170,12 @@ class WorkflowRunner:
     async def _drive(
         self, workflow_id: str, lease: str, work: Callable[[Progress], Awaitable[RolloutRun]]
     ) -> None:
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        queue: asyncio.Queue[ProgressEvent | None] = asyncio.Queue()
         writer = asyncio.create_task(self._write_events(workflow_id, queue))
         renewer = asyncio.create_task(self._renew(workflow_id, lease))
         try:
             run = await work(queue.put_nowait)
-            queue.put_nowait({"event": "status", "status": run.status})
+            queue.put_nowait(StatusChanged(status=run.status))
         except WorkflowFailedError as exc:  # said in its status, events and audit already
             log.warning("%s", exc, extra={"workflow_id": workflow_id})
         except Exception:
@@ -193,7 +193,7 @@ class WorkflowRunner:
                 # (or this one, restarted) resumes the workflow from its last checkpoint.
                 log.warning("workflow %s left to its lease", workflow_id, extra={"workflow_id": workflow_id})
 
-    async def _write_events(self, workflow_id: str, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+    async def _write_events(self, workflow_id: str, queue: asyncio.Queue[ProgressEvent | None]) -> None:
         """Events in the order they happened; whatever has queued up goes in one write."""
         done = False
         while not done:
@@ -201,7 +201,7 @@ class WorkflowRunner:
             while not queue.empty():
                 batch.append(queue.get_nowait())
             done = batch[-1] is None
-            found = [e for e in batch if e is not None]
+            found = [e.model_dump(mode="json") for e in batch if e is not None]
             if found:
                 await self.rollouts.store.add_events(workflow_id, found)
 

@@ -8,7 +8,6 @@ the step that did not finish); its calls carry idempotency keys, so the replay r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -19,6 +18,21 @@ from langgraph.types import Command, Send, interrupt
 
 from agents.review import Approval, Change, RolloutPlan
 from agents.reviewers import REVIEWERS
+from graphs.rollout.events import (
+    Decided,
+    Monitored,
+    Monitoring,
+    Planned,
+    Progress,
+    ProgressEvent,
+    Reported,
+    Reviewed,
+    RollbackStarted,
+    RolledBack,
+    WaveDone,
+    WaveProgress,
+    WaveStarted,
+)
 from graphs.rollout.execution import apply_changes, revert_changes, wave_slices
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import (
@@ -53,7 +67,7 @@ class RolloutContext:
     cloud: CloudProvider
     store: RolloutStore
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
-    on_progress: Callable[[dict[str, Any]], None] | None = None
+    on_progress: Progress | None = None
     plans: dict[str, RolloutPlan] = field(default_factory=dict)  # read once per run, not once per node
 
     async def plan(self, workflow_id: str) -> RolloutPlan:
@@ -65,11 +79,11 @@ class RolloutContext:
         return self.plans[workflow_id]
 
 
-def _emit(ctx: RolloutContext, event: str, **data: Any) -> None:
+def _emit(ctx: RolloutContext, event: ProgressEvent) -> None:
     """Progress, told as it happens: the node waits for the listener, so a listener that acts on an event
     (a demo breaking quality when wave 2 starts) acts before the node goes on."""
     if ctx.on_progress is not None:
-        ctx.on_progress({"event": event, **data})
+        ctx.on_progress(event)
 
 
 def _entry(state: RolloutState, key: str, kind: Any, actor: str, at: Any, **detail: Any) -> AuditEntry:
@@ -122,12 +136,13 @@ async def plan(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     )  # fmt: skip
     _emit(
         ctx,
-        "planned",
-        instances_analyzed=found.instances_analyzed,
-        opportunities=found.opportunities,
-        changes=len(found.changes),
-        monthly_savings=found.monthly_savings,
-        skipped=len(found.skipped),
+        Planned(
+            instances_analyzed=found.instances_analyzed,
+            opportunities=found.opportunities,
+            changes=len(found.changes),
+            monthly_savings=found.monthly_savings,
+            skipped=len(found.skipped),
+        ),
     )
     status = "planning" if found.changes else "nothing_to_do"
     return {"plan": PlanSummary.of(found), "status": status, "clock": found.created_at}
@@ -166,11 +181,12 @@ async def review(task: ReviewTask, runtime: Runtime[RolloutContext]) -> dict[str
     )
     _emit(
         ctx,
-        "review",
-        agent=approval.agent,
-        approved=approval.approved,
-        confidence=approval.confidence,
-        vetoes=len(approval.vetoes),
+        Reviewed(
+            agent=approval.agent,
+            approved=approval.approved,
+            confidence=approval.confidence,
+            vetoes=len(approval.vetoes),
+        ),
     )
     return {"approvals": [approval]}
 
@@ -249,7 +265,7 @@ async def gate(state: RolloutState, runtime: Runtime[RolloutContext]) -> Command
         ]
     )  # fmt: skip
     await ctx.store.release(wf, [c.instance_id for c in plan_.changes if c.instance_id not in set(approved)])
-    _emit(ctx, "decision", decision=decision.decision, by=decision.by, approved=len(approved))
+    _emit(ctx, Decided(decision=decision.decision, by=decision.by, approved=len(approved)))
     if not approved:
         status = {"reject": "rejected", "expire": "expired"}.get(decision.decision, "nothing_to_do")
         return Command(goto="report", update={"status": status, "approved": [], "decision": decision})
@@ -270,7 +286,7 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     ids = _waves(state, by_id)[number - 1]
     changes = [by_id[i] for i in ids]
     started = state["clock"]
-    _emit(ctx, "wave_started", number=number, instances=len(changes))
+    _emit(ctx, WaveStarted(number=number, instances=len(changes)))
     results: list[ChangeResult] = []
     for start in range(0, len(changes), AUDIT_BATCH):
         batch = changes[start : start + AUDIT_BATCH]
@@ -279,7 +295,7 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
         )
         await ctx.store.record(_change_entries(state, f"w{number}", done, started))
         results += done
-        _emit(ctx, "wave_progress", number=number, done=len(results), instances=len(changes))
+        _emit(ctx, WaveProgress(number=number, done=len(results), instances=len(changes)))
     finished = await asyncio.to_thread(ctx.cloud.now)
     replacements = [r.current_id for r in results if r.current_id != r.instance_id]
     if replacements:
@@ -287,7 +303,7 @@ async def wave(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[st
     result = WaveResult(
         number=number, started_at=started, finished_at=max(finished, started), results=results
     )
-    _emit(ctx, "wave", number=number, changed=len(results) - result.failed, failed=result.failed)
+    _emit(ctx, WaveDone(number=number, changed=len(results) - result.failed, failed=result.failed))
     return {"waves": [result], "clock": result.finished_at}
 
 
@@ -303,7 +319,7 @@ async def monitor(
         if r.ok and (application := by_id[r.instance_id].application):
             changed.setdefault(application, []).append(r)
     apps = sorted(changed)
-    _emit(ctx, "monitoring", number=last.number, applications=len(apps), until=until.isoformat())
+    _emit(ctx, Monitoring(number=last.number, applications=len(apps), until=until))
     # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.
     await asyncio.to_thread(ctx.cloud.sleep_until, until)
     checks = await asyncio.to_thread(
@@ -331,12 +347,13 @@ async def monitor(
     )
     _emit(
         ctx,
-        "monitor",
-        number=last.number,
-        degraded=verdict.degraded,
-        too_many_failures=too_many_failures,
-        worst_latency_change_pct=worst_latency(checks),
-        worst_error_rate_change_pt=worst_errors(checks),
+        Monitored(
+            number=last.number,
+            degraded=verdict.degraded,
+            too_many_failures=too_many_failures,
+            worst_latency_change_pct=worst_latency(checks),
+            worst_error_rate_change_pt=worst_errors(checks),
+        ),
     )
     update: dict[str, Any] = {"checks": [verdict], "clock": until}
     # The step boundary a cancel waits for.
@@ -355,7 +372,7 @@ async def monitor(
 async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[str, Any]:
     ctx = runtime.context
     done = [r for w in state["waves"] for r in w.results if r.ok]
-    _emit(ctx, "rollback_started", instances=len(done))
+    _emit(ctx, RollbackStarted(instances=len(done)))
     reverted: list[ChangeResult] = []
     for start in range(0, len(done), AUDIT_BATCH):
         batch = await asyncio.to_thread(
@@ -364,7 +381,7 @@ async def rollback(state: RolloutState, runtime: Runtime[RolloutContext]) -> dic
         await ctx.store.record(_change_entries(state, "rollback", batch, state["clock"]))
         reverted += batch
     finished = await asyncio.to_thread(ctx.cloud.now)
-    _emit(ctx, "rollback", reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted))
+    _emit(ctx, RolledBack(reverted=sum(r.ok for r in reverted), failed=sum(not r.ok for r in reverted)))
     status = "cancelled" if state.get("cancelled_by") else "rolled_back"
     return {"rolled_back": reverted, "status": status, "clock": max(finished, state["clock"])}
 
@@ -382,7 +399,7 @@ async def report(state: RolloutState, runtime: Runtime[RolloutContext]) -> dict[
     )
     await ctx.store.release(wf)
     await ctx.store.set_status(wf, status, final.model_dump(mode="json"))
-    _emit(ctx, "report", status=status, monthly_savings=final.monthly_savings, changed=len(final.changed))
+    _emit(ctx, Reported(status=status, monthly_savings=final.monthly_savings, changed=len(final.changed)))
     return {"status": status, "report": final}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from graphs.database import Database
 from graphs.notifier import Notifier
 from graphs.rollout import signoffs
 from graphs.rollout.authority import Caller, DecisionRules, NotPermittedError, permit, permit_decision
+from graphs.rollout.events import AwaitingApproval, Failed, Progress
 from graphs.rollout.execution import OutcomeUnknownError
 from graphs.rollout.graph import RolloutContext, build_rollout_graph
 from graphs.rollout.kinds import UnknownKindError, kind_of
@@ -43,7 +44,6 @@ from tools.analysis.settings import AnalysisSettings
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
 
-Progress = Callable[[dict[str, Any]], None]
 # Each wave is two steps (wave, monitor); this bounds runs of a hundred waves, not a runaway loop.
 _RECURSION_LIMIT = 250
 
@@ -405,10 +405,10 @@ class Rollouts:
             request = ApprovalRequest.model_validate(snapshot.interrupts[0].value)
             await self.notifier.publish(approval_notice(request, stored))
             if on_progress is not None:
-                shown = request.model_dump(
-                    mode="json", include={"instance_ids", "monthly_savings", "risk", "why", "needs"}
+                waiting = request.model_dump(
+                    include={"instance_ids", "monthly_savings", "risk", "why", "needs"}
                 )
-                on_progress({"event": "awaiting_approval", **shown})
+                on_progress(AwaitingApproval.model_validate(waiting))
         elif (report := snapshot.values.get("report")) is not None:
             notice = ended_notice(report, stored)
             if notice is not None:
@@ -426,7 +426,7 @@ class Rollouts:
                         actor="optiinfra", at=now, detail=detail)]
         )  # fmt: skip
         if on_progress is not None:
-            on_progress({"event": "failed", "reason": reason})
+            on_progress(Failed(reason=reason))
         await self.notifier.publish(failed_notice(await self.stored(workflow_id), reason, now))
         return WorkflowFailedError(
             f"workflow {workflow_id} failed: {reason}. `resume` retries it from its last checkpoint"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from agents.narrative import Narrator
 from agents.routing import EmbeddedRouter, Route, build_router
 from graphs.checkpointing import open_checkpointer
 from graphs.rollout.authority import Caller, DecisionRules
+from graphs.rollout.events import Progress
 from graphs.rollout.workflow import Rollouts, open_rollouts
 from graphs.supervisor.graph import MAX_HOPS, SupervisorContext, build_supervisor_graph
 from graphs.supervisor.models import STATE_TYPES, ChatInput, Exchange, PendingApproval
@@ -75,7 +76,7 @@ class Chat:
         thread_id: str,
         message: str,
         caller: Caller,
-        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        on_progress: Progress | None = None,
     ) -> ChatTurn:
         """Answer `message` in the conversation `thread_id` (a new one when unknown), for `caller`: what
         the turn may start or decide is what the caller's role allows."""

@@ -28,6 +28,7 @@ from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
 from agents.routing.cues import asks, orders_resize, stops_idle
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
+from graphs.rollout.events import Progress
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import Decision, RolloutSettings, Scope
 from graphs.rollout.report import report_text
@@ -69,7 +70,7 @@ class SupervisorContext:
     caller: Caller = Caller("chat", "viewer")
     narrator: Narrator | None = None
     cloud_url: str | None = None  # remembered by the workflows chat starts, for `optiinfra workflow …`
-    on_progress: Callable[[dict[str, Any]], None] | None = None
+    on_progress: Progress | None = None
     # Held while a turn drives a workflow: the service's lease, so no other replica adopts it meanwhile.
     hold: Callable[[str], AbstractAsyncContextManager[None]] = field(default=lambda _: nullcontext())
 

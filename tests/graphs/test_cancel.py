@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from graphs.rollout.authority import Caller, NotPermittedError
+from graphs.rollout.events import ProgressEvent, WaveStarted
 from graphs.rollout.models import RolloutSettings
 from graphs.rollout.workflow import NothingPendingError, open_rollouts
 from mock_cloud import CloudSimulator
@@ -26,9 +27,9 @@ async def test_a_rollout_cancelled_during_its_first_wave_stops_after_it(rollback
         workflow_id = await rollouts.register("spot_migration", settings=AUTO, caller=OPS)
         cancelling: list[asyncio.Future[Any]] = []
 
-        def on_progress(event: dict[str, Any]) -> None:
+        def on_progress(event: ProgressEvent) -> None:
             # Sent while wave 1 runs: the cancellation is in before the wave's quality check ends it.
-            if event["event"] == "wave_started" and event["number"] == 1:
+            if isinstance(event, WaveStarted) and event.number == 1:
                 cancelling.append(asyncio.ensure_future(rollouts.cancel(workflow_id, ALICE, rollback)))
 
         run = await rollouts.resume(workflow_id, on_progress)

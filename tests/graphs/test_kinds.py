@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import ProgressEvent, WaveStarted
 from graphs.rollout.kinds import KINDS, kind_of
 from graphs.rollout.models import Decision, RolloutReport, RolloutSettings, Scope
 from graphs.rollout.workflow import InvalidKindError, RolloutRun, Rollouts, open_rollouts
@@ -66,8 +67,8 @@ async def test_each_kind_rolls_back_to_what_was(kind: str) -> None:
         cancelling: list[asyncio.Future[Any]] = []
         workflow_id = await rollouts.register(kind, Scope(), AUTO, caller=OPS)
 
-        def undo_after_wave_one(event: dict[str, Any]) -> None:
-            if event["event"] == "wave_started" and event["number"] == 1:
+        def undo_after_wave_one(event: ProgressEvent) -> None:
+            if isinstance(event, WaveStarted) and event.number == 1:
                 if kind == "idle_stop":  # nobody uses these machines: a person undoes it instead
                     cancelling.append(asyncio.ensure_future(rollouts.cancel(workflow_id, ALICE, True)))
                 else:  # everything changed from here on answers 50 % slower

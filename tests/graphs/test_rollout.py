@@ -15,6 +15,7 @@ from graphs.checkpointing import open_checkpointer
 from graphs.database import Database
 from graphs.database_url import DatabaseUrl
 from graphs.rollout.authority import Caller
+from graphs.rollout.events import Planned, ProgressEvent, RollbackStarted, WaveStarted
 from graphs.rollout.graph import build_rollout_graph
 from graphs.rollout.models import STATE_TYPES, Decision, RolloutSettings, Scope
 from graphs.rollout.planning import make_plan
@@ -114,8 +115,8 @@ async def test_vetoed_instances_are_dropped_with_the_reason_and_the_rest_proceed
     # What the recommender advises passes review; the reviewers veto what moved since it was planned.
     stopped = [c.instance_id for c in make_plan(cloud, "spot_migration", Scope(), AUTO).changes[:3]]
 
-    def stop_some_once_planned(event: dict[str, object]) -> None:
-        if event["event"] == "planned":
+    def stop_some_once_planned(event: ProgressEvent) -> None:
+        if isinstance(event, Planned):
             for iid in stopped:
                 sim.stop(iid)
 
@@ -222,8 +223,8 @@ async def test_policy_brings_a_person_in_for_large_savings_even_with_auto_approv
 async def test_degradation_rolls_back_every_change() -> None:
     sim = CloudSimulator(SEED, SIZE)
 
-    def degrade_from_wave_two(event: dict[str, object]) -> None:
-        if event["event"] == "wave_started" and event["number"] == 2:
+    def degrade_from_wave_two(event: ProgressEvent) -> None:
+        if isinstance(event, WaveStarted) and event.number == 2:
             sim.set_faults({}, degradation=(1.3, 0.01))
 
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
@@ -261,8 +262,8 @@ async def test_capacity_errors_past_the_limit_roll_back_cleanly() -> None:
     sim = CloudSimulator(SEED, SIZE)
     sim.set_faults({"migrate": FaultRule(capacity_error_rate=0.8)})  # most calls fail even after retries
 
-    def capacity_returns(event: dict[str, object]) -> None:
-        if event["event"] == "rollback_started":
+    def capacity_returns(event: ProgressEvent) -> None:
+        if isinstance(event, RollbackStarted):
             sim.clear_faults()
 
     async with open_rollouts("memory", cloud_of(sim)) as rollouts:
