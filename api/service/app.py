@@ -7,22 +7,17 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 
 from api.clouds import cloud_for
 from api.service import problems
-from api.service.anomalies import router as anomalies
-from api.service.budgets import router as budgets
 from api.service.metrics import CountedCloud, ServiceMetrics
-from api.service.notifications import router as notifications
-from api.service.problems import Problem
+from api.service.routes import ROUTERS
 from api.service.runner import WorkflowRunner
 from api.service.scheduler import Scheduler
 from api.service.security import BodyLimit, Guard
 from api.service.settings import ServiceSettings
-from api.service.views import router as views
-from api.service.workflows import router as workflows
 from graphs.finops import FinOps
 from graphs.rollout.authority import DecisionRules
 from graphs.rollout.workflow import open_rollouts
@@ -111,33 +106,7 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     # Added last, so outermost: it counts what BodyLimit refuses (413) as well as what the routes answer.
     app.add_middleware(metrics.middleware)
-    app.include_router(views)
-    app.include_router(workflows)
-    app.include_router(anomalies)
-    app.include_router(budgets)
-    app.include_router(notifications)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """The process answers."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request) -> dict[str, str]:
-        """The database and the cloud answer."""
-        try:
-            await request.app.state.rollouts.db.ping()
-        except Exception as exc:
-            raise Problem(503, f"database unreachable: {type(exc).__name__}") from None
-        try:
-            await asyncio.to_thread(request.app.state.cloud.now)
-        except Exception as exc:
-            raise Problem(503, f"cloud unreachable: {type(exc).__name__}") from None
-        return {"status": "ready"}
-
-    @app.get("/metrics", tags=["health"], response_class=Response)
-    async def prometheus(request: Request) -> Response:
-        """Prometheus text format."""
-        return await metrics.exposition(request.app.state.rollouts.store)
+    for router in ROUTERS:
+        app.include_router(router)
 
     return app

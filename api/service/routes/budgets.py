@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from api.service.deps import FinOpsDep, Manager, Reader
 from api.service.problems import Problem
-from api.service.security import Caller, require
-from graphs.budget_store import BudgetError, BudgetStore, StoredBudget
+from graphs.budget_store import BudgetError, StoredBudget
 from graphs.finops import FinOps
 from tools.analysis.budgets import Budget, BudgetStatus
 
@@ -27,47 +27,40 @@ class BudgetOut(BaseModel):
     action_error: str | None = None
 
 
-async def _standing(request: Request, stored: StoredBudget) -> BudgetOut:
-    finops: FinOps = request.app.state.finops
+async def _standing(finops: FinOps, stored: StoredBudget) -> BudgetOut:
     checked = (await finops.check_budgets([stored.budget.name]))[0]
     return BudgetOut(definition=stored, **checked.model_dump())
 
 
 @router.get("", response_model=list[BudgetOut])
-async def list_budgets(request: Request, _: Annotated[Caller, Depends(require("read"))]) -> list[BudgetOut]:
+async def list_budgets(finops: FinOpsDep, _: Reader) -> list[BudgetOut]:
     """Every budget with its standing now."""
-    stored = await BudgetStore(request.app.state.rollouts.db).budgets()
-    return [await _standing(request, s) for s in stored]
+    return [await _standing(finops, s) for s in await finops.budgets.budgets()]
 
 
 @router.post("", response_model=BudgetOut, status_code=201)
-async def create_budget(
-    request: Request, body: Budget, caller: Annotated[Caller, Depends(require("manage"))]
-) -> BudgetOut:
-    """Create a budget: `{"name", "amount", "period"?, "scope"?, "thresholds"?}`; 409 if the name is taken."""
+async def create_budget(body: Budget, finops: FinOpsDep, caller: Manager) -> BudgetOut:
+    """Create a budget: `{"name", "amount", "period"?, "scope"?, "thresholds"?, "action"?}`; 409 if the name
+    is taken."""
     try:
-        stored = await BudgetStore(request.app.state.rollouts.db).create(body, caller.name)
+        stored = await finops.budgets.create(body, caller.name)
     except BudgetError as exc:
         raise Problem(409, str(exc)) from None
-    return await _standing(request, stored)
+    return await _standing(finops, stored)
 
 
 @router.get("/{name}", response_model=BudgetOut)
-async def get_budget(
-    request: Request, name: Name, _: Annotated[Caller, Depends(require("read"))]
-) -> BudgetOut:
+async def get_budget(name: Name, finops: FinOpsDep, _: Reader) -> BudgetOut:
     try:
-        stored = await BudgetStore(request.app.state.rollouts.db).get(name)
+        stored = await finops.budgets.get(name)
     except BudgetError as exc:
         raise Problem(404, str(exc)) from None
-    return await _standing(request, stored)
+    return await _standing(finops, stored)
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_budget(
-    request: Request, name: Name, _: Annotated[Caller, Depends(require("manage"))]
-) -> None:
+async def delete_budget(name: Name, finops: FinOpsDep, _: Manager) -> None:
     try:
-        await BudgetStore(request.app.state.rollouts.db).delete(name)
+        await finops.budgets.delete(name)
     except BudgetError as exc:
         raise Problem(404, str(exc)) from None

@@ -7,10 +7,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
+from api.service.deps import Decider, Reader, RolloutsDep, RunnerDep, Starter
 from api.service.problems import Problem
 from api.service.runner import WorkflowBusyError, WorkflowRunner
 from api.service.schemas import (
@@ -26,7 +27,6 @@ from api.service.schemas import (
     WorkflowRequest,
     WorkflowSummary,
 )
-from api.service.security import Caller, require
 from graphs.rollout.models import FINAL_STATUSES, Decision, RolloutSettings, Scope
 from graphs.rollout.workflow import (
     InvalidDecisionError,
@@ -40,19 +40,9 @@ EVENTS_POLL_SECONDS = 0.5
 MAX_EVENT_ID = 2**31 - 1  # the events table's id is a 32-bit integer on PostgreSQL
 
 
-def _rollouts(request: Request) -> Rollouts:
-    rollouts: Rollouts = request.app.state.rollouts
-    return rollouts
-
-
-def _runner(request: Request) -> WorkflowRunner:
-    runner: WorkflowRunner = request.app.state.runner
-    return runner
-
-
 @router.post("", status_code=202, response_model=WorkflowAccepted)
 async def trigger(
-    body: WorkflowRequest, request: Request, caller: Annotated[Caller, Depends(require("start"))]
+    body: WorkflowRequest, request: Request, rollouts: RolloutsDep, runner: RunnerDep, caller: Starter
 ) -> WorkflowAccepted:
     """Start a spot migration or a rightsizing for a scope; it runs in the background (follow its events)."""
     given = body.model_dump(include={"waves", "max_changes", "max_latency_increase_pct"}, exclude_none=True)
@@ -63,31 +53,28 @@ async def trigger(
         first = exc.errors(include_url=False)[0]
         raise Problem(422, f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
     try:
-        workflow_id = await _rollouts(request).register(
+        workflow_id = await rollouts.register(
             body.kind, scope, settings, caller=caller, cloud_url=request.app.state.cloud_url
         )
     except InvalidScopeError as exc:
         raise Problem(422, f"scope.instance_ids: {exc}") from None
-    await _runner(request).start(workflow_id)
+    await runner.start(workflow_id)
     return WorkflowAccepted(workflow_id=workflow_id, status="planning")
 
 
 @router.get("", response_model=list[WorkflowSummary])
 async def list_workflows(
-    request: Request,
-    _: Annotated[Caller, Depends(require("read"))],
+    rollouts: RolloutsDep,
+    _: Reader,
     status: Annotated[str | None, Query(max_length=32)] = None,
     kind: Kind | None = None,
 ) -> list[WorkflowSummary]:
-    runs = await _rollouts(request).store.runs(status=status, kind=kind)
+    runs = await rollouts.store.runs(status=status, kind=kind)
     return [WorkflowSummary.model_validate(r.model_dump()) for r in runs]
 
 
 @router.get("/{workflow_id}", response_model=WorkflowOut)
-async def get_workflow(
-    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
-) -> WorkflowOut:
-    rollouts = _rollouts(request)
+async def get_workflow(workflow_id: str, rollouts: RolloutsDep, _: Reader) -> WorkflowOut:
     stored = await rollouts.stored(workflow_id)  # an unknown id is a 404 (problems.install)
     run = await rollouts.status(workflow_id)
     plan = await rollouts.plan(workflow_id)
@@ -128,18 +115,13 @@ async def get_workflow(
 
 
 @router.get("/{workflow_id}/audit", response_model=list[AuditOut])
-async def audit(
-    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("read"))]
-) -> list[AuditOut]:
-    return [AuditOut.model_validate(e.model_dump()) for e in await _rollouts(request).audit(workflow_id)]
+async def audit(workflow_id: str, rollouts: RolloutsDep, _: Reader) -> list[AuditOut]:
+    return [AuditOut.model_validate(e.model_dump()) for e in await rollouts.audit(workflow_id)]
 
 
 @router.post("/{workflow_id}/decision", status_code=202, response_model=WorkflowAccepted)
 async def decide(
-    workflow_id: str,
-    body: DecisionRequest,
-    request: Request,
-    caller: Annotated[Caller, Depends(require("decide"))],
+    workflow_id: str, body: DecisionRequest, rollouts: RolloutsDep, runner: RunnerDep, caller: Decider
 ) -> WorkflowAccepted:
     """Approve (all, or only `instance_ids`) or reject the pending plan; the rollout goes on in the
     background. A plan that needs several approvers records this approval and answers what it still
@@ -151,14 +133,14 @@ async def decide(
     try:
         # The domain's checks (role, distinct approver, something pending, known ids) answer now; the
         # rollout itself goes on in the background, where the same checks run again under the lease.
-        await _rollouts(request).check_decision(workflow_id, decision, caller)
-        taken = await _runner(request).decide(workflow_id, decision, caller)
+        await rollouts.check_decision(workflow_id, decision, caller)
+        taken = await runner.decide(workflow_id, decision, caller)
     except (WorkflowBusyError, NothingPendingError) as exc:
         raise Problem(409, str(exc)) from None
     except InvalidDecisionError as exc:
         raise Problem(422, str(exc)) from None
     if taken is None:
-        run = await _rollouts(request).status(workflow_id)
+        run = await rollouts.status(workflow_id)
         return WorkflowAccepted(workflow_id=workflow_id, status=run.status, waiting_for=run.waiting_for)
     return WorkflowAccepted(
         workflow_id=workflow_id, status="rolling_out" if body.decision == "approve" else "rejected"
@@ -167,31 +149,26 @@ async def decide(
 
 @router.post("/{workflow_id}/cancel", status_code=202, response_model=WorkflowAccepted)
 async def cancel(
-    workflow_id: str,
-    request: Request,
-    caller: Annotated[Caller, Depends(require("decide"))],
-    body: CancelRequest | None = None,
+    workflow_id: str, runner: RunnerDep, caller: Decider, body: CancelRequest | None = None
 ) -> WorkflowAccepted:
     """Stop the workflow at its next step boundary, rolling back what it changed (`{"rollback": false}`
     keeps it). 409 once it has ended, or while it is being cancelled already."""
     rollback = body.rollback if body is not None else True
     try:
-        await _runner(request).cancel(workflow_id, caller, rollback)
+        await runner.cancel(workflow_id, caller, rollback)
     except NothingPendingError as exc:
         raise Problem(409, str(exc)) from None
     return WorkflowAccepted(workflow_id=workflow_id, status="cancelling")
 
 
 @router.post("/{workflow_id}/resume", status_code=202, response_model=WorkflowAccepted)
-async def resume(
-    workflow_id: str, request: Request, _: Annotated[Caller, Depends(require("start"))]
-) -> WorkflowAccepted:
+async def resume(workflow_id: str, rollouts: RolloutsDep, runner: RunnerDep, _: Starter) -> WorkflowAccepted:
     """Retry a workflow that failed (its cloud unreachable, or an outcome it could not read back): it carries
     on from its last checkpoint in the background, repeating no change. 409 unless it failed."""
-    stored = await _rollouts(request).stored(workflow_id)
+    stored = await rollouts.stored(workflow_id)
     if stored.status != "failed":
         raise Problem(409, f"workflow {workflow_id} has not failed (it is {stored.status}): nothing to retry")
-    await _runner(request).start(workflow_id)
+    await runner.start(workflow_id)
     return WorkflowAccepted(workflow_id=workflow_id, status="resuming")
 
 
@@ -199,22 +176,29 @@ async def resume(
 async def events(
     workflow_id: str,
     request: Request,
-    _: Annotated[Caller, Depends(require("read"))],
+    rollouts: RolloutsDep,
+    runner: RunnerDep,
+    _: Reader,
     after: Annotated[
         int, Query(ge=0, le=MAX_EVENT_ID, description="Resume after this event id (Last-Event-ID works too)")
     ] = 0,
 ) -> StreamingResponse:
     """Server-Sent Events of the workflow's progress, in order; the stream ends when the workflow has ended
     (or waits for a person)."""
-    await _rollouts(request).stored(workflow_id)  # an unknown id is a 404 before the stream opens
+    await rollouts.stored(workflow_id)  # an unknown id is a 404 before the stream opens
     last = request.headers.get("last-event-id", "")
     # ASCII digits only ("²".isdigit() is true), and no larger than an event id can be.
     start = min(int(last), MAX_EVENT_ID) if last.isascii() and last.isdigit() and len(last) < 12 else after
-    return StreamingResponse(_stream(request, workflow_id, start), media_type="text/event-stream")
+    return StreamingResponse(
+        event_stream(request, rollouts, runner, workflow_id, start), media_type="text/event-stream"
+    )
 
 
-async def _stream(request: Request, workflow_id: str, after: int) -> AsyncIterator[str]:
-    rollouts = _rollouts(request)
+async def event_stream(
+    request: Request, rollouts: Rollouts, runner: WorkflowRunner, workflow_id: str, after: int
+) -> AsyncIterator[str]:
+    """The workflow's events after `after`, as Server-Sent Events, until it has settled (ended, waits for a
+    person, failed) and nothing drives it here; the console's live view reads the same stream."""
     while True:
         found = await rollouts.store.events(workflow_id, after)
         for number, event in found:
@@ -222,7 +206,7 @@ async def _stream(request: Request, workflow_id: str, after: int) -> AsyncIterat
             yield f"id: {number}\nevent: {event.get('event', 'message')}\ndata: {json.dumps(event)}\n\n"
         stored = await rollouts.store.run(workflow_id)
         settled = stored is None or stored.status in (*FINAL_STATUSES, "awaiting_approval", "failed")
-        running = workflow_id in _runner(request).tasks
+        running = workflow_id in runner.tasks
         if settled and not running and not found:
             return
         if await request.is_disconnected():
