@@ -93,6 +93,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[AddColumn, ...]], ...] = (
         "approvals given one by one, notification channels and deliveries, budget actions",
         (AddColumn("optiinfra_budget_alerts", "action_workflow_id", "VARCHAR(64)"),),
     ),
+    (7, "console sessions", ()),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together

@@ -1,5 +1,6 @@
-"""The service's own tables: who may call it (API keys: a name, a role and only a hash of the key) and which
-replica does what until when (leases: a workflow's driver, the scheduler's one runner)."""
+"""The service's own tables: who may call it (API keys: a name, a role and only a hash of the key), who is
+signed in to the console (sessions: only a hash of the cookie, the key it was opened with, its CSRF token),
+and which replica does what until when (leases: a workflow's driver, the scheduler's one runner)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,33 @@ leases = Table(
 )
 
 
+# A console session: the browser holds a random token in an HttpOnly cookie; the table holds its hash, the
+# API key it was opened with (its hash; None for --no-auth's local user), and the token forms must carry.
+sessions = Table(
+    "optiinfra_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("key_hash", String(64)),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 class ApiKey(BaseModel):
     name: str
     role: Role
     key_hash: str
     created_at: UtcDatetime
     revoked_at: UtcDatetime | None = None
+
+
+class Session(BaseModel):
+    token_hash: str
+    key_hash: str | None = None
+    csrf: str
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
 
 
 class ServiceStore:
@@ -69,6 +91,26 @@ class ServiceStore:
         )
         async with self.db.transaction() as conn:
             return (await conn.execute(statement)).rowcount == 1
+
+    # -- console sessions -----------------------------------------------------------------------------------
+    async def open_session(self, session: Session) -> None:
+        async with self.db.transaction() as conn:
+            # Expired ones go as new ones come: the table holds the live sessions and a few stale ones.
+            await conn.execute(delete(sessions).where(sessions.c.expires_at < datetime.now(UTC)))
+            await conn.execute(sessions.insert().values(session.model_dump()))
+
+    async def session(self, token_hash: str) -> Session | None:
+        """The live session with this token's hash (None: unknown, expired or signed out)."""
+        query = select(sessions).where(
+            sessions.c.token_hash == token_hash, sessions.c.expires_at > datetime.now(UTC)
+        )
+        async with self.db.transaction() as conn:
+            row = (await conn.execute(query)).first()
+        return Session.model_validate(row._asdict()) if row else None
+
+    async def close_session(self, token_hash: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
 
     # -- leases: one holder at a time ---------------------------------------------------------------------
     async def acquire_lease(self, key: str, owner: str, seconds: float) -> bool:

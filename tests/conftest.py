@@ -153,9 +153,11 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def serve_simulator(seed: int, size: int) -> Iterator[str]:
-    """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL."""
-    with serving(["cloud", "serve", "--seed", str(seed), "--size", str(size)]) as (url, _):
+def serve_simulator(seed: int, size: int, speed: float = 0) -> Iterator[str]:
+    """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL. With `speed`,
+    its clock runs that many simulated seconds a wall second."""
+    command = ["cloud", "serve", "--seed", str(seed), "--size", str(size), "--speed", str(speed)]
+    with serving(command) as (url, _):
         yield url
 
 

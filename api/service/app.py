@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 
+from api import console
 from api.clouds import cloud_for
 from api.service import problems
 from api.service.metrics import CountedCloud, ServiceMetrics
@@ -76,6 +77,7 @@ def create_app(
             app.state.runner = runner
             app.state.finops = finops
             app.state.scheduler = scheduler
+            console.start(app, counted)
             app.state.guard = Guard(
                 ServiceStore(rollouts.db), settings.auth, settings.rate_per_minute, settings.key_trust_seconds
             )
@@ -96,6 +98,8 @@ def create_app(
                 await runner.close()
 
     app = FastAPI(
+        docs_url=None,  # served offline by the console (api.console)
+        redoc_url=None,
         title="OptiInfra",
         version="0.1.0",
         description="Safe cloud cost optimisation: chat, approval-gated rollouts, cloud views. Errors are "
@@ -108,5 +112,6 @@ def create_app(
     app.add_middleware(metrics.middleware)
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app)
 
     return app

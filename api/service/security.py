@@ -36,11 +36,12 @@ class Guard:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "send an API key: Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
-        caller = await self._checked(key_hash(token.strip()))
+        caller = await self.caller_of_hash(key_hash(token.strip()))
         self._spend(caller.name)
         return caller
 
-    async def _checked(self, hashed: str) -> Caller:
+    async def caller_of_hash(self, hashed: str) -> Caller:
+        """The caller a key (by its hash) stands for; a Problem(401) for an unknown or revoked one."""
         now = self.clock()
         trusted = self._trusted.get(hashed)
         if trusted is not None and trusted[1] > now:

@@ -50,6 +50,7 @@ _ADDED = {
         ["optiinfra_signoffs", "optiinfra_channels", "optiinfra_deliveries"],
         [("optiinfra_budget_alerts", "action_workflow_id")],
     ),
+    7: (["optiinfra_sessions"], []),
 }
 
 

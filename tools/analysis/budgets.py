@@ -148,9 +148,9 @@ def status(provider: CloudProvider, budget: Budget) -> BudgetStatus:
     """The budget's standing now, from the cloud's bill and the forecaster."""
     now = provider.now()
     start, end = period_bounds(budget.period, now)
-    spent = _billed(provider, budget.scope, start, now)
+    spent = billed(provider, budget.scope, start, now)
     left = (end - now).total_seconds() / 86400
-    projected = _projection(provider, budget.scope, now, left)
+    projected = projection(provider, budget.scope, now, left)
     note = "" if projected else f"no forecast: it needs {MIN_HISTORY_DAYS} days of costs in scope"
     low = high = total = None
     if projected is not None:
@@ -181,7 +181,7 @@ def status(provider: CloudProvider, budget: Budget) -> BudgetStatus:
     )
 
 
-def _billed(provider: CloudProvider, scope: InstanceFilter, start: datetime, end: datetime) -> float:
+def billed(provider: CloudProvider, scope: InstanceFilter, start: datetime, end: datetime) -> float:
     """The bill of the scope between two moments, read in windows a cost API answers (90 days at most)."""
     total, until = 0.0, end
     while until > start:
@@ -191,7 +191,7 @@ def _billed(provider: CloudProvider, scope: InstanceFilter, start: datetime, end
     return total
 
 
-def _projection(
+def projection(
     provider: CloudProvider, scope: InstanceFilter, now: datetime, days_left: float
 ) -> tuple[float, float, float] | None:
     """What the days left will cost (expected, low, high), from the last whole days' costs."""
