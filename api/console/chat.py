@@ -12,36 +12,32 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.access import VisitorDep
 from api.console.rendering import page
 from api.console.sessions import form
-from graphs.supervisor.chat import Chat, ChatError, new_thread_id
+from api.service.deps import ChatDep
+from graphs.supervisor.chat import ChatError, new_thread_id
 
 router = APIRouter(include_in_schema=False)
 THREAD = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def _chat(request: Request) -> Chat:
-    chat: Chat = request.app.state.chat
-    return chat
-
-
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(
-    request: Request, who: VisitorDep, thread: Annotated[str, Query(max_length=64)] = ""
+    request: Request, who: VisitorDep, chat: ChatDep, thread: Annotated[str, Query(max_length=64)] = ""
 ) -> Response:
     if not THREAD.match(thread):
         return RedirectResponse(f"/chat?thread={new_thread_id()}", status_code=303)
-    history = await _chat(request).history(thread)
+    history = await chat.history(thread)
     return page(request, "chat.html", who, title="Chat", thread=thread, history=history)
 
 
 @router.post("/chat", response_class=HTMLResponse)
-async def say(request: Request, who: VisitorDep) -> Response:
+async def say(request: Request, who: VisitorDep, chat: ChatDep) -> Response:
     posted = await form(request, who)
     thread = posted.get("thread")
     if not THREAD.match(thread):
         thread = new_thread_id()
     message = posted.get("message")
     try:
-        turn = await _chat(request).turn(thread, message, who.caller)
+        turn = await chat.turn(thread, message, who.caller)
         said, error = turn.reply, None
     except ChatError as exc:
         said, error = None, str(exc)

@@ -17,18 +17,13 @@ from api.console.access import MemoDep, VisitorDep, permitted
 from api.console.rendering import page
 from api.console.scope import Filters, ScopeError
 from api.console.sessions import form
+from api.service.deps import NotifierDep
 from graphs.anomaly_store import FEEDBACK, STATUSES, AnomalyNotFoundError, AnomalyStore
 from graphs.budget_store import BudgetError, BudgetStore
 from graphs.notification_store import ChannelError
-from graphs.notifier import Notifier
 from tools.analysis.budgets import Budget, Threshold, status
 
 router = APIRouter(include_in_schema=False)
-
-
-def _notifier(request: Request) -> Notifier:
-    notifier: Notifier = request.app.state.rollouts.notifier
-    return notifier
 
 
 @router.get("/budgets", response_class=HTMLResponse)
@@ -118,8 +113,9 @@ async def update_anomaly(request: Request, who: VisitorDep) -> Response:
 
 
 @router.get("/notifications", response_class=HTMLResponse)
-async def notifications(request: Request, who: VisitorDep, tested: str = "") -> HTMLResponse:
-    notifier = _notifier(request)
+async def notifications(
+    request: Request, who: VisitorDep, notifier: NotifierDep, tested: str = ""
+) -> HTMLResponse:
     channels = [s.channel.shown() for s in await notifier.store.channels()]
     log = await notifier.store.deliveries(limit=50)
     return page(request, "notifications.html", who, title="Notifications", channels=channels, log=log,
@@ -127,11 +123,11 @@ async def notifications(request: Request, who: VisitorDep, tested: str = "") -> 
 
 
 @router.post("/notifications/{name}/test")
-async def test_channel(request: Request, name: str, who: VisitorDep) -> Response:
+async def test_channel(request: Request, name: str, who: VisitorDep, notifier: NotifierDep) -> Response:
     await form(request, who)
     permitted(who, "manage")
     try:
-        sent = await _notifier(request).test(name, who.caller.name)
+        sent = await notifier.test(name, who.caller.name)
     except ChannelError as exc:
         return page(request, "refused.html", who, status_code=404, title="No such channel", message=str(exc))
     said = "sent" if sent.status == "sent" else f"not delivered: {sent.last_error}"

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from api.console import charts
 from api.console.access import VisitorDep
 from api.console.rendering import page
-from api.console.scope import Filters, ScopeError
+from api.console.scope import FiltersDep, ScopeError
 from tools.errors import InstanceNotFoundError
 from tools.models import Instance, InstanceFilter, InstancePage
 from tools.provider import CloudProvider
@@ -29,17 +29,11 @@ COST_DAYS = 14
 async def fleet(
     request: Request,
     who: VisitorDep,
-    provider: Annotated[str, Query(max_length=16)] = "",
-    region: Annotated[str, Query(max_length=64)] = "",
-    application: Annotated[str, Query(max_length=128)] = "",
-    team: Annotated[str, Query(max_length=128)] = "",
-    environment: Annotated[str, Query(max_length=64)] = "",
-    tag: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    filters: FiltersDep,
     state: Literal["", "pending", "running", "stopping", "stopped", "shutting-down", "terminated"] = "",
     pricing_model: Literal["", "on-demand", "spot", "reserved"] = "",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    filters = Filters(provider, region, application, team, environment, tuple(tag))
     error, found = None, InstancePage(total=0, instances=[])
     try:
         chosen = {"state": state or None, "pricing_model": pricing_model or None}

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from api.console.access import MemoDep, VisitorDep
 from api.console.rendering import page
-from api.console.scope import Filters, ScopeError
+from api.console.scope import FiltersDep, ScopeError
 from graphs.rollout.kinds import KINDS
 from tools.analysis.ledger import Ledger, read_ledger
 from tools.analysis.recommendation import KINDS as RECOMMENDATION_KINDS
@@ -36,17 +36,11 @@ async def recommendations(
     request: Request,
     who: VisitorDep,
     memo: MemoDep,
+    filters: FiltersDep,
     kind: Annotated[list[Kind], Query()] = [],  # noqa: B006
-    provider: Annotated[str, Query(max_length=16)] = "",
-    region: Annotated[str, Query(max_length=64)] = "",
-    application: Annotated[str, Query(max_length=128)] = "",
-    team: Annotated[str, Query(max_length=128)] = "",
-    environment: Annotated[str, Query(max_length=64)] = "",
-    tag: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
     sort: Sort = "priority",
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    filters = Filters(provider, region, application, team, environment, tuple(tag))
     kinds = list(kind) or list(RECOMMENDATION_KINDS)
     cloud: CloudProvider = request.app.state.cloud
     error, ledger = None, Ledger(instances_analysed=0, opportunities=[], under_provisioned=[])

@@ -14,6 +14,7 @@ from api.console.access import VisitorDep, permitted
 from api.console.rendering import page
 from api.console.scope import Filters, ScopeError
 from api.console.sessions import Visitor, form
+from api.service.deps import RolloutsDep, RunnerDep
 from api.service.routes.workflows import event_stream
 from api.service.runner import WorkflowBusyError, WorkflowRunner
 from graphs.rollout.authority import NotPermittedError
@@ -34,27 +35,20 @@ STATUSES = ("awaiting_approval", "rolling_out", "planning", "completed", "rolled
             "nothing_to_do", "cancelled", "expired", "failed")  # fmt: skip
 
 
-def _rollouts(request: Request) -> Rollouts:
-    rollouts: Rollouts = request.app.state.rollouts
-    return rollouts
-
-
-def _runner(request: Request) -> WorkflowRunner:
-    runner: WorkflowRunner = request.app.state.runner
-    return runner
-
-
 @router.get("/rollouts", response_class=HTMLResponse)
 async def rollouts_page(
-    request: Request, who: VisitorDep, status: Annotated[str, Query(max_length=32)] = ""
+    request: Request,
+    who: VisitorDep,
+    rollouts: RolloutsDep,
+    status: Annotated[str, Query(max_length=32)] = "",
 ) -> HTMLResponse:
-    runs = await _rollouts(request).store.runs(status=status or None)
+    runs = await rollouts.store.runs(status=status or None)
     return page(request, "rollouts.html", who, title="Rollouts", runs=list(reversed(runs)), status=status,
                 statuses=STATUSES, kinds=KINDS)  # fmt: skip
 
 
 @router.post("/rollouts")
-async def start(request: Request, who: VisitorDep) -> Response:
+async def start(request: Request, who: VisitorDep, rollouts: RolloutsDep, runner: RunnerDep) -> Response:
     posted = await form(request, who)
     permitted(who, "start")
     filters = Filters.posted(posted)
@@ -62,7 +56,7 @@ async def start(request: Request, who: VisitorDep) -> Response:
         scoped = filters.scope()
         scope = Scope(provider=scoped.provider, region=scoped.region, application=scoped.application,
                       tags=scoped.tags, instance_ids=posted.all("ids"))  # fmt: skip
-        workflow_id = await _rollouts(request).register(
+        workflow_id = await rollouts.register(
             posted.get("kind"),
             scope,
             RolloutSettings(),
@@ -71,19 +65,21 @@ async def start(request: Request, who: VisitorDep) -> Response:
         )
     except (ScopeError, InvalidKindError, InvalidScopeError, ValueError) as exc:
         return page(request, "refused.html", who, status_code=422, title="Not started", message=str(exc))
-    await _runner(request).start(workflow_id)
+    await runner.start(workflow_id)
     return RedirectResponse(f"/rollouts/{workflow_id}", status_code=303)
 
 
 @router.get("/rollouts/{workflow_id}", response_class=HTMLResponse)
-async def rollout_page(request: Request, workflow_id: str, who: VisitorDep) -> HTMLResponse:
-    return await _shown(request, workflow_id, who)
+async def rollout_page(
+    request: Request, workflow_id: str, who: VisitorDep, rollouts: RolloutsDep, runner: RunnerDep
+) -> HTMLResponse:
+    return await _shown(request, rollouts, runner, workflow_id, who)
 
 
 async def _shown(
-    request: Request, workflow_id: str, who: Visitor, error: str | None = None, status_code: int = 200
-) -> HTMLResponse:
-    rollouts = _rollouts(request)
+    request: Request, rollouts: Rollouts, runner: WorkflowRunner, workflow_id: str, who: Visitor,
+    error: str | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     try:
         stored = await rollouts.stored(workflow_id)
     except WorkflowNotFoundError as exc:
@@ -95,7 +91,7 @@ async def _shown(
     checks = {c.number: c for c in values.get("checks", [])}
     plan = await rollouts.plan(workflow_id)
     by_id = {c.instance_id: c for c in plan.changes} if plan else {}
-    running = workflow_id in _runner(request).tasks or run.status in ("planning", "rolling_out", "deciding")
+    running = workflow_id in runner.tasks or run.status in ("planning", "rolling_out", "deciding")
     happened = [(number, read_event(e)) for number, e in await rollouts.store.events(workflow_id)]
     return page(
         request, "rollout.html", who, status_code=status_code, title=f"Rollout {workflow_id}", run=run,
@@ -107,36 +103,44 @@ async def _shown(
 
 
 @router.post("/rollouts/{workflow_id}/decision")
-async def decide(request: Request, workflow_id: str, who: VisitorDep) -> Response:
+async def decide(
+    request: Request, workflow_id: str, who: VisitorDep, rollouts: RolloutsDep, runner: RunnerDep
+) -> Response:
     posted = await form(request, who)
     permitted(who, "decide")
     action = posted.get("action")
     chosen = posted.all("ids") if action == "approve_selected" else None
     if action == "approve_selected" and not chosen:
-        return await _shown(request, workflow_id, who, "Tick the instances to approve first.", 422)
+        return await _shown(
+            request, rollouts, runner, workflow_id, who, "Tick the instances to approve first.", 422
+        )
     decision = Decision(decision="reject" if action == "reject" else "approve", by=who.caller.name,
                         instance_ids=chosen, comment=posted.get("comment")[:2000] or None)  # fmt: skip
     try:
-        await _rollouts(request).check_decision(workflow_id, decision, who.caller)
-        await _runner(request).decide(workflow_id, decision, who.caller)
+        await rollouts.check_decision(workflow_id, decision, who.caller)
+        await runner.decide(workflow_id, decision, who.caller)
     except NotPermittedError as exc:
-        return await _shown(request, workflow_id, who, str(exc), 403)
+        return await _shown(request, rollouts, runner, workflow_id, who, str(exc), 403)
     except (NothingPendingError, WorkflowBusyError) as exc:
-        return await _shown(request, workflow_id, who, str(exc), 409)
+        return await _shown(request, rollouts, runner, workflow_id, who, str(exc), 409)
     except (InvalidDecisionError, WorkflowNotFoundError) as exc:
-        return await _shown(request, workflow_id, who, str(exc), 422)
+        return await _shown(request, rollouts, runner, workflow_id, who, str(exc), 422)
     return RedirectResponse(f"/rollouts/{workflow_id}", status_code=303)
 
 
 @router.get("/rollouts/{workflow_id}/events")
 async def events(
-    request: Request, workflow_id: str, who: VisitorDep, after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0
+    request: Request,
+    workflow_id: str,
+    who: VisitorDep,
+    rollouts: RolloutsDep,
+    runner: RunnerDep,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> StreamingResponse:
     """The rollout's progress as it happens, after the event `after` (the API's stream, for a signed-in
     visitor)."""
-    rollouts = _rollouts(request)
     await rollouts.stored(workflow_id)
     last = request.headers.get("last-event-id", "")
     after = int(last) if last.isascii() and last.isdigit() and len(last) < 10 else after
-    return StreamingResponse(event_stream(request, rollouts, _runner(request), workflow_id, after),
+    return StreamingResponse(event_stream(request, rollouts, runner, workflow_id, after),
                              media_type="text/event-stream")  # fmt: skip

@@ -4,7 +4,10 @@ the command line's filters are): cloud, region, application, team, environment a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 from urllib.parse import urlencode
+
+from fastapi import Depends, Query
 
 from api.console.sessions import Form
 from mock_cloud.clouds import PROVIDERS
@@ -58,3 +61,18 @@ class Filters:
     @property
     def any(self) -> bool:
         return any(v for v in self.__dict__.values())
+
+
+def _queried(
+    provider: Annotated[str, Query(max_length=16)] = "",
+    region: Annotated[str, Query(max_length=64)] = "",
+    application: Annotated[str, Query(max_length=128)] = "",
+    team: Annotated[str, Query(max_length=128)] = "",
+    environment: Annotated[str, Query(max_length=64)] = "",
+    tag: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+) -> Filters:
+    return Filters(provider, region, application, team, environment, tuple(tag))
+
+
+# The filters a page's query names (a list page's dependency).
+FiltersDep = Annotated[Filters, Depends(_queried)]
