@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from api.cloud_address import CloudOption
 from api.workflow_commands import ByOption, DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, MAX_FLEET_SIZE
@@ -24,10 +25,6 @@ anomalies = typer.Typer(
 )
 out = Console(soft_wrap=True)  # a line per anomaly, never cut inside a figure
 
-CloudUrlOption = Annotated[
-    str | None,
-    typer.Option("--cloud", help="A simulator server (optiinfra cloud serve) instead of --seed/--size"),
-]
 SeedOption = Annotated[int, typer.Option(min=0, help="In-process simulator's seed (without --cloud)")]
 SizeOption = Annotated[int, typer.Option(min=0, max=MAX_FLEET_SIZE, help="Its number of instances")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
@@ -36,7 +33,7 @@ KeyArgument = Annotated[str, typer.Argument(help="The anomaly's key, as `optiinf
 
 @anomalies.command("check")
 def check(
-    cloud_url: CloudUrlOption = None,
+    cloud_url: CloudOption = None,
     seed: SeedOption = DEFAULT_SEED,
     size: SizeOption = DEFAULT_SIZE,
     days: Annotated[int, typer.Option(min=1, max=60, help="Report anomalies of the last N whole days")] = 7,

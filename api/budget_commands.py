@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from api.anomaly_commands import CloudUrlOption, JsonOption, SeedOption, SizeOption
+from api.anomaly_commands import JsonOption, SeedOption, SizeOption
+from api.cloud_address import CloudOption
 from api.workflow_commands import ByOption, DbOption, parse_tags
 from graphs.database_url import DEFAULT_DATABASE_URL
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE, PROVIDERS
@@ -106,7 +107,7 @@ def list_command(db: DbOption = DEFAULT_DATABASE_URL, as_json: JsonOption = Fals
 @budget.command("status")
 def status_command(
     name: Annotated[str | None, typer.Argument(help="One budget (default: all)")] = None,
-    cloud_url: CloudUrlOption = None,
+    cloud_url: CloudOption = None,
     seed: SeedOption = DEFAULT_SEED,
     size: SizeOption = DEFAULT_SIZE,
     db: DbOption = DEFAULT_DATABASE_URL,

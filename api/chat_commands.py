@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agents.llm import DEFAULT_TIMEOUT_SECONDS, LlmSpec, LlmSpecError
+from api.cloud_address import CloudOption
 from api.workflow_commands import ByOption, DbOption, DistinctApproverOption, local_caller
 from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import Caller, DecisionRules
@@ -124,9 +125,7 @@ def chat_command(
     db: DbOption = DEFAULT_DATABASE_URL,
     llm: LlmOption = None,
     llm_timeout: TimeoutOption = DEFAULT_TIMEOUT_SECONDS,
-    cloud_url: Annotated[
-        str | None, typer.Option("--cloud", help="A simulator server URL (optiinfra cloud serve)")
-    ] = None,
+    cloud_url: CloudOption = None,
     seed: Annotated[
         int, typer.Option(min=0, help="In-process simulator's seed (without --cloud)")
     ] = DEFAULT_SEED,
@@ -140,7 +139,7 @@ def chat_command(
     """Ask about costs, performance, resources and applications; start, approve and follow rollouts."""
     import asyncio
 
-    from api.clouds import cloud_for
+    from api.clouds import open_cloud, shared_address
     from api.rollouts import ProgressDisplay
     from graphs.supervisor.chat import new_thread_id, open_chat
 
@@ -150,9 +149,9 @@ def chat_command(
     rules = DecisionRules(distinct_approver)
 
     async def go() -> None:
-        cloud = cloud_for(cloud_url, seed, size)
+        cloud = open_cloud(cloud_url, seed, size)
         async with open_chat(
-            db, cloud, model, cloud_url=cloud_url, model_timeout=llm_timeout, rules=rules
+            db, cloud, model, cloud_url=shared_address(cloud_url), model_timeout=llm_timeout, rules=rules
         ) as chat:
             if message is not None:
                 progress = None if as_json else ProgressDisplay(out)

@@ -17,6 +17,7 @@ from agents.llm import DEFAULT_TIMEOUT_SECONDS
 from api.anomaly_commands import anomalies
 from api.budget_commands import budget
 from api.chat_commands import LlmOption, TimeoutOption, chat_command, chosen_model, route_command
+from api.cloud_address import CloudOption
 from api.finops_commands import finops
 from api.notify_commands import notify
 from api.service_commands import apikey, serve_command
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from typer._click.core import Context as ClickContext  # the Context TyperGroup is typed with
 
     from agents.review import RolloutKind
-    from tools.provider import CloudProvider
 
 SAVE, SERVE, TRY = "Find and carry out savings", "Run the service", "Try it out"
 
@@ -173,10 +173,7 @@ def cloud_serve(
 def recommend_command(
     seed: SeedOption = DEFAULT_SEED,
     size: SizeOption = DEFAULT_SIZE,
-    cloud_url: Annotated[
-        str | None,
-        typer.Option("--cloud", help="A simulator server (optiinfra cloud serve) instead of --seed/--size"),
-    ] = None,
+    cloud_url: CloudOption = None,
     kind: Annotated[
         list[str] | None, typer.Option(help=f"Repeatable: {', '.join(KINDS)}; default all")
     ] = None,
@@ -191,9 +188,7 @@ def recommend_command(
     the HTTP API and rollout plans read."""
     from rich.table import Table
 
-    from mock_cloud import CloudSimulator
-    from tools.adapters.http import SimulatorHttpProvider
-    from tools.adapters.simulator import SimulatorProvider
+    from api.clouds import open_cloud
     from tools.analysis.engine import savings_summary
     from tools.analysis.ledger import read_ledger
     from tools.errors import InvalidRequestError
@@ -202,9 +197,7 @@ def recommend_command(
     kinds = _kinds(kind)
     if provider is not None and provider not in PROVIDERS:
         raise InvalidRequestError(f"unknown provider '{provider}'; expected one of: {', '.join(PROVIDERS)}")
-    cloud: CloudProvider = (
-        SimulatorHttpProvider(cloud_url) if cloud_url else SimulatorProvider(CloudSimulator(seed, size))
-    )
+    cloud = open_cloud(cloud_url, seed, size)
     scope = InstanceFilter.model_validate(
         {"provider": provider, "region": region, "application": application, "tags": parse_tags(tag)}
     )
@@ -355,6 +348,8 @@ def refusal(exc: Exception) -> str | None:
 
     from agents.llm import LlmSpecError
     from agents.routing.encoder import EncoderUnavailableError
+    from api.cloud_address import CloudAddressError
+    from api.clouds import CloudUnavailableError
     from api.listening import AddressUnavailableError
     from graphs.anomaly_store import AnomalyNotFoundError
     from graphs.budget_store import BudgetError
@@ -369,7 +364,8 @@ def refusal(exc: Exception) -> str | None:
     if isinstance(exc, SimulatorError | ProviderError):
         return f"{exc.code}: {exc.message}"
     said = (RolloutError, NotPermittedError, ChatError, LlmSpecError, EncoderUnavailableError, SchemaError,
-            AddressUnavailableError, AnomalyNotFoundError, BudgetError, ChannelError)  # fmt: skip
+            AddressUnavailableError, AnomalyNotFoundError, BudgetError, ChannelError, CloudAddressError,
+            CloudUnavailableError)  # fmt: skip
     if isinstance(exc, said):
         return str(exc)
     if isinstance(exc, OSError | DBAPIError | psycopg.Error):  # the database (or a file) cannot be reached

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from api.anomaly_commands import CloudUrlOption, JsonOption, SeedOption, SizeOption
+from api.anomaly_commands import JsonOption, SeedOption, SizeOption
+from api.cloud_address import CloudOption
 from api.workflow_commands import DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
@@ -31,22 +32,22 @@ def with_finops(
 ) -> T:
     """Run `action` with the FinOps checks on the database and cloud named. Links in the notifications they
     send point at $OPTIINFRA_PUBLIC_URL, the service's address, when it is set."""
-    from api.clouds import cloud_for
+    from api.clouds import open_cloud, shared_address
     from graphs.finops import FinOps
     from graphs.rollout.workflow import open_rollouts
 
-    cloud = cloud_for(cloud_url, seed, size)
+    cloud = open_cloud(cloud_url, seed, size)
 
     async def go() -> T:
         async with open_rollouts(db, cloud, public_url=os.environ.get("OPTIINFRA_PUBLIC_URL")) as rollouts:
-            return await action(FinOps(rollouts, cloud_url=cloud_url))
+            return await action(FinOps(rollouts, cloud_url=shared_address(cloud_url)))
 
     return asyncio.run(go())
 
 
 @finops.command("check")
 def check(
-    cloud_url: CloudUrlOption = None,
+    cloud_url: CloudOption = None,
     seed: SeedOption = DEFAULT_SEED,
     size: SizeOption = DEFAULT_SIZE,
     days: Annotated[int, typer.Option(min=1, max=60, help="Report anomalies of the last N whole days")] = 7,

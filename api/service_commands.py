@@ -10,6 +10,8 @@ from rich.console import Console
 
 from agents.llm import LlmSpec, LlmSpecError
 from api.approval_policy import ApprovalPolicyOption, read_approval_policy
+from api.cloud_address import FORMS, CloudAddress
+from api.cloud_address import checked as checked_address
 from api.workflow_commands import DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
 from graphs.rollout.authority import ROLES
@@ -26,7 +28,10 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
     db: DbOption = DEFAULT_DATABASE_URL,
     cloud: Annotated[
-        str, typer.Option("--cloud", help="A simulator server URL, or sim (in-process)")
+        str,
+        typer.Option(
+            "--cloud", envvar="OPTIINFRA_CLOUD", callback=checked_address, help=f"Which cloud: {FORMS}"
+        ),
     ] = "sim",
     seed: Annotated[int, typer.Option(min=0, help="The in-process simulator's seed")] = DEFAULT_SEED,
     size: Annotated[
@@ -56,6 +61,7 @@ def serve_command(
     import uvicorn
     from pydantic import ValidationError
 
+    from api.clouds import open_cloud
     from api.listening import check_can_listen
     from api.service.logs import configure
     from api.service.settings import ServiceSettings
@@ -92,6 +98,8 @@ def serve_command(
         raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
     configure(settings.log_json, settings.replica)
     check_can_listen(host, port)
+    if CloudAddress.parse(cloud).kind not in ("sim", "http"):  # credentials checked before anything starts
+        open_cloud(cloud, seed, size)
     # The schema made (or migrated, or refused) once, here, before any worker starts: a database that cannot
     # be reached or is newer than this code is one line on stderr, not a traceback per worker.
     asyncio.run(_prepare(db))

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from api.approval_policy import ApprovalPolicyOption, read_approval_policy
+from api.cloud_address import CloudAddress
+from api.cloud_address import checked as checked_address
 from graphs.database_url import DEFAULT_DATABASE_URL, DatabaseUrl
 from graphs.rollout.authority import Caller
 from tools.tag_filters import TagFilterError, parse_tag_filters
@@ -41,9 +43,10 @@ DbOption = Annotated[
 CloudOption = Annotated[
     str | None,
     typer.Option(
-        "--cloud", help="A simulator server URL (optiinfra cloud serve); default: the one it started on"
+        "--cloud", callback=checked_address,
+        help="The cloud to carry it on against (default: the one it started on)",
     ),
-]
+]  # fmt: skip
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON")]
 ByOption = Annotated[str, typer.Option("--by", help="Who you are (recorded as requester or decider)")]
 DistinctApproverOption = Annotated[
@@ -52,6 +55,17 @@ DistinctApproverOption = Annotated[
         "--distinct-approver", help="The workflows started here may not be approved by their requester"
     ),
 ]
+
+
+def shared_cloud(value: str) -> str:
+    """A workflow outlives its process: its cloud must be one a resume can reach again (not `sim`)."""
+    given = checked_address(value) or ""
+    if not CloudAddress.parse(given).shared:
+        raise typer.BadParameter(
+            "a workflow outlives this process: give a cloud another process reaches too, "
+            "e.g. http://127.0.0.1:8900 (optiinfra cloud serve) or aws://us-east-1"
+        )
+    return given
 
 
 def parse_tags(given: list[str] | None) -> dict[str, str]:
@@ -84,11 +98,11 @@ def local_caller(by: str) -> Caller:
 def _run(db_url: str, cloud_url: str | None, action: Callable[[Rollouts], Awaitable[T]]) -> T:
     import asyncio
 
-    from api.clouds import remote_cloud
+    from api.clouds import open_cloud
     from graphs.rollout.workflow import open_rollouts
 
     async def go() -> T:
-        cloud = remote_cloud(cloud_url) if cloud_url else None
+        cloud = open_cloud(cloud_url, 0, 0) if cloud_url else None
         async with open_rollouts(db_url, cloud) as rollouts:
             return await action(rollouts)
 
@@ -134,12 +148,12 @@ def _ids(value: str | None) -> list[str] | None:
 
 async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None) -> Rollouts:
     """Run on `cloud_url`, or on the cloud the workflow was started against."""
-    from api.clouds import remote_cloud
+    from api.clouds import open_cloud
 
     url = cloud_url or (await rollouts.stored(workflow_id)).cloud
     if url is None:
-        raise typer.BadParameter("this workflow was started without --cloud; give --cloud URL")
-    rollouts.cloud = remote_cloud(url)
+        raise typer.BadParameter("this workflow was started without --cloud; give --cloud ADDRESS")
+    rollouts.cloud = open_cloud(url, 0, 0)
     return rollouts
 
 
@@ -148,7 +162,15 @@ def start(
     kind: Annotated[
         str, typer.Argument(help="spot-migration, rightsizing, upsize or idle-stop (`workflow kinds`)")
     ],
-    cloud: Annotated[str, typer.Option("--cloud", help="A simulator server URL (optiinfra cloud serve)")],
+    cloud: Annotated[
+        str,
+        typer.Option(
+            "--cloud",
+            envvar="OPTIINFRA_CLOUD",
+            callback=shared_cloud,
+            help="A cloud other processes reach too: http://HOST:PORT (a simulator server) or aws://REGION",
+        ),
+    ],  # fmt: skip
     db: DbOption = DEFAULT_DATABASE_URL,
     provider: Annotated[str | None, typer.Option(help="aws, gcp or azure")] = None,
     region: Annotated[str | None, typer.Option()] = None,

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 
 from api import console
-from api.clouds import cloud_for
+from api.clouds import open_cloud, shared_address
 from api.service import problems
 from api.service.metrics import CountedCloud, ServiceMetrics
 from api.service.routes import ROUTERS
@@ -28,9 +28,9 @@ from tools.provider import CloudProvider
 
 
 def make_cloud(settings: ServiceSettings) -> tuple[CloudProvider, str | None]:
-    """The cloud the settings name, and its URL (None for the in-process simulator)."""
-    url = None if settings.cloud == "sim" else settings.cloud
-    return cloud_for(url, settings.seed, settings.size), url
+    """The cloud the settings name, and its address when other processes reach it too (None for the
+    in-process simulator)."""
+    return open_cloud(settings.cloud, settings.seed, settings.size), shared_address(settings.cloud)
 
 
 def create_app(
@@ -46,9 +46,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        base, cloud_url = (
-            (cloud, settings.cloud if settings.cloud != "sim" else None) if cloud else make_cloud(settings)
-        )
+        base, cloud_url = (cloud, shared_address(settings.cloud)) if cloud else make_cloud(settings)
         counted: Any = CountedCloud(base, metrics, serial=cloud_url is None)
         rules = DecisionRules(settings.distinct_approver, settings.approval_policy)
         async with (
