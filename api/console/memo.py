@@ -8,16 +8,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from tools.analysis.ledger import Ledger, read_ledger
+from tools.analysis.recommendation import Kind
+from tools.models import InstanceFilter
 from tools.provider import CloudProvider
 
 T = TypeVar("T")
 
 
 class Memo:
+    """Kept figures; `ledger` is the one way pages read the ledger, so the overview and an unfiltered
+    Recommendations page share one computation."""
+
     def __init__(self, cloud: CloudProvider, seconds: float = 60.0, size: int = 128) -> None:
         self.cloud = cloud
         self.seconds = seconds
@@ -45,3 +51,9 @@ class Memo:
                 old, _ = self._kept.popitem(last=False)
                 self._busy.pop(old, None)
             return value
+
+    async def ledger(self, scope: InstanceFilter, kinds: Iterable[Kind]) -> Ledger:
+        """The ledger of a part of the fleet, for some kinds (kept like any figure)."""
+        chosen = sorted(set(kinds))
+        key = ("ledger", scope.model_dump_json(), tuple(chosen))
+        return await self.get(key, lambda: read_ledger(self.cloud, scope, chosen))

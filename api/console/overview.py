@@ -17,10 +17,10 @@ from api.console.rendering import page
 from graphs.anomaly_store import AnomalyStore
 from graphs.budget_store import BudgetStore
 from tools.analysis.budgets import status
-from tools.analysis.ledger import read_ledger
 from tools.analysis.outlook import BREAKDOWNS, outlook
+from tools.analysis.recommendation import KINDS
 from tools.errors import InstanceNotFoundError
-from tools.models import Instance
+from tools.models import Instance, InstanceFilter
 from tools.provider import CloudProvider
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ async def overview(
     cloud: CloudProvider = request.app.state.cloud
     db = request.app.state.rollouts.db
     figures = await memo.get(("outlook", period), lambda: outlook(cloud, period=period))
-    ledger = await memo.get(("ledger", None), lambda: read_ledger(cloud))
+    ledger = await memo.ledger(InstanceFilter(), KINDS)
     stored = await BudgetStore(db).budgets()
     budgets = await asyncio.gather(
         *(memo.get(("budget", s.budget.model_dump_json()), partial(status, cloud, s.budget)) for s in stored)

@@ -13,10 +13,9 @@ from api.console.access import MemoDep, VisitorDep
 from api.console.rendering import page
 from api.console.scope import FiltersDep, ScopeError
 from graphs.rollout.kinds import KINDS
-from tools.analysis.ledger import Ledger, read_ledger
+from tools.analysis.ledger import Ledger
 from tools.analysis.recommendation import KINDS as RECOMMENDATION_KINDS
 from tools.analysis.recommendation import Kind, Recommendation
-from tools.provider import CloudProvider
 
 router = APIRouter(include_in_schema=False)
 PAGE = 50
@@ -42,12 +41,10 @@ async def recommendations(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
     kinds = list(kind) or list(RECOMMENDATION_KINDS)
-    cloud: CloudProvider = request.app.state.cloud
     error, ledger = None, Ledger(instances_analysed=0, opportunities=[], under_provisioned=[])
     try:
         scope = filters.scope()
-        ledger = await memo.get(("ledger", scope.model_dump_json(), tuple(sorted(kinds))),
-                                lambda: read_ledger(cloud, scope, kinds))  # fmt: skip
+        ledger = await memo.ledger(scope, kinds)
     except ScopeError as exc:
         error = str(exc)
     rows: list[Recommendation] = sorted(ledger.opportunities, key=_ORDER[sort])
