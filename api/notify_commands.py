@@ -17,15 +17,13 @@ from rich.console import Console
 from api.workflow_commands import ByOption, DbOption, JsonOption, parse_tags
 from graphs.database_url import DEFAULT_DATABASE_URL
 from mock_cloud.clouds import PROVIDERS
+from tools.channels.kinds import EVENT_KINDS
 
 if TYPE_CHECKING:
     from graphs.notifier import Notifier
 
 T = TypeVar("T")
-EVENTS = (
-    "approval_requested, approval_deadline_near, approval_escalated, rollout_completed, rollout_rolled_back, "
-    "rollout_failed, rollout_expired, budget_threshold, anomaly_opened"
-)
+EVENTS = ", ".join(EVENT_KINDS)
 notify = typer.Typer(
     help="Notification channels: webhook, Slack, e-mail; which events reach each; the delivery log.",
     no_args_is_help=True,

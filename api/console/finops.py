@@ -4,8 +4,6 @@ an operator may change here is what the API lets them change, by the same rules.
 
 from __future__ import annotations
 
-import asyncio
-from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,7 +19,7 @@ from api.service.deps import NotifierDep
 from graphs.anomaly_store import FEEDBACK, STATUSES, AnomalyNotFoundError, AnomalyStore
 from graphs.budget_store import BudgetError, BudgetStore
 from graphs.notification_store import ChannelError
-from tools.analysis.budgets import Budget, Threshold, status
+from tools.analysis.budgets import Budget, Threshold
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,10 +34,7 @@ async def _budgets(
 ) -> HTMLResponse:
     store = BudgetStore(request.app.state.rollouts.db)
     stored = await store.budgets()
-    cloud = request.app.state.cloud
-    standing = await asyncio.gather(
-        *(memo.get(("budget", s.budget.model_dump_json()), partial(status, cloud, s.budget)) for s in stored)
-    )
+    standing = await memo.budget_statuses(s.budget for s in stored)
     actions = {s.budget.name: await store.actions(s.budget.name) for s in stored}
     return page(request, "budgets.html", who, status_code=status_code, title="Budgets", error=error,
                 rows=list(zip(stored, standing, strict=True)), actions=actions)  # fmt: skip

@@ -10,8 +10,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
+from tools.analysis.budgets import Budget, BudgetStatus, status
 from tools.analysis.ledger import Ledger, read_ledger
 from tools.analysis.recommendation import Kind
 from tools.models import InstanceFilter
@@ -21,8 +23,8 @@ T = TypeVar("T")
 
 
 class Memo:
-    """Kept figures; `ledger` is the one way pages read the ledger, so the overview and an unfiltered
-    Recommendations page share one computation."""
+    """Kept figures; `ledger` and `budget_statuses` are the one way pages read those, so the pages that show
+    the same figure share one computation."""
 
     def __init__(self, cloud: CloudProvider, seconds: float = 60.0, size: int = 128) -> None:
         self.cloud = cloud
@@ -51,6 +53,14 @@ class Memo:
                 old, _ = self._kept.popitem(last=False)
                 self._busy.pop(old, None)
             return value
+
+    async def budget_statuses(self, budgets: Iterable[Budget]) -> list[BudgetStatus]:
+        """Each budget's standing (read only: recording crossed thresholds is the FinOps check's)."""
+        return list(
+            await asyncio.gather(
+                *(self.get(("budget", b.model_dump_json()), partial(status, self.cloud, b)) for b in budgets)
+            )
+        )
 
     async def ledger(self, scope: InstanceFilter, kinds: Iterable[Kind]) -> Ledger:
         """The ledger of a part of the fleet, for some kinds (kept like any figure)."""

@@ -5,7 +5,6 @@ savings on offer beside them."""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,6 @@ from api.console.access import MemoDep, VisitorDep
 from api.console.rendering import page
 from graphs.anomaly_store import AnomalyStore
 from graphs.budget_store import BudgetStore
-from tools.analysis.budgets import status
 from tools.analysis.outlook import BREAKDOWNS, outlook
 from tools.analysis.recommendation import KINDS
 from tools.errors import InstanceNotFoundError
@@ -35,9 +33,7 @@ async def overview(
     figures = await memo.get(("outlook", period), lambda: outlook(cloud, period=period))
     ledger = await memo.ledger(InstanceFilter(), KINDS)
     stored = await BudgetStore(db).budgets()
-    budgets = await asyncio.gather(
-        *(memo.get(("budget", s.budget.model_dump_json()), partial(status, cloud, s.budget)) for s in stored)
-    )
+    budgets = await memo.budget_statuses(s.budget for s in stored)
     anomalies = await AnomalyStore(db).anomalies(status="open", kind="spike")
     breakdowns = [
         (BREAKDOWNS[d], d, groups, charts.shares(groups, "USD")) for d, groups in figures.breakdowns.items()

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from graphs.rollout.approvals import level_at
-from graphs.rollout.models import Decision
+from graphs.rollout.models import Decision, RolloutSettings
 from graphs.rollout.notices import deadline_notice
 from graphs.rollout.store import AuditEntry
 from graphs.rollout.workflow import Rollouts
@@ -39,8 +39,7 @@ async def watch_deadlines(rollouts: Rollouts, now: datetime) -> list[DeadlineEve
         if request is None or not request.deadlines:
             continue
         wf = stored.workflow_id
-        policy = stored.settings.get("approval", {})
-        warn = timedelta(hours=float(policy.get("warn_hours", 4.0)))
+        warn = timedelta(hours=RolloutSettings.model_validate(stored.settings).approval.warn_hours)
         current = level_at(request.deadlines, now)
         if current is None:
             last = request.deadlines[-1]

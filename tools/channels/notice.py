@@ -7,20 +7,9 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
+from tools.channels.kinds import EventKind
 from tools.models import InstanceFilter
 
-EventKind = Literal[
-    "approval_requested",
-    "approval_deadline_near",
-    "approval_escalated",
-    "rollout_completed",
-    "rollout_rolled_back",
-    "rollout_failed",
-    "rollout_expired",
-    "budget_threshold",
-    "anomaly_opened",
-]
-EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # lowest first
 
