@@ -8,6 +8,7 @@ time. Reading the simulator at any moment therefore shows exactly what a real cl
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mock_cloud.catalog import Catalog, PricingModel
@@ -109,8 +110,17 @@ class Lifecycle:
         inst.record(at, running=False, instance_type=instance_type)
         self._note_change(inst, at)
 
-    def migrate(self, original: Instance, pricing_model: PricingModel, at: float) -> Instance:
-        """Launch a replacement of `pricing_model`; the original retires once the replacement runs."""
+    def migrate(
+        self,
+        original: Instance,
+        pricing_model: PricingModel,
+        at: float,
+        replacement_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Instance:
+        """Launch a replacement of `pricing_model`; the original retires once the replacement runs. A
+        cloud dialect whose clients name their machines passes the name (`replacement_id`) and the tags
+        they asked for."""
         if pricing_model == "reserved":
             raise InvalidParameterValue(
                 "Reserved capacity is a billing commitment, not a machine to migrate to; use on-demand"
@@ -123,10 +133,12 @@ class Lifecycle:
                 f"The instance '{original.id}' must be running to be migrated "
                 f"(it is {original.state}{replaced})"
             )
+        if replacement_id is not None and replacement_id in self.instances:
+            raise InvalidParameterValue(f"An instance named '{replacement_id}' exists already")
         serial = self._serial
         self._serial += 1
         replacement = Instance(
-            id=instance_id(original.provider, self.seed, serial),
+            id=replacement_id or instance_id(original.provider, self.seed, serial),
             name=original.name,
             provider=original.provider,
             region=original.region,
@@ -137,7 +149,7 @@ class Lifecycle:
             application=original.application,
             workload=original.workload,
             volume_gb=original.volume_gb,
-            tags={**original.tags, REPLACES_TAG: original.id},
+            tags={**original.tags, **(tags or {}), REPLACES_TAG: original.id},
             history=[Segment(at, original.instance_type, False)],
             replaces=original.id,
         )

@@ -10,17 +10,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Body, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mock_cloud.arm import create_arm_app
 from mock_cloud.catalog import Provider, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.errors import InvalidParameterValue, SimulatorError
 from mock_cloud.faults import CostSpike, FaultRule, cost_spike
+from mock_cloud.identity import create_identity_app
 from mock_cloud.schemas import (
     AdvanceRequest,
     ApplicationOut,
@@ -124,7 +127,21 @@ def create_app(simulator: CloudSimulator | None = None) -> FastAPI:
         log.exception("unexpected error in the simulator server")
         return _error(500, "InternalError", "The simulator failed unexpectedly; see its log", retryable=False)
 
+    @app.middleware("http")
+    async def cloud_date(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Every answer is dated by the simulated clock, as a cloud dates its answers by its own: clients
+        # that take the cloud's time from its Date header (as SDKs do to correct clock skew) see the
+        # simulator's. (Serve with uvicorn's own Date header off.)
+        response = await call_next(request)
+        response.headers["Date"] = format_datetime(
+            datetime.fromtimestamp(host.simulator.now(), UTC), usegmt=True
+        )
+        return response
+
     app.include_router(_routes(host), responses=_ERRORS)
+    # Azure Resource Manager's dialect, for the Azure SDK (see mock_cloud.arm).
+    app.mount("/subscriptions", create_arm_app(lambda: host.simulator))
+    app.mount("/msi", create_identity_app())  # tokens for DefaultAzureCredential (mock_cloud.identity)
     return app
 
 

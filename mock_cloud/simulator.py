@@ -221,17 +221,26 @@ class CloudSimulator:
             lambda inst, at: self._cloud.resize(inst, instance_type, at),
         )
 
-    def migrate(self, instance_id: str, pricing_model: str, idempotency_key: str | None = None) -> Migration:
+    def migrate(
+        self,
+        instance_id: str,
+        pricing_model: str,
+        idempotency_key: str | None = None,
+        *,
+        replacement_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Migration:
         """Move a running machine to spot or back to on-demand by replacing it.
 
         A replacement of the target pricing model is launched with the same type, region and tags plus a
-        `replaces` tag; once it runs, the original is terminated. The replacement has a new id.
+        `replaces` tag (and any `tags` given); once it runs, the original is terminated. The replacement
+        has a new id: `replacement_id` when the caller names it, as Azure's and GCE's clients do.
         """
         target = check_pricing_model(pricing_model)
 
         def act() -> Migration:
             original = self._get(instance_id)
-            replacement = self._cloud.migrate(original, target, self.now())
+            replacement = self._cloud.migrate(original, target, self.now(), replacement_id, tags)
             return Migration(self._view(original), self._view(replacement))
 
         def replay() -> Migration:
