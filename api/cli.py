@@ -160,9 +160,13 @@ def cloud_serve(
         Path | None, typer.Option(help="Serve over TLS with this certificate (PEM), as Azure's SDK requires")
     ] = None,
     keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM)")] = None,
+    monitoring_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Also serve Cloud Monitoring's gRPC API on this port (for GCP)"),
+    ] = None,
 ) -> None:
     """Serve the simulator over HTTP (OpenAPI docs at /docs), with Azure Resource Manager's dialect under
-    /subscriptions."""
+    /subscriptions and Compute Engine's under /compute/v1."""
     import uvicorn
 
     from api.listening import check_can_listen
@@ -170,6 +174,8 @@ def cloud_serve(
     from mock_cloud.server import create_app
 
     check_can_listen(host, port)
+    if monitoring_port is not None:
+        check_can_listen("127.0.0.1", monitoring_port)
     sim = CloudSimulator(seed, size, clock=SimClock(speed=speed))
     if (certfile is None) != (keyfile is None):
         raise typer.BadParameter("--certfile and --keyfile go together")
@@ -178,7 +184,7 @@ def cloud_serve(
         f"Simulator: {size} instances (seed {seed}), clock speed {speed}; {scheme}://{host}:{port}/docs"
     )
     uvicorn.run(
-        create_app(sim), host=host, port=port, log_level="warning",
+        create_app(sim, monitoring_port), host=host, port=port, log_level="warning",
         # Answers are dated by the simulated clock (the app sets Date); a simulator owes its clients no
         # long goodbye (a TLS client that never closes would hold it 30 s).
         date_header=False, timeout_graceful_shutdown=2,

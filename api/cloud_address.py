@@ -4,8 +4,8 @@
 - `http://HOST:PORT`: a simulator server (`optiinfra cloud serve`), or anything speaking its API;
 - `aws://[PROFILE@]REGION[,REGION…]`: AWS through boto3's credential chain (a named profile, or the
   environment, ~/.aws, an instance role);
-- `azure://SUBSCRIPTION[/RESOURCE-GROUP]` and `gcp://PROJECT[/ZONE,…]`: read and checked here; their
-  adapters are not built yet, so opening one says so.
+- `azure://SUBSCRIPTION[/RESOURCE-GROUP]`: Azure through azure-identity's DefaultAzureCredential;
+- `gcp://PROJECT[/ZONE,…]`: GCP through Application Default Credentials.
 
 Reading an address loads nothing (the command line's options are parsed before any machinery is imported);
 `api.clouds.open_cloud` opens it, checking its credentials before any work starts.
@@ -25,6 +25,8 @@ FORMS = (
     "sim, http://HOST:PORT, aws://[PROFILE@]REGION[,REGION…], azure://SUBSCRIPTION[/RESOURCE-GROUP] or "
     "gcp://PROJECT[/ZONE,…]"
 )
+# For --help, which is rich markup: its square brackets escaped, or "[/RESOURCE-GROUP]" is a closing tag.
+HELP_FORMS = FORMS.replace("[", "\\[")
 _AWS_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 _PROFILE = re.compile(r"^[A-Za-z0-9_.+=,@-]{1,64}$")
 _SUBSCRIPTION = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -118,6 +120,6 @@ CloudOption = Annotated[
     str | None,
     typer.Option(
         "--cloud", envvar="OPTIINFRA_CLOUD", callback=checked,
-        help=f"Which cloud: {FORMS} (default sim, from --seed and --size)",
+        help=f"Which cloud: {HELP_FORMS} (default sim, from --seed and --size)",
     ),
 ]  # fmt: skip

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from agents.llm import LlmSpec, LlmSpecError
 from api.approval_policy import ApprovalPolicyOption, read_approval_policy
-from api.cloud_address import FORMS, CloudAddress
+from api.cloud_address import HELP_FORMS, CloudAddress
 from api.cloud_address import checked as checked_address
 from api.workflow_commands import DbOption
 from graphs.database_url import DEFAULT_DATABASE_URL
@@ -30,7 +30,7 @@ def serve_command(
     cloud: Annotated[
         str,
         typer.Option(
-            "--cloud", envvar="OPTIINFRA_CLOUD", callback=checked_address, help=f"Which cloud: {FORMS}"
+            "--cloud", envvar="OPTIINFRA_CLOUD", callback=checked_address, help=f"Which cloud: {HELP_FORMS}"
         ),
     ] = "sim",
     seed: Annotated[int, typer.Option(min=0, help="The in-process simulator's seed")] = DEFAULT_SEED,

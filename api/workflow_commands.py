@@ -168,7 +168,8 @@ def start(
             "--cloud",
             envvar="OPTIINFRA_CLOUD",
             callback=shared_cloud,
-            help="A cloud other processes reach too: http://HOST:PORT (a simulator server) or aws://REGION",
+            help="A cloud other processes reach too: http://HOST:PORT (a simulator server), aws://REGION, "
+            "azure://SUBSCRIPTION\\[/RESOURCE-GROUP] or gcp://PROJECT\\[/ZONE,…]",
         ),
     ],  # fmt: skip
     db: DbOption = DEFAULT_DATABASE_URL,

@@ -2,6 +2,7 @@
 
 Written from the public REST references, for the operations `azure-mgmt-compute`, `azure-mgmt-monitor` and
 `azure-mgmt-costmanagement` call (any `api-version` of the form YYYY-MM-DD is accepted; the shapes follow):
+- Network, Network Interfaces - Get 2024-05-01 (a VM's subnet, which a replacement joins).
 - Compute, Virtual Machines 2024-07-01: List All (`statusOnly`, `nextLink` paging), List, Get (`$expand=
   instanceView`), Instance View, Create Or Update, Update, Delete, Start, Deallocate; long-running
   operations answer 202/201 with `Azure-AsyncOperation` (and `Location`), polled at
@@ -13,8 +14,10 @@ Written from the public REST references, for the operations `azure-mgmt-compute`
 
 How the simulator's fleet looks here: each Azure machine is a VM named by its simulator id, in resource
 group `rg-{team}`; terminated machines are deleted (404), as in Azure. The simulator cannot boot an image,
-so a new VM must replace one (tag `replaces`): it takes over that machine's work, and the simulator retires
-the original once the new one runs, as for every migration. Capacity shortages fail the operation
+so a new VM must replace one (tag `replaces`) and be made as Azure would need it made: the original's image,
+an administrator, and a network interface in the original's subnet (refused otherwise, as Azure refuses a VM
+without them). It takes over that machine's work, and the simulator retires the original once the new one
+runs, as for every migration. Capacity shortages fail the operation
 (`AllocationFailed`), as Azure reports them. With a paused clock, polling an unfinished operation moves the
 clock to its end, as though the poller had waited its `Retry-After`.
 """
@@ -31,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from mock_cloud.errors import (
@@ -44,6 +48,15 @@ from mock_cloud.views import InstanceView
 
 APPLICATION_NAMESPACE = "OptiInfra/Applications"  # custom metrics: p95_latency_ms, error_rate
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+NIC_TYPE = "Microsoft.Network/networkInterfaces"
+# Every simulated VM runs the same image, as a fleet built from one golden image does.
+IMAGE = {
+    "publisher": "Canonical",
+    "offer": "0001-com-ubuntu-server-jammy",
+    "sku": "22_04-lts-gen2",
+    "version": "latest",
+}
+ADMIN = "azureuser"
 PAGE = 50  # VMs a listing page holds before its nextLink
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 _INTERVALS = {"PT1M": 60, "PT5M": 300, "PT15M": 900, "PT1H": 3600}
@@ -108,6 +121,13 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
         status, code = _ERRORS.get(exc.code, (400, "BadRequest"))
         return _error(status, code, exc.message)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors()
+        )
+        return _error(400, "InvalidParameter", f"The request is invalid: {where}")
+
     @app.middleware("http")
     async def api_version(request: Request, call_next: Any) -> Response:
         version = request.query_params.get("api-version")
@@ -145,7 +165,7 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
     ) -> str:
         op = str(uuid.uuid5(uuid.NAMESPACE_URL, f"arm-operation/{next(serial)}"))
         operations[op] = _Operation(kind, vm.id, vm.region, simulator().now(), error)
-        base = str(request.base_url).rstrip("/")
+        base = f"{request.url.scheme}://{request.url.netloc}"
         version = request.query_params["api-version"]
         return f"{base}/subscriptions/{sub}/providers/Microsoft.Compute/locations/{vm.region}/operations/{op}?api-version={version}"  # noqa: E501
 
@@ -267,6 +287,7 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
                 "A replacement keeps the size of the VM it replaces; resize it afterwards.",
                 "hardwareProfile.vmSize",
             )
+        _check_like(sub, original, properties)
         pricing = "spot" if properties.get("priority") == "Spot" else "on-demand"
         try:
             migration = sim.migrate(original.id, pricing, replacement_id=name, tags=tags)
@@ -330,6 +351,31 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
         if found.error is not None:
             body["error"] = {"code": found.error[0], "message": found.error[1]}
         return body
+
+    # -- Network (the one read a replacement needs: a VM's network interface, for its subnet) -----------
+    @app.get("/{sub}/resourceGroups/{group}/providers/Microsoft.Network/networkInterfaces/{nic}")
+    async def network_interface(sub: str, group: str, nic: str) -> object:
+        vm = find(sub, group, nic.removesuffix("-nic"))
+        return {
+            "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/{NIC_TYPE}/{nic}",
+            "name": nic,
+            "location": vm.region,
+            "properties": {
+                "primary": True,
+                "ipConfigurations": [
+                    {
+                        "name": "ipconfig1",
+                        "properties": {
+                            "subnet": {"id": subnet_of(sub, vm)},
+                            "privateIPAllocationMethod": "Dynamic",
+                        },
+                    }
+                ],
+                "virtualMachine": {
+                    "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/{VM_TYPE}/{vm.id}"
+                },
+            },
+        }
 
     # -- Monitor ----------------------------------------------------------------------------------------
     @app.get(vm_path + "/providers/Microsoft.Insights/metrics")
@@ -435,12 +481,27 @@ def vm_json(sub: str, vm: InstanceView, *, instance_view: bool = False) -> dict[
         "provisioningState": "Deleting" if vm.state is State.SHUTTING_DOWN else "Succeeded",
         "timeCreated": _iso(vm.launch_time),
         "storageProfile": {
+            "imageReference": IMAGE,
             "osDisk": {
                 "name": f"{vm.id}-osdisk",
                 "osType": "Linux",
                 "createOption": "FromImage",
                 "diskSizeGB": vm.volume_gb,
-            }
+                "managedDisk": {"storageAccountType": "Premium_LRS"},
+            },
+        },
+        "osProfile": {
+            "computerName": vm.name,
+            "adminUsername": ADMIN,
+            "linuxConfiguration": _linux(vm),
+        },
+        "networkProfile": {
+            "networkInterfaces": [
+                {
+                    "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/{NIC_TYPE}/{vm.id}-nic",
+                    "properties": {"primary": True},
+                }
+            ]
         },
     }
     if vm.pricing_model == "spot":
@@ -455,6 +516,54 @@ def vm_json(sub: str, vm: InstanceView, *, instance_view: bool = False) -> dict[
         "tags": dict(vm.tags),
         "properties": properties,
     }
+
+
+def subnet_of(sub: str, vm: InstanceView) -> str:
+    """Each application's machines sit in a subnet of their own, in their team's virtual network."""
+    team = vm.tags.get("team", "default")
+    return (
+        f"/subscriptions/{sub}/resourceGroups/rg-{team}/providers/Microsoft.Network/virtualNetworks/"
+        f"vnet-{team}/subnets/{vm.application}"
+    )
+
+
+def _linux(vm: InstanceView) -> dict[str, Any]:
+    key = f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA{vm.tags.get('team', 'default')} {ADMIN}@optiinfra"
+    return {
+        "disablePasswordAuthentication": True,
+        "ssh": {"publicKeys": [{"path": f"/home/{ADMIN}/.ssh/authorized_keys", "keyData": key}]},
+    }
+
+
+def _check_like(sub: str, original: InstanceView, properties: dict[str, Any]) -> None:
+    """A new VM needs an image, an administrator and a network, as Azure requires: the original's."""
+    storage = properties.get("storageProfile") or {}
+    if storage.get("imageReference") != IMAGE:
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            "Required parameter 'storageProfile.imageReference' is missing "
+            f"or is not the image of {original.id}.",
+            "storageProfile.imageReference",
+        )
+    if not (properties.get("osProfile") or {}).get("adminUsername"):
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            "Required parameter 'osProfile.adminUsername' is missing.",
+            "osProfile.adminUsername",
+        )
+    configurations = (properties.get("networkProfile") or {}).get("networkInterfaceConfigurations") or [{}]
+    ip = ((configurations[0].get("properties") or {}).get("ipConfigurations") or [{}])[0]
+    subnet = str(((ip.get("properties") or {}).get("subnet") or {}).get("id", ""))
+    if subnet.lower() != subnet_of(sub, original).lower():
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            f"The VM needs a network interface in the subnet of {original.id} "
+            f"({subnet_of(sub, original)}), got '{subnet}'.",
+            "networkProfile",
+        )
 
 
 def _instance_view(vm: InstanceView) -> dict[str, Any]:
@@ -550,7 +659,7 @@ def _metrics(
         data = [
             {"timeStamp": _iso(float(t)), aggregation: float(v)}
             for t, v in zip(times, values, strict=True)
-            if start <= float(t) < end and not math.isnan(float(v))
+            if start <= float(t) <= end and not math.isnan(float(v))  # the current, partial period too
         ]
         value.append(
             {

@@ -75,6 +75,20 @@ def _overlap_hours(starts: F64, ends: F64, edges: F64) -> npt.NDArray[np.float64
     return np.clip(high - low, 0.0, None) / HOUR
 
 
+def running_seconds(inst: Instance, edges: F64) -> npt.NDArray[np.float64]:
+    """Seconds the instance ran in each bucket between consecutive `edges` (what an uptime metric counts)."""
+    end_of_life = inst.terminated_at if inst.terminated_at is not None else np.inf
+    spans = [
+        (seg.start, min(inst.history[i + 1].start if i + 1 < len(inst.history) else np.inf, end_of_life))
+        for i, seg in enumerate(inst.history)
+        if seg.running
+    ]
+    if not spans:
+        return np.zeros(len(edges) - 1)
+    starts, ends = (np.asarray(side, np.float64) for side in zip(*spans, strict=True))
+    return _overlap_hours(starts, ends, edges).sum(axis=0) * HOUR
+
+
 def cost_matrix(
     instances: list[Instance],
     edges: F64,

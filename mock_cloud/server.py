@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated, Literal, TypeVar
@@ -23,7 +24,9 @@ from mock_cloud.catalog import Provider, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.errors import InvalidParameterValue, SimulatorError
 from mock_cloud.faults import CostSpike, FaultRule, cost_spike
-from mock_cloud.identity import create_identity_app
+from mock_cloud.gce import create_gce_app
+from mock_cloud.identity import create_google_token_app, create_identity_app
+from mock_cloud.monitoring import serve_monitoring
 from mock_cloud.schemas import (
     AdvanceRequest,
     ApplicationOut,
@@ -89,12 +92,28 @@ def _error(status: int, code: str, message: str, **extra: object) -> JSONRespons
     )
 
 
-def create_app(simulator: CloudSimulator | None = None) -> FastAPI:
+def create_app(simulator: CloudSimulator | None = None, monitoring_port: int | None = None) -> FastAPI:
+    """The simulator's HTTP API, with Azure Resource Manager's dialect under /subscriptions, Compute
+    Engine's under /compute/v1 and, given `monitoring_port`, Cloud Monitoring's gRPC service on that port."""
     host = SimulatorHost(simulator or CloudSimulator())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if monitoring_port is None:
+            yield
+            return
+        # In the server's own event loop, so gRPC and HTTP calls never touch the simulator at once.
+        grpc_server = await serve_monitoring(lambda: host.simulator, monitoring_port)
+        try:
+            yield
+        finally:
+            await grpc_server.stop(grace=1)
+
     app = FastAPI(
         title="OptiInfra cloud simulator",
         description="A deterministic AWS/GCP/Azure simulator: lifecycle, metrics, spot, faults and costs.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.host = host
 
@@ -139,9 +158,11 @@ def create_app(simulator: CloudSimulator | None = None) -> FastAPI:
         return response
 
     app.include_router(_routes(host), responses=_ERRORS)
-    # Azure Resource Manager's dialect, for the Azure SDK (see mock_cloud.arm).
+    # Azure Resource Manager's and Compute Engine's dialects, for their SDKs (mock_cloud.arm, .gce).
     app.mount("/subscriptions", create_arm_app(lambda: host.simulator))
+    app.mount("/compute/v1", create_gce_app(lambda: host.simulator))
     app.mount("/msi", create_identity_app())  # tokens for DefaultAzureCredential (mock_cloud.identity)
+    app.mount("/oauth2", create_google_token_app())  # and for Application Default Credentials
     return app
 
 

@@ -16,7 +16,14 @@ import numpy as np
 from mock_cloud.catalog import Catalog, Provider, check_pricing_model, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
-from mock_cloud.costs import CostReport, check_group_by, cost_matrix, cost_report, day_edges
+from mock_cloud.costs import (
+    CostReport,
+    check_group_by,
+    cost_matrix,
+    cost_report,
+    day_edges,
+    running_seconds,
+)
 from mock_cloud.errors import (
     ApplicationNotFound,
     IdempotentParameterMismatch,
@@ -39,7 +46,7 @@ from mock_cloud.views import (
     application_view,
     instance_view,
 )
-from mock_cloud.workloads import DAY, HOUR, WorkloadTable
+from mock_cloud.workloads import DAY, F64, HOUR, WorkloadTable
 
 T = TypeVar("T")
 
@@ -269,6 +276,17 @@ class CloudSimulator:
         inst = self._get(instance_id)
         app = self._applications[inst.application]
         return instance_series(self.load, app, self._cloud.members[app.name], inst, self.now(), hours, period)
+
+    def uptime(self, instance_id: str, start: float, end: float, step: int) -> tuple[F64, F64]:
+        """(period starts, seconds running in each) for one machine, `step`-second periods from `start`."""
+        self._call("metrics")
+        if not end > start or step <= 0 or (end - start) / step > 100_000:
+            raise InvalidParameterValue(
+                "uptime needs start < end and a step that makes at most 100,000 periods"
+            )
+        self._settle()
+        edges = np.arange(start, min(end, self.now()) + step, step, dtype=np.float64)
+        return edges[:-1], running_seconds(self._get(instance_id), edges)
 
     def fleet_utilisation(
         self, hours: float = 14 * 24, percentiles: Sequence[float] = (95.0,)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, NoReturn
 from urllib.parse import urlparse
@@ -120,11 +122,12 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    command: list[str], env: dict[str, str] | None = None, log: Path | None = None
+    command: list[str], env: dict[str, str] | None = None, log: Path | None = None, ca: str | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """`optiinfra COMMAND --port P` as a real process on a free loopback port, polled until its /healthz
     answers; yields its base URL and the process. Its stderr goes to `log` (a file cannot fill up and stall
-    a chatty server the way an unread pipe can), else to a pipe read if it fails to start."""
+    a chatty server the way an unread pipe can), else to a pipe read if it fails to start. With `ca`, the
+    process serves TLS with a certificate that CA signed."""
     port = free_port()
     with ExitStack() as stack:
         sink: IO[str] | int = stack.enter_context(log.open("w")) if log else subprocess.PIPE
@@ -133,11 +136,12 @@ def serving(
             stdout=subprocess.DEVNULL, stderr=sink, text=True, env={**os.environ, **(env or {})},
         )  # fmt: skip
         stack.callback(_stop, process)
-        url = f"http://127.0.0.1:{port}"
+        url = f"{'https' if ca else 'http'}://127.0.0.1:{port}"
+        verify = ssl.create_default_context(cafile=ca) if ca else True
         deadline = time.monotonic() + 60
         while True:  # poll until it answers: each refused connection returns at once
             try:
-                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=1.0, verify=verify).status_code == 200:
                     break
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -153,12 +157,40 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def serve_simulator(seed: int, size: int, speed: float = 0) -> Iterator[str]:
+def serve_simulator(
+    seed: int, size: int, speed: float = 0, tls: Tls | None = None, monitoring_port: int | None = None
+) -> Iterator[str]:
     """`optiinfra cloud serve` as a real process on a free loopback port; yields its base URL. With `speed`,
-    its clock runs that many simulated seconds a wall second."""
+    its clock runs that many simulated seconds a wall second; with `tls`, it answers over HTTPS; with
+    `monitoring_port`, Cloud Monitoring's gRPC API answers there."""
     command = ["cloud", "serve", "--seed", str(seed), "--size", str(size), "--speed", str(speed)]
-    with serving(command) as (url, _):
+    if tls is not None:
+        command += ["--certfile", tls.server, "--keyfile", tls.server]
+    if monitoring_port is not None:
+        command += ["--monitoring-port", str(monitoring_port)]
+    with serving(command, ca=tls.ca if tls else None) as (url, _):
         yield url
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A test CA (trustme) and a certificate it signed for 127.0.0.1, as PEM files."""
+
+    ca: str  # the CA's certificate, for clients to trust
+    server: str  # the server's key and certificate chain
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    import trustme
+
+    where = tmp_path_factory.mktemp("tls")
+    authority = trustme.CA()
+    authority.cert_pem.write_to_path(str(where / "ca.pem"))
+    authority.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(where / "server.pem")
+    )
+    return Tls(str(where / "ca.pem"), str(where / "server.pem"))
 
 
 @pytest.fixture(scope="session")

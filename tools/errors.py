@@ -72,7 +72,8 @@ class UnsupportedOperationError(ProviderError):
     code = "unsupported"
 
 
-# Cloud error codes (EC2's, which the simulator uses too) and the typed error each becomes.
+# Cloud error codes (EC2's, which the simulator uses too; Azure Resource Manager's; Compute Engine's) and the
+# typed error each becomes.
 CLOUD_CODES: dict[str, type[ProviderError]] = {
     "InvalidInstanceID.NotFound": InstanceNotFoundError,
     "InvalidInstanceID.Malformed": InstanceNotFoundError,
@@ -89,6 +90,26 @@ CLOUD_CODES: dict[str, type[ProviderError]] = {
     "ServiceUnavailable": ProviderUnavailableError,
     "Unavailable": ProviderUnavailableError,
     "InternalError": ProviderUnavailableError,
+    # Azure Resource Manager
+    "ResourceNotFound": InstanceNotFoundError,
+    "NotFound": InstanceNotFoundError,
+    "ResourceGroupNotFound": InvalidRequestError,
+    "OperationNotAllowed": IncorrectStateError,
+    "Conflict": IncorrectStateError,
+    "InvalidParameter": InvalidRequestError,
+    "TooManyRequests": ThrottledError,
+    "AllocationFailed": CapacityError,
+    "ZonalAllocationFailed": CapacityError,
+    "SkuNotAvailable": CapacityError,
+    "OverconstrainedAllocationRequest": CapacityError,
+    # Compute Engine
+    "notFound": InstanceNotFoundError,
+    "resourceNotReady": IncorrectStateError,
+    "invalid": InvalidRequestError,
+    "rateLimitExceeded": ThrottledError,
+    "ZONE_RESOURCE_POOL_EXHAUSTED": CapacityError,
+    "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS": CapacityError,
+    "backendError": ProviderUnavailableError,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +15,10 @@ from moto import mock_aws
 from mock_cloud import CloudSimulator
 from mock_cloud.clock import DEFAULT_START
 from mock_cloud.faults import FaultRule
-from tests.conftest import serve_simulator
+from tests.conftest import Tls, free_port, serve_simulator
 from tests.tools.aws_account import AwsThrottle, seed_account
+from tests.tools.azure_account import simulated_subscription
+from tests.tools.gcp_project import simulated_project
 from tools.adapters.http import SimulatorHttpProvider
 from tools.adapters.simulator import SimulatorProvider
 from tools.provider import CloudProvider
@@ -30,12 +33,44 @@ class CloudControl(Protocol):
     def clear_faults(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Cloud:
+    """What the contract acts on in one cloud: its name, two sizes to resize between, one it never sold,
+    a size and region with a known list price, and its throttling error code."""
+
+    name: str
+    sizes: tuple[str, str]
+    unknown_size: str
+    priced: tuple[str, str, float]  # (size, region, on-demand USD/h)
+    throttle_code: str
+
+
+AWS = Cloud(
+    "aws", ("m5.large", "m5.xlarge"), "m5.gigantic", ("m5.large", "us-east-1", 0.096), "RequestLimitExceeded"
+)
+GCP = Cloud(
+    "gcp",
+    ("n2-standard-2", "n2-standard-4"),
+    "n2-gigantic-999",
+    ("n2-standard-2", "us-central1", 0.097118),
+    "rateLimitExceeded",
+)
+AZURE = Cloud(
+    "azure",
+    ("Standard_D2s_v3", "Standard_D4s_v3"),
+    "Standard_Gigantic_v9",
+    ("Standard_D2s_v3", "eastus", 0.096),
+    "TooManyRequests",
+)
+
+
 @dataclass
 class Backend:
     provider: CloudProvider
     control: CloudControl
     size: int  # instances the cloud holds
     start: datetime | None = None  # the cloud's clock, where it is known in advance (the simulator's)
+    cloud: Cloud = AWS  # the cloud whose machines the contract changes
 
 
 class InProcessControl:
@@ -50,16 +85,17 @@ class InProcessControl:
 
 
 class HttpControl:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, ca: str | None = None) -> None:
         self.url = url
+        self.verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca) if ca else True
 
     def throttle(self, operation: str) -> None:
         httpx.post(
-            f"{self.url}/faults", json={"rules": {operation: {"throttle_rate": 1.0}}}
+            f"{self.url}/faults", json={"rules": {operation: {"throttle_rate": 1.0}}}, verify=self.verify
         ).raise_for_status()
 
     def clear_faults(self) -> None:
-        httpx.delete(f"{self.url}/faults").raise_for_status()
+        httpx.delete(f"{self.url}/faults", verify=self.verify).raise_for_status()
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +104,23 @@ def simulator_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["simulator", "simulator-http", "aws"])
+@pytest.fixture(scope="session")
+def arm_url(tls: Tls) -> Iterator[str]:
+    """The simulator served over TLS: its ARM dialect is what the Azure SDK talks to."""
+    with serve_simulator(seed=SEED, size=SIZE, tls=tls) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gce_url() -> Iterator[tuple[str, int]]:
+    """The simulator with its Cloud Monitoring gRPC port: Compute Engine's REST dialect and Monitoring are
+    what the GCP SDKs talk to."""
+    monitoring = free_port()
+    with serve_simulator(seed=SEED, size=SIZE, monitoring_port=monitoring) as url:
+        yield url, monitoring
+
+
+@pytest.fixture(params=["simulator", "simulator-http", "aws", "azure", "gcp"])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     sim = CloudSimulator(seed=SEED, size=SIZE)
     if request.param == "simulator":
@@ -81,6 +133,34 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         provider = SimulatorHttpProvider(url)
         yield Backend(provider, HttpControl(url), SIZE, START)
         provider.close()
+    elif request.param == "azure":
+        tls: Tls = request.getfixturevalue("tls")
+        url = request.getfixturevalue("arm_url")
+        control = HttpControl(url, tls.ca)
+        httpx.post(
+            f"{url}/reset", json={"seed": SEED, "size": SIZE}, verify=control.verify
+        ).raise_for_status()
+        azure, clock = simulated_subscription(url, tls.ca)
+        live = [
+            i
+            for i in CloudSimulator(seed=SEED, size=SIZE).list_instances(provider="azure")
+            if i.state != "terminated"
+        ]
+        yield Backend(azure, control, len(live), START, AZURE)
+        azure.close()
+        clock.close()
+    elif request.param == "gcp":
+        url, monitoring = request.getfixturevalue("gce_url")
+        httpx.post(f"{url}/reset", json={"seed": SEED, "size": SIZE}).raise_for_status()
+        gcp, clock = simulated_project(url, monitoring)
+        live = [
+            i
+            for i in CloudSimulator(seed=SEED, size=SIZE).list_instances(provider="gcp")
+            if i.state != "terminated"
+        ]
+        yield Backend(gcp, HttpControl(url), len(live), START, GCP)
+        gcp.close()
+        clock.close()
     else:
         for name, value in (
             ("AWS_ACCESS_KEY_ID", "testing"),

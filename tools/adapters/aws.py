@@ -32,7 +32,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mock_cloud import SimulatorError
 from mock_cloud.catalog import Catalog, load_catalog
+from tools.adapters.remote import PolledCloud, bill_window, breakdown
 from tools.adapters.resizing import resize_by_restart
+from tools.adapters.service_quality import check_minutes, quality_report, target_table
 from tools.errors import (
     ApplicationNotFoundError,
     IncorrectStateError,
@@ -43,13 +45,10 @@ from tools.errors import (
 )
 from tools.models import (
     REPLACES_TAG,
-    STABLE_STATES,
     ApplicationQuality,
     CostBreakdown,
-    CostGroup,
     Instance,
     InstanceFilter,
-    InstancePage,
     InstanceTypeOffer,
     MetricSeries,
     Migration,
@@ -84,7 +83,7 @@ def _translated() -> Iterator[None]:
         raise ProviderUnavailableError(f"cannot reach AWS: {exc}", provider="aws") from exc
 
 
-class AwsProvider:
+class AwsProvider(PolledCloud):
     """A CloudProvider over one AWS account, in the given regions."""
 
     name = "aws"
@@ -100,6 +99,7 @@ class AwsProvider:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
         session = session or boto3.Session()
         # Retries are ResilientProvider's job: one attempt each here, with timeouts so nothing hangs.
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
@@ -110,25 +110,12 @@ class AwsProvider:
         }
         self._ce = session.client("ce", region_name="us-east-1", config=config)  # Cost Explorer is global
         self._catalog = catalog or load_catalog()
-        self._poll_seconds = poll_seconds
-        self._sleep = sleep
-        self._clock = clock
 
     def clients(self, region: str) -> tuple[Any, Any]:
         """(EC2, CloudWatch) clients of a region, e.g. to register botocore event hooks."""
         return self._ec2[region], self._cloudwatch[region]
 
     # -- reads ------------------------------------------------------------------------------------------
-    def now(self) -> datetime:
-        return self._clock()
-
-    def page_instances(
-        self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
-    ) -> InstancePage:
-        # EC2 pages with a token, not an offset: the whole listing is read and sliced.
-        found = self.list_instances(filters)
-        return InstancePage(total=len(found), instances=found[offset : offset + limit])
-
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()
         if f.provider not in (None, "aws"):
@@ -217,30 +204,13 @@ class AwsProvider:
         return UtilisationSummary(hours, tuple(qs), ids, cpu, memory, cpu_mean, network, observed)
 
     def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
-        if not 0 < minutes <= 24 * 60 * 90:
-            raise InvalidRequestError("minutes must be in (0, 129600]", provider="aws")
-        members = self.list_instances(InstanceFilter(application=application))
-        if not members:
-            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
+        check_minutes(minutes, "aws")
+        members = self._members(application)
         region = members[0].region
         end = self.now()
         recent = self._quality_series(region, application, end - timedelta(minutes=minutes), end, 300)
         baseline = self._quality_series(region, application, end - timedelta(days=7), end, 3600)
-        if not recent["p95_latency_ms"]:
-            raise ApplicationNotFoundError(
-                f"no {QUALITY_NAMESPACE} metrics for application {application}", provider="aws"
-            )
-        times = sorted(recent["p95_latency_ms"])
-        return ApplicationQuality(
-            application=application,
-            timestamps=[datetime.fromtimestamp(t, UTC) for t in times],
-            p95_latency_ms=[recent["p95_latency_ms"][t] for t in times],
-            error_rate=[recent["error_rate"].get(t, 0.0) for t in times],
-            baseline_latency_ms=float(np.median(list(baseline["p95_latency_ms"].values()))),
-            baseline_error_rate=float(np.median(list(baseline["error_rate"].values()) or [0.0])),
-            serving_replicas=sum(m.state == "running" for m in members),
-            desired_replicas=int(members[0].tags.get("replicas", len(members))),
-        )
+        return quality_report(application, members, recent, baseline, "aws", QUALITY_NAMESPACE)
 
     def target_quality(
         self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
@@ -248,29 +218,12 @@ class AwsProvider:
         """Per machine, from the application's own metrics in QUALITY_NAMESPACE with an InstanceId
         dimension next to Application (what an agent on each host, or a load balancer's access logs,
         publishes); the replaced machines a migration terminated are still listed while EC2 lists them."""
-        if not 0 < minutes <= 24 * 60 * 90 or step_seconds not in (60, 300, 900, 3600):
-            raise InvalidRequestError(
-                "minutes must be in (0, 129600] and step_seconds 60, 300, 900 or 3600", provider="aws"
-            )
-        members = self.list_instances(InstanceFilter(application=application))
-        if not members:
-            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
+        check_minutes(minutes, "aws", step_seconds)
+        members = self._members(application)
         end = until or self.now()
-        count = max(1, int(minutes * 60 // step_seconds))
-        grid = end.timestamp() - np.arange(count - 1, -1, -1, dtype=np.float64) * step_seconds
-        latency = np.full((len(members), count), np.nan, np.float32)
-        errors = np.full_like(latency, np.nan)
-        for row, series in enumerate(
-            self._target_series(
-                members[0].region, application, [m.id for m in members], end, minutes, step_seconds
-            )
-        ):
-            for table, name in ((latency, "p95_latency_ms"), (errors, "error_rate")):
-                for t, v in series[name].items():  # CloudWatch stamps a period with its start
-                    column = int(np.searchsorted(grid, t + step_seconds - 1e-6))
-                    if 0 <= column < count:
-                        table[row, column] = v
-        return TargetQuality(application, step_seconds, grid, [m.id for m in members], latency, errors)
+        rows = self._target_series(members[0].region, application, [m.id for m in members], end, minutes,
+                                   step_seconds)  # fmt: skip
+        return target_table(application, members, end, minutes, step_seconds, rows)
 
     def costs(
         self,
@@ -280,23 +233,11 @@ class AwsProvider:
         until: datetime | None = None,
         daily: bool = False,
     ) -> CostBreakdown:
-        if days <= 0 or days > 365:
-            raise InvalidRequestError(f"days must be in (0, 365], got {days}", provider="aws")
-        tag = group_by[4:] if group_by and group_by.startswith("tag:") and len(group_by) > 4 else None
-        if group_by not in (None, "provider", "day", *_CE_GROUPS) and tag is None:
-            raise InvalidRequestError(
-                f"Unknown group_by '{group_by}'; expected provider, day, "
-                f"{', '.join(_CE_GROUPS)} or tag:<key>",
-                provider="aws",
-            )
+        window = bill_window("aws", group_by, days, tuple(_CE_GROUPS), self.now() if until is None else until)
         f = billable(filters, "aws")
-        end = self.now() if until is None else until
-        start = end - timedelta(days=days)
-        bill_days = [start.date() + timedelta(days=k) for k in range((end.date() - start.date()).days + 1)]
         if f.provider not in (None, "aws"):  # this account's bill holds no other cloud
-            empty = [CostGroup(key="total", amount=0.0, daily=[0.0] * len(bill_days))] if daily else []
-            return CostBreakdown(start=start, end=end, group_by=group_by, total=0.0, groups=empty,
-                                 days=bill_days if daily else None)  # fmt: skip
+            return breakdown(window, "aws", [], daily)
+        start, end, tag = window.start, window.end, window.tag
         request: dict[str, Any] = {
             "TimePeriod": {
                 "Start": start.date().isoformat(),
@@ -311,8 +252,7 @@ class AwsProvider:
             request["GroupBy"] = [{"Type": "TAG", "Key": tag}]
         elif group_by in _CE_GROUPS:
             request["GroupBy"] = [_CE_GROUPS[group_by]]
-        amounts: dict[str, float] = {}
-        by_day: dict[str, dict[str, float]] = {}  # key → ISO day → amount
+        rows: list[tuple[str, str, float]] = []  # (group, ISO day, amount)
         with _translated():
             token = None
             while True:
@@ -320,42 +260,18 @@ class AwsProvider:
                 for day in page["ResultsByTime"]:
                     when = day["TimePeriod"]["Start"]
                     if "GroupBy" in request:
-                        found = [
+                        rows += [
                             # tags come as "key$value"
-                            (g["Keys"][0].split("$", 1)[-1] or "(untagged)", g["Metrics"]["UnblendedCost"])
+                            (g["Keys"][0].split("$", 1)[-1] or "(untagged)", when,
+                             float(g["Metrics"]["UnblendedCost"]["Amount"]))
                             for g in day.get("Groups", [])
-                        ]
+                        ]  # fmt: skip
                     else:
-                        key = "aws" if group_by in (None, "provider") else when
-                        found = [(key, day["Total"]["UnblendedCost"])]
-                    for key, cost in found:
-                        amounts[key] = amounts.get(key, 0.0) + float(cost["Amount"])
-                        on = by_day.setdefault(key, {})
-                        on[when] = on.get(when, 0.0) + float(cost["Amount"])
+                        rows.append(("aws", when, float(day["Total"]["UnblendedCost"]["Amount"])))
                 token = page.get("NextPageToken")
                 if not token:
                     break
-        iso_days = [d.isoformat() for d in bill_days]
-
-        def series(key: str) -> list[float] | None:
-            return [by_day.get(key, {}).get(d, 0.0) for d in iso_days] if daily else None
-
-        groups = sorted(
-            (CostGroup(key=k, amount=v, daily=series(k)) for k, v in amounts.items()),
-            key=lambda g: (-g.amount, g.key),
-        )
-        if group_by is None:
-            whole = [d for k in by_day for d in [series(k)] if d is not None]
-            totals = [sum(day) for day in zip(*whole, strict=True)] if whole else [0.0] * len(iso_days)
-            groups = [CostGroup(key="total", amount=sum(amounts.values()), daily=totals)] if daily else []
-        return CostBreakdown(
-            start=start,
-            end=end,
-            group_by=group_by,
-            total=sum(amounts.values()),
-            groups=groups,
-            days=bill_days if daily else None,
-        )
+        return breakdown(window, "aws", rows, daily)
 
     # -- changes ----------------------------------------------------------------------------------------
     def start(self, instance_id: str, idempotency_key: str) -> Instance:
@@ -423,25 +339,13 @@ class AwsProvider:
             original=self.get_instance(instance_id), replacement=self.get_instance(replacement.id)
         )
 
-    def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance:
-        deadline = time.monotonic() + timeout
-        while True:
-            inst = self.get_instance(instance_id)
-            if inst.state in STABLE_STATES:
-                return inst
-            if time.monotonic() > deadline:
-                raise ProviderUnavailableError(
-                    f"{instance_id} did not settle within {timeout} s", provider="aws"
-                )
-            self._sleep(self._poll_seconds)
-
-    def sleep_until(self, moment: datetime) -> datetime:
-        remaining = (moment - self._clock()).total_seconds()
-        if remaining > 0:
-            self._sleep(remaining)
-        return self._clock()
-
     # -- internals --------------------------------------------------------------------------------------
+    def _members(self, application: str) -> list[Instance]:
+        members = self.list_instances(InstanceFilter(application=application))
+        if not members:
+            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
+        return members
+
     def _describe(self, region: str, **kwargs: Any) -> list[Instance]:
         with _translated():
             pages = self._ec2[region].get_paginator("describe_instances").paginate(**kwargs)

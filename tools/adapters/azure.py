@@ -1,0 +1,546 @@
+"""Azure through its SDK: Compute for VMs, Monitor for metrics and quality, Cost Management for costs.
+
+What Azure does not tell per VM comes from elsewhere, and says so:
+- Prices: the catalog's list prices (apache-libcloud's data) for the VM's size and region; a Spot VM at the
+  catalog's spot price. The bill (Cost Management) is what costs are read from.
+- Memory: Monitor's platform metric `Available Memory Bytes`, turned into a used share with the size's
+  memory from the catalog.
+- Application quality: custom metrics `p95_latency_ms` (Maximum) and `error_rate` (Average) in the namespace
+  `OptiInfra/Applications`, on each VM (per target) and on the application's Application Insights component
+  (`Microsoft.Insights/components/{application}` in the VMs' resource group): the convention our agents
+  document for services.
+- Reservations are billing, so a VM is "spot" (priority Spot) or "on-demand" here, never "reserved".
+
+Instances are named by their VM name; a subscription with one name in two resource groups must be narrowed
+to one (`azure://SUBSCRIPTION/GROUP`). Changes are long-running operations the SDK's pollers wait for. A
+spot migration creates a Spot VM as the original was made (image, disk type, administrator, a network
+interface in its subnet), named after the idempotency key and tagged `replaces` and
+`optiinfra-idempotency-key`, so a retry finds it instead of creating another, then deletes the original.
+Retries are ResilientProvider's job: the SDK's own retry policy is off (one attempt each).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline import PipelineResponse
+from azure.core.rest import HttpRequest
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.compute.models import VirtualMachine, VirtualMachineUpdate
+from azure.mgmt.costmanagement import CostManagementClient
+from azure.mgmt.costmanagement.models import QueryDefinition
+from azure.mgmt.monitor import MonitorManagementClient
+
+from mock_cloud import SimulatorError
+from mock_cloud.catalog import Catalog, load_catalog
+from tools.adapters.remote import (
+    ForgettingCloud,
+    ServerClock,
+    bill_window,
+    breakdown,
+    catalog_shape,
+    check_window,
+    matching,
+    summarise,
+)
+from tools.adapters.resizing import resize_by_restart
+from tools.adapters.service_quality import check_minutes, quality_report, target_table
+from tools.errors import (
+    CLOUD_CODES,
+    ApplicationNotFoundError,
+    IncorrectStateError,
+    InstanceNotFoundError,
+    InvalidInstanceTypeError,
+    InvalidRequestError,
+    ProviderError,
+    ProviderUnavailableError,
+    ThrottledError,
+    from_cloud_code,
+)
+from tools.models import (
+    REPLACES_TAG,
+    ApplicationQuality,
+    CostBreakdown,
+    Instance,
+    InstanceFilter,
+    InstanceState,
+    InstanceTypeOffer,
+    MetricSeries,
+    PricingModel,
+    TargetQuality,
+    UtilisationSummary,
+)
+from tools.provider import billable
+
+IDEMPOTENCY_TAG = "optiinfra-idempotency-key"  # Azure tag names may not hold '/', so no "optiinfra:" prefix
+QUALITY_NAMESPACE = "OptiInfra/Applications"
+RESOURCE_MANAGER = "https://management.azure.com"
+COMPUTE_API = "2024-07-01"  # Virtual Machines - Get, read as JSON for a copy
+NETWORK_API = "2024-05-01"  # Network Interfaces - Get
+_POWER: dict[str, InstanceState] = {
+    "starting": "pending",
+    "running": "running",
+    "stopping": "stopping",
+    "deallocating": "stopping",
+    "stopped": "stopped",
+    "deallocated": "stopped",
+}
+_COST_GROUPS = {  # our grouping → Cost Management's
+    "region": ("Dimension", "ResourceLocation"),
+    "pricing_model": ("Dimension", "PricingModel"),
+    "instance_type": ("Dimension", "MeterSubCategory"),
+    "service": ("Dimension", "ServiceName"),
+    "application": ("TagKey", "application"),
+}
+_PRICING_MODELS = {"OnDemand": "on-demand", "Spot": "spot", "Reservation": "reserved"}
+_INTERVALS = {60: "PT1M", 300: "PT5M", 900: "PT15M", 3600: "PT1H"}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise ProviderUnavailableError(
+            f"Azure refused the credentials: {exc.message}", provider="azure"
+        ) from exc
+    except HttpResponseError as exc:
+        if exc.response is not None:
+            exc.response.close()  # type: ignore[attr-defined]  # a refusal's connection goes back to the pool (else it stays open)
+        raise _typed(exc) from exc
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise ProviderUnavailableError(f"cannot reach Azure: {exc.message}", provider="azure") from exc
+
+
+def _typed(exc: HttpResponseError) -> ProviderError:
+    """ARM's error code (of the call, or of the long-running operation that failed) as our typed error."""
+    error = exc.error
+    code = (error.code if error is not None else None) or ""
+    message = (error.message if error is not None else None) or str(exc.message)
+    target = (error.target if error is not None else None) or ""
+    if code == "InvalidParameter" and "vmSize" in target:
+        return InvalidInstanceTypeError(message, provider="azure", cloud_code=code)
+    if code not in CLOUD_CODES:
+        status = exc.status_code or 0
+        if status == 429:
+            return ThrottledError(message, provider="azure", cloud_code=code or "TooManyRequests")
+        if status >= 500:
+            return ProviderUnavailableError(message, provider="azure", cloud_code=code or str(status))
+    return from_cloud_code(code, message, "azure")
+
+
+class AzureProvider(ForgettingCloud):
+    """A CloudProvider over one Azure subscription, or one resource group of it."""
+
+    name = "azure"
+
+    def __init__(
+        self,
+        subscription_id: str,
+        resource_group: str | None = None,
+        *,
+        credential: TokenCredential,
+        base_url: str = RESOURCE_MANAGER,
+        connection_verify: bool | str = True,
+        catalog: Catalog | None = None,
+        timeout: float = 10.0,
+        poll_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._server_clock = ServerClock()
+        super().__init__(clock=clock or self._server_clock, sleep=sleep, poll_seconds=poll_seconds)
+        self._clock_given = clock is not None
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "retry_total": 0,
+            "connection_timeout": timeout,
+            "read_timeout": timeout,
+            "connection_verify": connection_verify,
+            "polling_interval": poll_seconds,  # used only when an answer has no Retry-After
+            "raw_response_hook": self._observe,
+        }
+        self._compute = ComputeManagementClient(credential, subscription_id, **options)
+        self._monitor = MonitorManagementClient(credential, subscription_id, **options)
+        self._costs = CostManagementClient(credential, **options)
+        self._catalog = catalog or load_catalog()
+        self._groups: dict[str, str] = {}  # VM name → its resource group, from the latest listing
+
+    def close(self) -> None:
+        for client in (self._compute, self._monitor, self._costs):
+            client.close()
+
+    def _observe(self, response: PipelineResponse[Any, Any]) -> None:
+        self._server_clock.observe(response.http_response.headers.get("Date"))
+
+    # -- reads ------------------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        if not self._clock_given and not self._server_clock.known:
+            self.list_instances()  # any answer carries the cloud's time
+        return self._clock()
+
+    def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
+        f = filters or InstanceFilter()
+        if f.provider not in (None, "azure"):
+            return []
+        vms = self._compute.virtual_machines
+        with _translated():
+            if self.resource_group:
+                raw = list(vms.list(self.resource_group, status_only="true"))
+            else:
+                raw = list(vms.list_all(status_only="true"))
+        found = [self._instance(vm) for vm in raw]
+        self._groups = {}
+        for vm in raw:
+            self._groups[str(vm.name)] = _group_of(str(vm.id))
+        return matching(found, f)
+
+    def get_instance(self, instance_id: str) -> Instance:
+        group = self._group(instance_id)
+        with _translated():
+            vm = self._compute.virtual_machines.get(group, instance_id, expand="instanceView")
+        return self._instance(vm)
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
+        if provider != "azure":
+            raise InvalidRequestError(
+                f"this is an Azure subscription; unknown provider '{provider}'", provider="azure"
+            )
+        try:
+            offers = self._catalog.offerings("azure", region)
+        except SimulatorError as exc:
+            raise from_cloud_code(exc.code, exc.message, "azure") from exc
+        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
+
+    def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
+        check_window(hours, period, "azure")
+        inst = self.get_instance(instance_id)
+        series = self._vm_metrics(inst, hours, period)
+        times = np.asarray(sorted(series["Percentage CPU"]), np.float64)
+
+        def column(name: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+            return np.asarray([series[name].get(t, math.nan) for t in times], np.float32)
+
+        memory = 100 * (1 - column("Available Memory Bytes") / np.float32(inst.memory_gb * 2**30))
+        network = (column("Network In Total") + column("Network Out Total")) * np.float32(8 / period / 1e6)
+        return MetricSeries(instance_id, period, times, column("Percentage CPU"), memory, network)
+
+    def utilisation(self, hours: float = 336, percentiles: Sequence[float] = (95.0,)) -> UtilisationSummary:
+        running = self.list_instances(InstanceFilter(state="running")) if 0 < hours <= 2160 else []
+
+        def hourly(inst: Instance) -> dict[str, list[float]]:
+            m = self.metrics(inst.id, hours, 3600)
+            return {
+                "cpu": m.cpu_pct.tolist(),
+                "memory": m.memory_pct.tolist(),
+                "network": m.network_mbps.tolist(),
+            }
+
+        return summarise("azure", hours, percentiles, running, hourly)
+
+    def application_quality(self, application: str, minutes: float = 60) -> ApplicationQuality:
+        check_minutes(minutes, "azure")
+        members = self._members(application)
+        end = self.now()
+        component = (f"/subscriptions/{self.subscription_id}/resourceGroups/{self._group(members[0].id)}"
+                     f"/providers/Microsoft.Insights/components/{application}")  # fmt: skip
+        recent = self._quality_series(component, end - timedelta(minutes=minutes), end, 300)
+        baseline = self._quality_series(component, end - timedelta(days=7), end, 3600)
+        return quality_report(application, members, recent, baseline, "azure", QUALITY_NAMESPACE)
+
+    def target_quality(
+        self, application: str, minutes: float = 60, step_seconds: int = 60, until: datetime | None = None
+    ) -> TargetQuality:
+        """Per VM, from the application's custom metrics on each VM (what an agent on each host publishes)."""
+        check_minutes(minutes, "azure", step_seconds)
+        members = self._members(application)
+        end = until or self.now()
+        start = end - timedelta(seconds=max(1, int(minutes * 60 // step_seconds)) * step_seconds)
+        rows = [self._quality_series(self._resource(m.id), start, end, step_seconds) for m in members]
+        return target_table(application, members, end, minutes, step_seconds, rows)
+
+    def costs(
+        self,
+        group_by: str | None = None,
+        days: float = 30,
+        filters: InstanceFilter | None = None,
+        until: datetime | None = None,
+        daily: bool = False,
+    ) -> CostBreakdown:
+        window = bill_window(
+            "azure", group_by, days, tuple(_COST_GROUPS), self.now() if until is None else until
+        )
+        f = billable(filters, "azure")
+        rows: list[tuple[str, str, float]] = []
+        if f.provider in (None, "azure"):  # this subscription's bill holds no other cloud
+            grouping = ("TagKey", window.tag) if window.tag else _COST_GROUPS.get(group_by or "")
+            rows = self._cost_rows(window.start, window.end, f, grouping, daily or group_by == "day")
+        return breakdown(window, "azure", rows, daily)
+
+    # -- changes ----------------------------------------------------------------------------------------
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("pending", "running"):
+            return inst
+        if inst.state != "stopped":
+            raise IncorrectStateError(f"{instance_id} cannot be started while {inst.state}", provider="azure")
+        with _translated():
+            self._compute.virtual_machines.begin_start(self._group(instance_id), instance_id).result()
+        return self.get_instance(instance_id)
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        """Deallocate: a stopped-but-allocated Azure VM is still billed, so stopping means deallocating."""
+        inst = self.get_instance(instance_id)
+        if inst.state in ("stopping", "stopped"):
+            return inst
+        if inst.state != "running":
+            raise IncorrectStateError(f"{instance_id} cannot be stopped while {inst.state}", provider="azure")
+        with _translated():
+            self._compute.virtual_machines.begin_deallocate(self._group(instance_id), instance_id).result()
+        return self.get_instance(instance_id)
+
+    def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
+        """Delete the VM; Azure forgets it then, so the last view is returned as terminated."""
+        inst = self.get_instance(instance_id)
+        with _translated():
+            self._compute.virtual_machines.begin_delete(self._group(instance_id), instance_id).result()
+        return inst.model_copy(update={"state": "terminated"})
+
+    def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
+        """Deallocate, change the size, start (the simulator, like a full cluster, resizes only then)."""
+
+        def change_size(key: str) -> None:
+            body = VirtualMachineUpdate({"properties": {"hardwareProfile": {"vmSize": instance_type}}})
+            with _translated():
+                poller = self._compute.virtual_machines.begin_update(
+                    self._group(instance_id), instance_id, body
+                )
+                poller.result()
+
+        return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_size)
+
+    # -- internals --------------------------------------------------------------------------------------
+    def key_label(self, idempotency_key: str) -> tuple[str, str]:
+        return IDEMPOTENCY_TAG, _tag_value(idempotency_key)
+
+    def _instance(self, vm: Any) -> Instance:
+        properties = vm.properties
+        statuses = [
+            s.code or "" for s in (properties.instance_view.statuses if properties.instance_view else [])
+        ]
+        power = next((c.split("/", 1)[1] for c in statuses if c.startswith("PowerState/")), "running")
+        provisioning = (properties.provisioning_state or "").lower()
+        state: InstanceState = "shutting-down" if provisioning == "deleting" else _POWER.get(power, "stopped")
+        spot = _text(properties.priority) == "Spot"
+        tags = dict(vm.tags or {})
+        region = str(vm.location)
+        size = _text(properties.hardware_profile.vm_size)
+        return Instance(
+            id=str(vm.name),
+            name=str(vm.name),
+            provider="azure",
+            region=region,
+            instance_type=size,
+            pricing_model="spot" if spot else "on-demand",
+            state=state,
+            launch_time=(properties.time_created or datetime.fromtimestamp(0, UTC)).astimezone(UTC),
+            tags=tags,
+            replaces=tags.get(REPLACES_TAG),
+            **catalog_shape(self._catalog, "azure", size, region, spot),
+        )
+
+    def _group(self, name: str) -> str:
+        if self.resource_group:
+            return self.resource_group
+        if name not in self._groups:
+            self.list_instances()
+        if name not in self._groups:
+            raise InstanceNotFoundError(
+                f"no VM named '{name}' in subscription {self.subscription_id}",
+                provider="azure",
+                cloud_code="ResourceNotFound",
+            )
+        return self._groups[name]
+
+    def _resource(self, name: str) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self._group(name)}"
+            f"/providers/Microsoft.Compute/virtualMachines/{name}"
+        )
+
+    def _members(self, application: str) -> list[Instance]:
+        members = self.list_instances(InstanceFilter(application=application))
+        if not members:
+            raise ApplicationNotFoundError(f"no VM is tagged application={application}", provider="azure")
+        return members
+
+    def create_like(self, original: Instance, pricing_model: PricingModel, idempotency_key: str) -> Instance:
+        """A VM made as the original was: its size, image, disk type, administrator and SSH keys, and a
+        network interface in its subnet (created with the VM, deleted with it); data disks, extensions and
+        load-balancer pools are not copied (the service's own deployment joins a new machine to those)."""
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:8]
+        name = f"{original.id}-{'spot' if pricing_model == 'spot' else 'od'}-{digest}"
+        group = self._group(original.id)
+        with _translated():
+            source = self._arm_get(self._resource(original.id), COMPUTE_API)["properties"]
+            nic = self._arm_get(source["networkProfile"]["networkInterfaces"][0]["id"], NETWORK_API)
+        subnet = nic["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+        storage, os_profile = source["storageProfile"], source["osProfile"]
+        properties: dict[str, Any] = {
+            "hardwareProfile": {"vmSize": original.instance_type},
+            "priority": "Spot" if pricing_model == "spot" else "Regular",
+            "storageProfile": {
+                "imageReference": storage["imageReference"],
+                "osDisk": {"createOption": "FromImage", "deleteOption": "Delete",
+                           "managedDisk": storage["osDisk"].get("managedDisk", {})},
+            },
+            "osProfile": {"computerName": name[:64], "adminUsername": os_profile["adminUsername"],
+                          **{k: v for k, v in os_profile.items() if k == "linuxConfiguration"}},
+            "networkProfile": {
+                "networkApiVersion": "2020-11-01",
+                "networkInterfaceConfigurations": [{"name": f"{name}-nic", "properties": {
+                    "primary": True, "deleteOption": "Delete",
+                    "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}],
+                }}],
+            },
+        }  # fmt: skip
+        if pricing_model == "spot":
+            properties |= {"evictionPolicy": "Deallocate", "billingProfile": {"maxPrice": -1}}
+        tags = {**original.tags, REPLACES_TAG: original.id, IDEMPOTENCY_TAG: _tag_value(idempotency_key)}
+        body = VirtualMachine({"location": original.region, "tags": tags, "properties": properties})
+        with _translated():
+            self._compute.virtual_machines.begin_create_or_update(group, name, body).result()
+        self._groups[name] = group
+        return self.get_instance(name)
+
+    def _arm_get(self, resource_id: str, api_version: str) -> dict[str, Any]:
+        """A resource as ARM's JSON, through the same authenticated pipeline: for the parts of a VM a copy
+        needs as they are, and for a network interface (Network's API, which is only read here)."""
+        answer = self._compute.send_request(HttpRequest("GET", f"{resource_id}?api-version={api_version}"))
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
+
+    def _vm_metrics(self, inst: Instance, hours: float, period: int) -> dict[str, dict[float, float]]:
+        end = self.now()
+        names = ("Percentage CPU", "Available Memory Bytes", "Network In Total", "Network Out Total")
+        with _translated():
+            result = self._monitor.metrics.list(
+                self._resource(inst.id),
+                timespan=_timespan(end - timedelta(hours=hours), end),
+                interval=_INTERVALS[period],
+                metricnames=",".join(names),
+                aggregation="Average,Total",
+            )
+        return _points(result, {n: "total" if "Network" in n else "average" for n in names})
+
+    def _quality_series(
+        self, resource: str, start: datetime, end: datetime, period: int
+    ) -> dict[str, dict[float, float]]:
+        with _translated():
+            result = self._monitor.metrics.list(
+                resource,
+                timespan=_timespan(start, end),
+                interval=_INTERVALS[period],
+                metricnames="p95_latency_ms,error_rate",
+                aggregation="Maximum,Average",
+                metricnamespace=QUALITY_NAMESPACE,
+            )
+        return _points(result, {"p95_latency_ms": "maximum", "error_rate": "average"})
+
+    def _cost_rows(
+        self, start: datetime, end: datetime, f: InstanceFilter, grouping: tuple[str, str] | None, daily: bool
+    ) -> list[tuple[str, str, float]]:
+        """(group, ISO day, amount) rows of a Cost Management query (day '' unless `daily`)."""
+        scope = f"/subscriptions/{self.subscription_id}"
+        if self.resource_group:
+            scope += f"/resourceGroups/{self.resource_group}"
+        tags = f.tags | ({"application": f.application} if f.application else {})
+        parts: list[dict[str, Any]] = [
+            {"tags": {"name": k, "operator": "In", "values": [v]}} for k, v in sorted(tags.items())
+        ]
+        if f.region:
+            parts.append({"dimensions": {"name": "ResourceLocation", "operator": "In", "values": [f.region]}})
+        dataset: dict[str, Any] = {
+            "granularity": "Daily" if daily else "None",
+            "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"}},
+        }
+        if grouping:
+            dataset["grouping"] = [{"type": grouping[0], "name": grouping[1]}]
+        if parts:
+            dataset["filter"] = parts[0] if len(parts) == 1 else {"and": parts}
+        query = {
+            "type": "ActualCost",
+            "timeframe": "Custom",
+            "timePeriod": {"from": start.isoformat(), "to": end.isoformat()},
+            "dataset": dataset,
+        }
+        with _translated():
+            result = self._costs.query.usage(scope, QueryDefinition(query))
+        answer = result.properties if result is not None else None
+        if answer is None:  # Cost Management answers 204 while a new scope's data is being prepared
+            return []
+        names = [c.name for c in answer.columns or []]
+        rows = []
+        for row in answer.rows or []:
+            values = dict(zip(names, row, strict=True))
+            day = str(int(values["UsageDate"])) if "UsageDate" in values else ""
+            iso = f"{day[:4]}-{day[4:6]}-{day[6:]}" if day else ""
+            key = str(values.get(grouping[1], "")) if grouping else ""
+            if grouping and grouping[1] == "PricingModel":
+                key = _PRICING_MODELS.get(key, key)
+            rows.append((key or "(untagged)", iso, float(values["Cost"])))
+        return rows
+
+
+def _points(result: Any, aggregation: dict[str, str]) -> dict[str, dict[float, float]]:
+    """{metric name: {unix time: value}} from a Metrics - List answer."""
+    out: dict[str, dict[float, float]] = {name: {} for name in aggregation}
+    for metric in result.value:
+        name = metric.name.value
+        for series in metric.timeseries or []:
+            for point in series.data or []:
+                value = getattr(point, aggregation[name], None)
+                if value is not None:
+                    out[name][point.time_stamp.timestamp()] = float(value)
+    return out
+
+
+def _text(value: object) -> str:
+    """A string the SDK may hand over as one of its enums (a VM size, a priority)."""
+    return str(getattr(value, "value", value))
+
+
+def _timespan(start: datetime, end: datetime) -> str:
+    """Monitor's `start/end`, to the second (its grain), so a query lines up with the cloud's periods."""
+    return f"{start.replace(microsecond=0).isoformat()}/{end.replace(microsecond=0).isoformat()}"
+
+
+def _group_of(resource_id: str) -> str:
+    parts = resource_id.split("/")
+    return parts[parts.index("resourceGroups") + 1] if "resourceGroups" in parts else ""
+
+
+def _tag_value(idempotency_key: str) -> str:
+    """Azure tag values hold up to 256 characters: a longer key is kept by its digest."""
+    return (
+        idempotency_key
+        if len(idempotency_key) <= 256
+        else hashlib.sha256(idempotency_key.encode()).hexdigest()
+    )
