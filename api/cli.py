@@ -157,9 +157,16 @@ def cloud_serve(
         float, typer.Option(min=0, help="Simulated seconds per wall second (0: manual clock)")
     ] = 0.0,
     certfile: Annotated[
-        Path | None, typer.Option(help="Serve over TLS with this certificate (PEM), as Azure's SDK requires")
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Serve over TLS with this certificate (PEM), as Azure's SDK requires",
+        ),
     ] = None,
-    keyfile: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM)")] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="The certificate's private key (PEM)")
+    ] = None,
     monitoring_port: Annotated[
         int | None,
         typer.Option(min=1, max=65535, help="Also serve Cloud Monitoring's gRPC API on this port (for GCP)"),
@@ -173,12 +180,12 @@ def cloud_serve(
     from mock_cloud import CloudSimulator, SimClock
     from mock_cloud.server import create_app
 
+    if (certfile is None) != (keyfile is None):
+        raise typer.BadParameter("--certfile and --keyfile go together")
     check_can_listen(host, port)
     if monitoring_port is not None:
         check_can_listen("127.0.0.1", monitoring_port)
     sim = CloudSimulator(seed, size, clock=SimClock(speed=speed))
-    if (certfile is None) != (keyfile is None):
-        raise typer.BadParameter("--certfile and --keyfile go together")
     scheme = "https" if certfile else "http"
     out.print(
         f"Simulator: {size} instances (seed {seed}), clock speed {speed}; {scheme}://{host}:{port}/docs"
