@@ -102,7 +102,7 @@ def _series(sim: CloudSimulator, request: ListTimeSeriesRequest) -> list[TimeSer
         hours = min((sim.now() - start) / 3600, 24 * 90)
         period = step if step in (60, 300, 900, 3600) else 3600
         m = sim.metrics(vm.id, hours, period)
-        keep = (m.timestamps >= start) & (m.timestamps < end)
+        keep = (m.timestamps >= start) & (m.timestamps <= end)  # the current, partial period too
         per_period = 1e6 / 8 * period
         values_of = {
             "compute.googleapis.com/instance/cpu/utilization": ("GAUGE", m.cpu_pct / 100.0, {}),

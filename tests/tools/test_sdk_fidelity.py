@@ -1,6 +1,7 @@
-"""The Azure adapter's figures are the cloud's own: what it reads through Cost Management and Monitor equals
-what the simulator's own REST API answers for the same scope and window (checked as a sceptical user would,
-not against our analysis code)."""
+"""The SDK adapters' figures are the cloud's own: what the Azure adapter reads through Cost Management and
+Monitor, and the GCP adapter through Compute Engine's pages and Cloud Monitoring, equals what the
+simulator's own REST API answers for the same scope and window (checked as a sceptical user would, not
+against our analysis code)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from datetime import datetime
 
 import httpx
 import pytest
+from google.cloud import compute_v1
 
 from tests.conftest import Tls
 from tests.tools.azure_account import simulated_subscription
 from tests.tools.conftest import SEED, SIZE
+from tests.tools.gcp_project import PROJECT, simulated_project
 from tools.adapters.azure import AzureProvider
+from tools.adapters.gcp import GcpProvider
 from tools.models import InstanceFilter
 
 
@@ -52,6 +56,38 @@ def test_a_vms_metrics_are_the_simulators(azure: tuple[AzureProvider, httpx.Clie
     theirs = rest.get(f"/instances/{vm.id}/metrics", params={"hours": 24}).json()
     assert list(ours.timestamps) == pytest.approx([_unix(t) for t in theirs["timestamps"]])
     assert list(ours.cpu_pct) == pytest.approx(theirs["cpu_pct"], abs=1e-3)  # the REST answer has 3 decimals
+    assert list(ours.memory_pct) == pytest.approx(theirs["memory_pct"], abs=1e-3)
+
+
+@pytest.fixture
+def gcp(gce_url: tuple[str, int]) -> Iterator[tuple[GcpProvider, httpx.Client]]:
+    url, monitoring = gce_url
+    rest = httpx.Client(base_url=url, timeout=30)
+    rest.post("/reset", json={"seed": SEED, "size": SIZE}).raise_for_status()
+    provider, clock = simulated_project(url, monitoring)
+    yield provider, rest
+    provider.close()
+    clock.close()
+    rest.close()
+
+
+def test_compute_engines_pages_are_followed_to_the_last(gcp: tuple[GcpProvider, httpx.Client]) -> None:
+    provider, rest = gcp
+    listed = rest.get("/instances", params={"provider": "gcp", "limit": 500}).json()["instances"]
+    live = [i["id"] for i in listed if i["state"] != "terminated"]
+    request = compute_v1.AggregatedListInstancesRequest(project=PROJECT, max_results=4)
+    pages = list(provider._instances.aggregated_list(request=request).pages)
+    assert len(pages) == -(-len(live) // 4) > 1  # the SDK's pager followed every nextPageToken
+    assert sorted(i.id for i in provider.list_instances()) == sorted(live)
+
+
+def test_an_instances_metrics_are_the_simulators(gcp: tuple[GcpProvider, httpx.Client]) -> None:
+    provider, rest = gcp
+    machine = provider.list_instances(InstanceFilter(state="running"))[0]
+    ours = provider.metrics(machine.id, hours=24)
+    theirs = rest.get(f"/instances/{machine.id}/metrics", params={"hours": 24}).json()
+    assert list(ours.timestamps) == pytest.approx([_unix(t) for t in theirs["timestamps"]])
+    assert list(ours.cpu_pct) == pytest.approx(theirs["cpu_pct"], abs=1e-3)
     assert list(ours.memory_pct) == pytest.approx(theirs["memory_pct"], abs=1e-3)
 
 
