@@ -49,7 +49,6 @@ from mock_cloud import SimulatorError
 from mock_cloud.catalog import Catalog, load_catalog
 from tools.adapters.remote import (
     ForgettingCloud,
-    ServerClock,
     bill_window,
     breakdown,
     catalog_shape,
@@ -162,9 +161,7 @@ class AzureProvider(ForgettingCloud):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._server_clock = ServerClock()
-        super().__init__(clock=clock or self._server_clock, sleep=sleep, poll_seconds=poll_seconds)
-        self._clock_given = clock is not None
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         options: dict[str, Any] = {
@@ -181,20 +178,16 @@ class AzureProvider(ForgettingCloud):
         self._costs = CostManagementClient(credential, **options)
         self._catalog = catalog or load_catalog()
         self._groups: dict[str, str] = {}  # VM name → its resource group, from the latest listing
+        self._ambiguous: set[str] = set()  # VM names found in more than one resource group
 
     def close(self) -> None:
         for client in (self._compute, self._monitor, self._costs):
             client.close()
 
     def _observe(self, response: PipelineResponse[Any, Any]) -> None:
-        self._server_clock.observe(response.http_response.headers.get("Date"))
+        self.server_clock.observe(response.http_response.headers.get("Date"))
 
     # -- reads ------------------------------------------------------------------------------------------
-    def now(self) -> datetime:
-        if not self._clock_given and not self._server_clock.known:
-            self.list_instances()  # any answer carries the cloud's time
-        return self._clock()
-
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()
         if f.provider not in (None, "azure"):
@@ -205,11 +198,12 @@ class AzureProvider(ForgettingCloud):
                 raw = list(vms.list(self.resource_group, status_only="true"))
             else:
                 raw = list(vms.list_all(status_only="true"))
-        found = [self._instance(vm) for vm in raw]
-        self._groups = {}
+        self._groups, self._ambiguous = {}, set()
         for vm in raw:
-            self._groups[str(vm.name)] = _group_of(str(vm.id))
-        return matching(found, f)
+            name, group = str(vm.name), _group_of(str(vm.id))
+            if self._groups.setdefault(name, group) != group:
+                self._ambiguous.add(name)
+        return matching([self._instance(vm) for vm in raw], f)
 
     def get_instance(self, instance_id: str) -> Instance:
         group = self._group(instance_id)
@@ -370,6 +364,12 @@ class AzureProvider(ForgettingCloud):
             return self.resource_group
         if name not in self._groups:
             self.list_instances()
+        if name in self._ambiguous:
+            raise InvalidRequestError(
+                f"more than one resource group holds a VM named '{name}': name the group in the address "
+                f"(azure://{self.subscription_id}/GROUP)",
+                provider="azure",
+            )
         if name not in self._groups:
             raise InstanceNotFoundError(
                 f"no VM named '{name}' in subscription {self.subscription_id}",

@@ -45,7 +45,6 @@ from mock_cloud import SimulatorError
 from mock_cloud.catalog import Catalog, load_catalog
 from tools.adapters.remote import (
     ForgettingCloud,
-    ServerClock,
     bill_window,
     breakdown,
     catalog_shape,
@@ -160,9 +159,7 @@ class GcpProvider(ForgettingCloud):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self._server_clock = ServerClock()
-        super().__init__(clock=clock or self._server_clock, sleep=sleep, poll_seconds=poll_seconds)
-        self._clock_given = clock is not None
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
         self.project = project
         self.zones = tuple(zones)
         self._timeout = timeout
@@ -181,7 +178,7 @@ class GcpProvider(ForgettingCloud):
         session = getattr(self._instances.transport, "_session", None)
         if session is not None:
             session.hooks["response"].append(
-                lambda answer, *_, **__: self._server_clock.observe(answer.headers.get("Date"))
+                lambda answer, *_, **__: self.server_clock.observe(answer.headers.get("Date"))
             )
         if monitoring_endpoint is None:
             self._monitoring = monitoring_v3.MetricServiceClient(credentials=credentials)
@@ -198,10 +195,6 @@ class GcpProvider(ForgettingCloud):
         self._monitoring.transport.close()
 
     # -- reads ------------------------------------------------------------------------------------------
-    def now(self) -> datetime:
-        if not self._clock_given and not self._server_clock.known:
-            self.list_instances()  # any answer carries the cloud's time
-        return self._clock()
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
         f = filters or InstanceFilter()

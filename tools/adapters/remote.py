@@ -59,18 +59,23 @@ class ServerClock:
 
 
 class PolledCloud:
-    """A cloud whose changes finish later: polled every `poll_seconds`, waited for with `sleep`."""
+    """A cloud whose changes finish later: polled every `poll_seconds`, waited for with `sleep`. Its time
+    is `clock`'s, or (without one) what the Date headers of its answers say, fed to `server_clock`."""
 
     name: str
 
     def __init__(
-        self, *, clock: Callable[[], datetime], sleep: Callable[[float], None], poll_seconds: float
+        self, *, clock: Callable[[], datetime] | None, sleep: Callable[[float], None], poll_seconds: float
     ) -> None:
-        self._clock = clock
+        self.server_clock = ServerClock()
+        self._clock = clock or self.server_clock
+        self._clock_given = clock is not None
         self._sleep = sleep
         self._poll_seconds = poll_seconds
 
     def now(self) -> datetime:
+        if not self._clock_given and not self.server_clock.known:
+            self.list_instances()  # any answer carries the cloud's time
         return self._clock()
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
