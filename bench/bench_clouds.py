@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import ssl
 import statistics
 import sys
@@ -71,8 +72,9 @@ def main() -> None:
         machines = httpx.get(f"{url}/instances", params={"limit": 1}, verify=verify).json()["total"]
         results["machines"] = machines
         http = SimulatorHttpProvider(url, client=httpx.Client(base_url=url, verify=verify, timeout=60))
+        os.environ["REQUESTS_CA_BUNDLE"] = tls.ca  # the GCP clients trust the test CA as requests does
         azure, azure_time = simulated_subscription(url, tls.ca)
-        gcp, gcp_time = simulated_project(url, monitoring)
+        gcp, gcp_time = simulated_project(url, monitoring, tls.ca)
         for cloud, adapter in (("azure", azure), ("gcp", gcp)):
             scope = InstanceFilter(provider=cloud)
             base, base_found = timed(ledger_of(http, scope), args.repeats)

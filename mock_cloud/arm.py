@@ -462,11 +462,11 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
     # -- Cost Management --------------------------------------------------------------------------------
     @app.post("/{sub}/providers/Microsoft.CostManagement/query")
     async def subscription_costs(sub: str, body: Annotated[dict[str, Any], Body()]) -> object:
-        return _cost_query(simulator(), {}, body)
+        return _cost_query(simulator(), sub, {}, body)
 
     @app.post("/{sub}/resourceGroups/{group}/providers/Microsoft.CostManagement/query")
     async def group_costs(sub: str, group: str, body: Annotated[dict[str, Any], Body()]) -> object:
-        return _cost_query(simulator(), {"team": group.removeprefix("rg-")}, body)
+        return _cost_query(simulator(), sub, {"team": group.removeprefix("rg-")}, body)
 
     return app
 
@@ -689,8 +689,11 @@ _COST_DIMENSIONS = {  # Cost Management's dimension → the simulator's grouping
 _PRICING = {"on-demand": "OnDemand", "spot": "Spot", "reserved": "Reservation"}
 
 
-def _cost_query(sim: CloudSimulator, scope_tags: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    """Query - Usage over the simulator's bill for Azure: daily or total, grouped by one dimension or tag."""
+def _cost_query(
+    sim: CloudSimulator, sub: str, scope_tags: dict[str, str], body: dict[str, Any]
+) -> dict[str, Any]:
+    """Query - Usage over the simulator's bill for Azure: daily or total, grouped by one dimension or tag (or
+    by ResourceId and PricingModel together: which machines a reservation paid for)."""
     if body.get("timeframe") != "Custom" or "timePeriod" not in body:
         raise ArmError(400, "BadRequest", "The simulator answers timeframe 'Custom' with a timePeriod.")
     period = body["timePeriod"]
@@ -703,8 +706,14 @@ def _cost_query(sim: CloudSimulator, scope_tags: dict[str, str], body: dict[str,
     dataset = body.get("dataset") or {}
     daily = dataset.get("granularity") == "Daily"
     grouping = dataset.get("grouping") or []
+    if sorted(g.get("name") for g in grouping) == ["PricingModel", "ResourceId"] and not daily:
+        return _by_resource_and_pricing(sim, sub, scope_tags, start, end, dataset.get("filter"))
     if len(grouping) > 1:
-        raise ArmError(400, "BadRequest", "The simulator groups by at most one dimension or tag.")
+        raise ArmError(
+            400,
+            "BadRequest",
+            "The simulator groups by one dimension or tag, or by ResourceId and PricingModel together.",
+        )
     group_by, column = None, None
     if grouping:
         kind, name = grouping[0].get("type"), grouping[0].get("name")
@@ -753,6 +762,49 @@ def _cost_query(sim: CloudSimulator, scope_tags: dict[str, str], body: dict[str,
                     rows.append([amount, int(day.replace("-", "")), *([key] if column else []), "USD"])
         else:
             rows.append([g.amount if g is not None else report.total, *([key] if column else []), "USD"])
+    return {
+        "id": f"query/{uuid.uuid4()}",
+        "type": "Microsoft.CostManagement/query",
+        "properties": {"nextLink": None, "columns": columns, "rows": rows},
+    }
+
+
+def _by_resource_and_pricing(
+    sim: CloudSimulator,
+    sub: str,
+    scope_tags: dict[str, str],
+    start: datetime,
+    end: datetime,
+    expression: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Each VM's cost in the window with the pricing model it was billed under (ids lower-cased, as Cost
+    Management returns them)."""
+    region, tags = _cost_filter(expression)
+    tags = {**tags, **scope_tags}
+    application = tags.pop("application", None)
+    report = sim.costs(
+        "instance",
+        start.timestamp(),
+        min(end.timestamp(), sim.now()),
+        provider="azure",
+        region=region,
+        application=application,
+        tags=tags,
+    )
+    rows = []
+    for group in report.groups:
+        try:
+            vm = sim.get_instance(group.key)
+        except SimulatorError:  # decommissioned before the simulation began: billed, never listed
+            continue
+        resource = f"/subscriptions/{sub}/resourceGroups/{resource_group(vm)}/providers/{VM_TYPE}/{vm.id}"
+        rows.append([group.amount, resource.lower(), _PRICING[vm.pricing_model], "USD"])
+    columns = [
+        {"name": "Cost", "type": "Number"},
+        {"name": "ResourceId", "type": "String"},
+        {"name": "PricingModel", "type": "String"},
+        {"name": "Currency", "type": "String"},
+    ]
     return {
         "id": f"query/{uuid.uuid4()}",
         "type": "Microsoft.CostManagement/query",

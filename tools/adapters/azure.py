@@ -9,7 +9,8 @@ What Azure does not tell per VM comes from elsewhere, and says so:
   `OptiInfra/Applications`, on each VM (per target) and on the application's Application Insights component
   (`Microsoft.Insights/components/{application}` in the VMs' resource group): the convention our agents
   document for services.
-- Reservations are billing, so a VM is "spot" (priority Spot) or "on-demand" here, never "reserved".
+- Reservations: Azure applies them to matching VMs itself, so a VM does not say it is reserved; the bill
+  does. A VM whose last day Cost Management billed under a reservation is "reserved" here (read hourly).
 
 Instances are named by their VM name; a subscription with one name in two resource groups must be narrowed
 to one (`azure://SUBSCRIPTION/GROUP`). Changes are long-running operations the SDK's pollers wait for. A
@@ -22,6 +23,7 @@ Retries are ResilientProvider's job: the SDK's own retry policy is off (one atte
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -90,6 +92,8 @@ QUALITY_NAMESPACE = "OptiInfra/Applications"
 RESOURCE_MANAGER = "https://management.azure.com"
 COMPUTE_API = "2024-07-01"  # Virtual Machines - Get, read as JSON for a copy
 NETWORK_API = "2024-05-01"  # Network Interfaces - Get
+RESERVATIONS_READ_EVERY = timedelta(hours=1)
+log = logging.getLogger(__name__)
 _POWER: dict[str, InstanceState] = {
     "starting": "pending",
     "running": "running",
@@ -179,6 +183,7 @@ class AzureProvider(ForgettingCloud):
         self._catalog = catalog or load_catalog()
         self._groups: dict[str, str] = {}  # VM name → its resource group, from the latest listing
         self._ambiguous: set[str] = set()  # VM names found in more than one resource group
+        self._coverage: tuple[datetime, frozenset[str]] | None = None  # (read at, VMs a reservation paid for)
 
     def close(self) -> None:
         for client in (self._compute, self._monitor, self._costs):
@@ -252,8 +257,10 @@ class AzureProvider(ForgettingCloud):
         check_minutes(minutes, "azure")
         members = self._members(application)
         end = self.now()
-        component = (f"/subscriptions/{self.subscription_id}/resourceGroups/{self._group(members[0].id)}"
-                     f"/providers/Microsoft.Insights/components/{application}")  # fmt: skip
+        component = (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self._group(members[0].id)}"
+            f"/providers/Microsoft.Insights/components/{application}"
+        )
         recent = self._quality_series(component, end - timedelta(minutes=minutes), end, 300)
         baseline = self._quality_series(component, end - timedelta(days=7), end, 3600)
         return quality_report(application, members, recent, baseline, "azure", QUALITY_NAMESPACE)
@@ -342,6 +349,9 @@ class AzureProvider(ForgettingCloud):
         provisioning = (properties.provisioning_state or "").lower()
         state: InstanceState = "shutting-down" if provisioning == "deleting" else _POWER.get(power, "stopped")
         spot = _text(properties.priority) == "Spot"
+        pricing: PricingModel = (
+            "spot" if spot else "reserved" if str(vm.name).lower() in self._reserved() else "on-demand"
+        )
         tags = dict(vm.tags or {})
         region = str(vm.location)
         size = _text(properties.hardware_profile.vm_size)
@@ -351,13 +361,56 @@ class AzureProvider(ForgettingCloud):
             provider="azure",
             region=region,
             instance_type=size,
-            pricing_model="spot" if spot else "on-demand",
+            pricing_model=pricing,
             state=state,
             launch_time=(properties.time_created or datetime.fromtimestamp(0, UTC)).astimezone(UTC),
             tags=tags,
             replaces=tags.get(REPLACES_TAG),
-            **catalog_shape(self._catalog, "azure", size, region, spot),
+            **catalog_shape(self._catalog, "azure", size, region, pricing),
         )
+
+    def _reserved(self) -> frozenset[str]:
+        """The VMs a reservation paid for over the last day. Azure applies reservations to matching VMs on its
+        own, so a VM does not say it is reserved; the bill does (Cost Management's PricingModel per
+        resource). Read once an hour of the cloud's time; without Cost Management's permission, none (and a
+        warning): such VMs then look on-demand, and spot or reservation advice for them overstates."""
+        now = self._clock()
+        if self._coverage is not None and now - self._coverage[0] < RESERVATIONS_READ_EVERY:
+            return self._coverage[1]
+        scope = f"/subscriptions/{self.subscription_id}"
+        if self.resource_group:
+            scope += f"/resourceGroups/{self.resource_group}"
+        query = {
+            "type": "ActualCost",
+            "timeframe": "Custom",
+            "timePeriod": {"from": (now - timedelta(days=1)).isoformat(), "to": now.isoformat()},
+            "dataset": {
+                "granularity": "None",
+                "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"}},
+                "grouping": [
+                    {"type": "Dimension", "name": "ResourceId"},
+                    {"type": "Dimension", "name": "PricingModel"},
+                ],
+            },
+        }
+        try:
+            with _translated():
+                result = self._costs.query.usage(scope, QueryDefinition(query))
+        except ProviderError as exc:
+            log.warning(
+                "reservations unknown (Cost Management: %s); reserved VMs look on-demand", exc.message
+            )
+            self._coverage = (now, frozenset())
+            return self._coverage[1]
+        answer = result.properties if result is not None else None
+        names = [c.name for c in (answer.columns or [])] if answer is not None else []
+        reserved = set()
+        for row in (answer.rows or []) if answer is not None else []:
+            values = dict(zip(names, row, strict=True))
+            if values.get("PricingModel") == "Reservation" and float(values.get("Cost", 0)) > 0:
+                reserved.add(str(values["ResourceId"]).rpartition("/")[2].lower())  # ids come lower-cased
+        self._coverage = (now, frozenset(reserved))
+        return self._coverage[1]
 
     def _group(self, name: str) -> str:
         if self.resource_group:
@@ -407,19 +460,33 @@ class AzureProvider(ForgettingCloud):
             "priority": "Spot" if pricing_model == "spot" else "Regular",
             "storageProfile": {
                 "imageReference": storage["imageReference"],
-                "osDisk": {"createOption": "FromImage", "deleteOption": "Delete",
-                           "managedDisk": storage["osDisk"].get("managedDisk", {})},
+                "osDisk": {
+                    "createOption": "FromImage",
+                    "deleteOption": "Delete",
+                    "managedDisk": storage["osDisk"].get("managedDisk", {}),
+                },
             },
-            "osProfile": {"computerName": name[:64], "adminUsername": os_profile["adminUsername"],
-                          **{k: v for k, v in os_profile.items() if k == "linuxConfiguration"}},
+            "osProfile": {
+                "computerName": name[:64],
+                "adminUsername": os_profile["adminUsername"],
+                **{k: v for k, v in os_profile.items() if k == "linuxConfiguration"},
+            },
             "networkProfile": {
                 "networkApiVersion": "2020-11-01",
-                "networkInterfaceConfigurations": [{"name": f"{name}-nic", "properties": {
-                    "primary": True, "deleteOption": "Delete",
-                    "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}],
-                }}],
+                "networkInterfaceConfigurations": [
+                    {
+                        "name": f"{name}-nic",
+                        "properties": {
+                            "primary": True,
+                            "deleteOption": "Delete",
+                            "ipConfigurations": [
+                                {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}
+                            ],
+                        },
+                    }
+                ],
             },
-        }  # fmt: skip
+        }
         if pricing_model == "spot":
             properties |= {"evictionPolicy": "Deallocate", "billingProfile": {"maxPrice": -1}}
         tags = {**original.tags, REPLACES_TAG: original.id, IDEMPOTENCY_TAG: _tag_value(idempotency_key)}

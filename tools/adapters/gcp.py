@@ -392,7 +392,7 @@ class GcpProvider(ForgettingCloud):
             launch_time=datetime.fromisoformat(vm.creation_timestamp).astimezone(UTC),
             tags=labels,
             replaces=labels.get(REPLACES_TAG),
-            **catalog_shape(self._catalog, "gcp", size, region, spot),
+            **catalog_shape(self._catalog, "gcp", size, region, "spot" if spot else "on-demand"),
         )
 
     def _zone(self, name: str) -> str:

@@ -184,7 +184,7 @@ def matching(found: Iterable[Instance], f: InstanceFilter) -> list[Instance]:
 
 
 def catalog_shape(
-    catalog: Catalog, provider: str, instance_type: str, region: str, spot: bool
+    catalog: Catalog, provider: str, instance_type: str, region: str, pricing: PricingModel
 ) -> dict[str, object]:
     """An instance's size and list price from the catalog (the clouds' APIs list a size by name only)."""
     shape = catalog.find(provider, instance_type)
@@ -195,7 +195,7 @@ def catalog_shape(
         "vcpus": shape.vcpus,
         "memory_gb": shape.memory_gb,
         "gpu_count": shape.gpu_count,
-        "hourly_price": shape.price(region, "spot" if spot else "on-demand") if offered else 0.0,
+        "hourly_price": shape.price(region, pricing) if offered else 0.0,
     }
 
 
