@@ -8,7 +8,8 @@ Written from the public REST references, for the operations `azure-mgmt-compute`
   operations answer 202/201 with `Azure-AsyncOperation` (and `Location`), polled at
   `/subscriptions/{s}/providers/Microsoft.Compute/locations/{l}/operations/{id}`.
 - Monitor, Metrics - List 2024-02-01: `/{resourceUri}/providers/Microsoft.Insights/metrics` with
-  `timespan`, `interval`, `metricnames`, `aggregation`, `metricnamespace`.
+  `timespan`, `interval`, `metricnames`, `aggregation`, `metricnamespace`; and List At Subscription Scope
+  (a region's VMs in one call, split by `$filter=Microsoft.ResourceId eq '*'`, `top` series a metric).
 - Cost Management, Query - Usage 2025-03-01: `POST /{scope}/providers/Microsoft.CostManagement/query`.
 - Errors are ARM's body `{"error": {"code", "message", "target"}}`; throttling is 429 with `Retry-After`.
 
@@ -411,20 +412,87 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
                 ),
             }
         else:
-            hours = min((sim.now() - start) / 3600, 24 * 90)
-            m = sim.metrics(vm.id, hours, step)
-            available = (1 - m.memory_pct.astype(float) / 100) * vm.memory_gb * 2**30
-            to_bytes = 1e6 / 8 * step  # Mbps over a period → bytes
-            series = {
-                "Percentage CPU": ("Percent", "average", m.timestamps, m.cpu_pct),
-                "Available Memory Bytes": ("Bytes", "average", m.timestamps, available),
-                "Network In Total": ("Bytes", "total", m.timestamps, m.network_in_mbps * to_bytes),
-                "Network Out Total": ("Bytes", "total", m.timestamps, m.network_out_mbps * to_bytes),
-            }
+            series = _machine_series(sim, vm, start, step)
         resource = (
             f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/virtualMachines/{name}"  # noqa: E501
         )
         return _metrics(resource, vm.region, names, series, start, end, interval, step)
+
+    @app.get("/{sub}/providers/Microsoft.Insights/metrics")
+    async def subscription_metrics(
+        sub: str,
+        region: str,
+        metricnames: str,
+        timespan: str | None = None,
+        interval: str = "PT1H",
+        aggregation: str | None = None,
+        top: int = 10,
+        filter: Annotated[str | None, Query(alias="$filter")] = None,  # noqa: A002 - the API's name
+        metricnamespace: str | None = None,
+    ) -> object:
+        """Metrics - List At Subscription Scope: every VM of a region in one call, a series per VM (split
+        by the `Microsoft.ResourceId` dimension), at most `top` series a metric."""
+        split = "microsoft.resourceid eq '*'" in (filter or "").lower()
+        if (metricnamespace or "").lower() != VM_TYPE.lower() or not split:
+            raise ArmError(
+                400,
+                "BadRequest",
+                "The simulator answers subscription-scope metrics for "
+                f"metricnamespace={VM_TYPE} split by $filter=Microsoft.ResourceId eq '*'.",
+            )
+        sim = simulator()
+        start, end, step = _window(sim, timespan, interval)
+        names = [n.strip() for n in metricnames.split(",") if n.strip()]
+        vms = [
+            v for v in sim.list_instances(provider="azure", region=region) if v.state is not State.TERMINATED
+        ]
+        per_vm = [(vm, _machine_series(sim, vm, start, step)) for vm in vms[:top]]
+        value = []
+        for name in names:
+            if name not in MACHINE_METRICS:
+                raise ArmError(
+                    400,
+                    "BadRequest",
+                    f"Failed to find metric configuration for provider and "
+                    f"resource: metric '{name}' (known: {', '.join(MACHINE_METRICS)}).",
+                )
+            timeseries = []
+            for vm, series in per_vm:
+                resource = (
+                    f"/subscriptions/{sub}/resourceGroups/{resource_group(vm)}/providers/{VM_TYPE}/{vm.id}"
+                )
+                _, how, times, values = series[name]
+                timeseries.append(
+                    {
+                        "metadatavalues": [
+                            {
+                                "name": {
+                                    "value": "Microsoft.ResourceId",
+                                    "localizedValue": "Microsoft.ResourceId",
+                                },
+                                "value": resource.lower(),
+                            }
+                        ],
+                        "data": _data(how, times, values, start, end),
+                    }
+                )
+            value.append(
+                {
+                    "id": f"/subscriptions/{sub}/providers/Microsoft.Insights/metrics/{name}",
+                    "type": "Microsoft.Insights/metrics",
+                    "name": {"value": name, "localizedValue": name},
+                    "unit": MACHINE_METRICS[name],
+                    "timeseries": timeseries,
+                }
+            )
+        return {
+            "cost": 0,
+            "timespan": f"{_iso(start)}/{_iso(end)}",
+            "interval": interval,
+            "namespace": VM_TYPE,
+            "resourceregion": region,
+            "value": value,
+        }
 
     @app.get(
         "/{sub}/resourceGroups/{group}/providers/Microsoft.Insights/components/{application}"
@@ -636,6 +704,39 @@ def _window(sim: CloudSimulator, timespan: str | None, interval: str) -> tuple[f
     return max(start, now - 90 * 86400), end, step
 
 
+MACHINE_METRICS = {
+    "Percentage CPU": "Percent",
+    "Available Memory Bytes": "Bytes",
+    "Network In Total": "Bytes",
+    "Network Out Total": "Bytes",
+}
+
+
+def _data(aggregation: str, times: Any, values: Any, start: float, end: float) -> list[dict[str, Any]]:
+    """A series' points within the window, the current (partial) period included, as the simulator has it."""
+    return [
+        {"timeStamp": _iso(float(t)), aggregation: float(v)}
+        for t, v in zip(times, values, strict=True)
+        if start <= float(t) <= end and not math.isnan(float(v))
+    ]
+
+
+def _machine_series(
+    sim: CloudSimulator, vm: InstanceView, start: float, step: int
+) -> dict[str, tuple[str, str, Any, Any]]:
+    """A VM's platform metrics from `start` on: {name: (unit, aggregation, period starts, values)}."""
+    hours = min((sim.now() - start) / 3600, 24 * 90)
+    m = sim.metrics(vm.id, hours, step)
+    available = (1 - m.memory_pct.astype(float) / 100) * vm.memory_gb * 2**30
+    to_bytes = 1e6 / 8 * step  # Mbps over a period → bytes
+    return {
+        "Percentage CPU": ("Percent", "average", m.timestamps, m.cpu_pct),
+        "Available Memory Bytes": ("Bytes", "average", m.timestamps, available),
+        "Network In Total": ("Bytes", "total", m.timestamps, m.network_in_mbps * to_bytes),
+        "Network Out Total": ("Bytes", "total", m.timestamps, m.network_out_mbps * to_bytes),
+    }
+
+
 def _metrics(
     resource: str,
     region: str,
@@ -646,7 +747,8 @@ def _metrics(
     interval: str,
     step: int,
 ) -> dict[str, Any]:
-    value = []
+    """A Metrics - List answer for one resource."""
+    value: list[dict[str, Any]] = []
     for name in names:
         if name not in series:
             raise ArmError(
@@ -656,11 +758,7 @@ def _metrics(
                 f"resource: metric '{name}' (known: {', '.join(series)}).",
             )
         unit, aggregation, times, values = series[name]
-        data = [
-            {"timeStamp": _iso(float(t)), aggregation: float(v)}
-            for t, v in zip(times, values, strict=True)
-            if start <= float(t) <= end and not math.isnan(float(v))  # the current, partial period too
-        ]
+        data = _data(aggregation, times, values, start, end)
         value.append(
             {
                 "id": f"{resource}/providers/Microsoft.Insights/metrics/{name}",

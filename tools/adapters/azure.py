@@ -92,6 +92,7 @@ QUALITY_NAMESPACE = "OptiInfra/Applications"
 RESOURCE_MANAGER = "https://management.azure.com"
 COMPUTE_API = "2024-07-01"  # Virtual Machines - Get, read as JSON for a copy
 NETWORK_API = "2024-05-01"  # Network Interfaces - Get
+MONITOR_API = "2024-02-01"  # Metrics - List At Subscription Scope
 RESERVATIONS_READ_EVERY = timedelta(hours=1)
 log = logging.getLogger(__name__)
 _POWER: dict[str, InstanceState] = {
@@ -111,6 +112,13 @@ _COST_GROUPS = {  # our grouping → Cost Management's
 }
 _PRICING_MODELS = {"OnDemand": "on-demand", "Spot": "spot", "Reservation": "reserved"}
 _INTERVALS = {60: "PT1M", 300: "PT5M", 900: "PT15M", 3600: "PT1H"}
+# A VM's platform metrics and the aggregation each is read with.
+_MACHINE_METRICS = {
+    "Percentage CPU": "average",
+    "Available Memory Bytes": "average",
+    "Network In Total": "total",
+    "Network Out Total": "total",
+}
 
 
 @contextmanager
@@ -241,14 +249,48 @@ class AzureProvider(ForgettingCloud):
         return MetricSeries(instance_id, period, times, column("Percentage CPU"), memory, network)
 
     def utilisation(self, hours: float = 336, percentiles: Sequence[float] = (95.0,)) -> UtilisationSummary:
+        """One Metrics call per region for every VM in it (List At Subscription Scope, split by resource),
+        not one per VM: ARM allows a principal some thousands of reads an hour."""
         running = self.list_instances(InstanceFilter(state="running")) if 0 < hours <= 2160 else []
+        end = self.now()
+        series: dict[str, dict[str, dict[float, float]]] = {}  # VM name (lower case) → metric → points
+        for region in sorted({i.region for i in running}):
+            query = {
+                "api-version": MONITOR_API,
+                "region": region,
+                "timespan": _timespan(end - timedelta(hours=hours), end),
+                "interval": "PT1H",
+                "metricnames": ",".join(_MACHINE_METRICS),
+                "aggregation": "Average,Total",
+                "top": str(len(running)),
+                "$filter": "Microsoft.ResourceId eq '*'",
+                "metricnamespace": "Microsoft.Compute/virtualMachines",
+            }
+            # Metrics - List At Subscription Scope through the same ARM pipeline (auth, base URL, hooks), read
+            # as JSON: the monitor SDK's model deserialiser spends ~60 µs a point, 90 % of a 14-day read of a
+            # few hundred VMs. (Its client has no public send_request; Compute's pipeline is the same.)
+            request = HttpRequest(
+                "GET",
+                f"/subscriptions/{self.subscription_id}/providers/Microsoft.Insights/metrics",
+                params=query,
+            )
+            with _translated():
+                answer = self._compute.send_request(request)
+                answer.raise_for_status()
+            for name, points in _points_by_resource(answer.json(), _MACHINE_METRICS).items():
+                series.setdefault(name, {}).update(points)
 
         def hourly(inst: Instance) -> dict[str, list[float]]:
-            m = self.metrics(inst.id, hours, 3600)
+            points = series.get(inst.id.lower(), {})
+            times = sorted(points.get("Percentage CPU", {}))
+            size = inst.memory_gb * 2**30
+            inbound, outbound = points.get("Network In Total", {}), points.get("Network Out Total", {})
+            traffic = [(inbound.get(t, 0.0) + outbound.get(t, 0.0)) * 8 / 3600 / 1e6 for t in times]
+            memory = [points.get("Available Memory Bytes", {}).get(t, math.nan) for t in times]
             return {
-                "cpu": m.cpu_pct.tolist(),
-                "memory": m.memory_pct.tolist(),
-                "network": m.network_mbps.tolist(),
+                "cpu": [points["Percentage CPU"][t] for t in times],
+                "memory": [100 * (1 - m / size) if size else math.nan for m in memory],
+                "network": traffic,
             }
 
         return summarise("azure", hours, percentiles, running, hourly)
@@ -506,16 +548,15 @@ class AzureProvider(ForgettingCloud):
 
     def _vm_metrics(self, inst: Instance, hours: float, period: int) -> dict[str, dict[float, float]]:
         end = self.now()
-        names = ("Percentage CPU", "Available Memory Bytes", "Network In Total", "Network Out Total")
         with _translated():
             result = self._monitor.metrics.list(
                 self._resource(inst.id),
                 timespan=_timespan(end - timedelta(hours=hours), end),
                 interval=_INTERVALS[period],
-                metricnames=",".join(names),
+                metricnames=",".join(_MACHINE_METRICS),
                 aggregation="Average,Total",
             )
-        return _points(result, {n: "total" if "Network" in n else "average" for n in names})
+        return _points(result, _MACHINE_METRICS)
 
     def _quality_series(
         self, resource: str, start: datetime, end: datetime, period: int
@@ -589,6 +630,33 @@ def _points(result: Any, aggregation: dict[str, str]) -> dict[str, dict[float, f
     return out
 
 
+def _points_by_resource(
+    answer: dict[str, Any], aggregation: dict[str, str]
+) -> dict[str, dict[str, dict[float, float]]]:
+    """{VM name, lower case: {metric name: {unix time: value}}} from a Metrics answer (JSON) split by
+    Microsoft.ResourceId."""
+    out: dict[str, dict[str, dict[float, float]]] = {}
+    for metric in answer.get("value", []):
+        name = metric["name"]["value"]
+        for series in metric.get("timeseries", []):
+            resource = next(
+                (
+                    str(m["value"])
+                    for m in series.get("metadatavalues", [])
+                    if str(m["name"]["value"]).lower() == "microsoft.resourceid"
+                ),
+                "",
+            )
+            points = out.setdefault(resource.rpartition("/")[2].lower(), {}).setdefault(name, {})
+            for point in series.get("data", []):
+                value = point.get(aggregation[name])
+                if value is not None:
+                    points[datetime.fromisoformat(point["timeStamp"].replace("Z", "+00:00")).timestamp()] = (
+                        value
+                    )
+    return out
+
+
 def _text(value: object) -> str:
     """A string the SDK may hand over as one of its enums (a VM size, a priority)."""
     return str(getattr(value, "value", value))
@@ -596,7 +664,8 @@ def _text(value: object) -> str:
 
 def _timespan(start: datetime, end: datetime) -> str:
     """Monitor's `start/end`, to the second (its grain), so a query lines up with the cloud's periods."""
-    return f"{start.replace(microsecond=0).isoformat()}/{end.replace(microsecond=0).isoformat()}"
+    moments = (t.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z" for t in (start, end))
+    return "/".join(moments)
 
 
 def _group_of(resource_id: str) -> str:
