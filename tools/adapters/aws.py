@@ -30,13 +30,11 @@ import numpy.typing as npt
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mock_cloud import SimulatorError
-from mock_cloud.catalog import Catalog, load_catalog
-from tools.adapters.remote import PolledCloud, bill_window, breakdown
+from mock_cloud.catalog import Catalog
+from tools.adapters.remote import PolledCloud, bill_window, breakdown, check_window
 from tools.adapters.resizing import resize_by_restart
 from tools.adapters.service_quality import check_minutes, quality_report, target_table
 from tools.errors import (
-    ApplicationNotFoundError,
     IncorrectStateError,
     InstanceNotFoundError,
     InvalidRequestError,
@@ -49,7 +47,6 @@ from tools.models import (
     CostBreakdown,
     Instance,
     InstanceFilter,
-    InstanceTypeOffer,
     MetricSeries,
     Migration,
     PricingModel,
@@ -87,6 +84,7 @@ class AwsProvider(PolledCloud):
     """A CloudProvider over one AWS account, in the given regions."""
 
     name = "aws"
+    account = "an AWS account"
 
     def __init__(
         self,
@@ -99,7 +97,7 @@ class AwsProvider(PolledCloud):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds, catalog=catalog)
         session = session or boto3.Session()
         # Retries are ResilientProvider's job: one attempt each here, with timeouts so nothing hangs.
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
@@ -109,7 +107,6 @@ class AwsProvider(PolledCloud):
             r: session.client("cloudwatch", region_name=r, config=config) for r in self.regions
         }
         self._ce = session.client("ce", region_name="us-east-1", config=config)  # Cost Explorer is global
-        self._catalog = catalog or load_catalog()
 
     def clients(self, region: str) -> tuple[Any, Any]:
         """(EC2, CloudWatch) clients of a region, e.g. to register botocore event hooks."""
@@ -146,20 +143,8 @@ class AwsProvider(PolledCloud):
                 return found[0]
         raise InstanceNotFoundError(f"The instance ID '{instance_id}' does not exist", provider="aws")
 
-    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
-        if provider != "aws":
-            raise InvalidRequestError(
-                f"this is an AWS account; unknown provider '{provider}'", provider="aws"
-            )
-        with _translated_catalog():
-            offers = self._catalog.offerings("aws", region)
-        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
-
     def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
-        if not 0 < hours <= 24 * 90 or period not in (60, 300, 900, 3600):
-            raise InvalidRequestError(
-                "hours must be in (0, 2160] and period 60, 300, 900 or 3600", provider="aws"
-            )
+        check_window(hours, period, "aws")
         inst = self.get_instance(instance_id)
         series = self._metric_data(inst.region, [instance_id], hours, period)[instance_id]
         timestamps = np.asarray(sorted(series["cpu"]), np.float64)
@@ -274,25 +259,13 @@ class AwsProvider(PolledCloud):
         return breakdown(window, "aws", rows, daily)
 
     # -- changes ----------------------------------------------------------------------------------------
-    def start(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("pending", "running"):
-            return inst
-        if inst.state != "stopped":
-            raise IncorrectStateError(f"{instance_id} cannot be started while {inst.state}", provider="aws")
+    def _begin_start(self, inst: Instance, idempotency_key: str) -> None:
         with _translated():
-            self._ec2[inst.region].start_instances(InstanceIds=[instance_id])
-        return self.get_instance(instance_id)
+            self._ec2[inst.region].start_instances(InstanceIds=[inst.id])
 
-    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("stopping", "stopped"):
-            return inst
-        if inst.state != "running":
-            raise IncorrectStateError(f"{instance_id} cannot be stopped while {inst.state}", provider="aws")
+    def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
         with _translated():
-            self._ec2[inst.region].stop_instances(InstanceIds=[instance_id])
-        return self.get_instance(instance_id)
+            self._ec2[inst.region].stop_instances(InstanceIds=[inst.id])
 
     def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
         inst = self.get_instance(instance_id)
@@ -340,12 +313,6 @@ class AwsProvider(PolledCloud):
         )
 
     # -- internals --------------------------------------------------------------------------------------
-    def _members(self, application: str) -> list[Instance]:
-        members = self.list_instances(InstanceFilter(application=application))
-        if not members:
-            raise ApplicationNotFoundError(f"no instance is tagged application={application}", provider="aws")
-        return members
-
     def _describe(self, region: str, **kwargs: Any) -> list[Instance]:
         with _translated():
             pages = self._ec2[region].get_paginator("describe_instances").paginate(**kwargs)
@@ -510,15 +477,6 @@ class AwsProvider(PolledCloud):
             r["Id"]: {t.timestamp(): float(v) for t, v in zip(r["Timestamps"], r["Values"], strict=True)}
             for r in response["MetricDataResults"]
         }
-
-
-@contextmanager
-def _translated_catalog() -> Iterator[None]:
-    """The catalog refuses unknown regions with the simulator's typed errors; report them as AWS's."""
-    try:
-        yield
-    except SimulatorError as exc:
-        raise from_cloud_code(exc.code, exc.message, "aws") from exc
 
 
 def _bill_filter(f: InstanceFilter) -> dict[str, Any] | None:

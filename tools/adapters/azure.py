@@ -47,8 +47,7 @@ from azure.mgmt.costmanagement import CostManagementClient
 from azure.mgmt.costmanagement.models import QueryDefinition
 from azure.mgmt.monitor import MonitorManagementClient
 
-from mock_cloud import SimulatorError
-from mock_cloud.catalog import Catalog, load_catalog
+from mock_cloud.catalog import Catalog
 from tools.adapters.remote import (
     ForgettingCloud,
     bill_window,
@@ -62,8 +61,6 @@ from tools.adapters.resizing import resize_by_restart
 from tools.adapters.service_quality import check_minutes, quality_report, target_table
 from tools.errors import (
     CLOUD_CODES,
-    ApplicationNotFoundError,
-    IncorrectStateError,
     InstanceNotFoundError,
     InvalidInstanceTypeError,
     InvalidRequestError,
@@ -79,7 +76,6 @@ from tools.models import (
     Instance,
     InstanceFilter,
     InstanceState,
-    InstanceTypeOffer,
     MetricSeries,
     PricingModel,
     TargetQuality,
@@ -158,6 +154,7 @@ class AzureProvider(ForgettingCloud):
     """A CloudProvider over one Azure subscription, or one resource group of it."""
 
     name = "azure"
+    account = "an Azure subscription"
 
     def __init__(
         self,
@@ -173,7 +170,7 @@ class AzureProvider(ForgettingCloud):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds, catalog=catalog)
         self.subscription_id = subscription_id
         self.resource_group = resource_group
         options: dict[str, Any] = {
@@ -188,7 +185,6 @@ class AzureProvider(ForgettingCloud):
         self._compute = ComputeManagementClient(credential, subscription_id, **options)
         self._monitor = MonitorManagementClient(credential, subscription_id, **options)
         self._costs = CostManagementClient(credential, **options)
-        self._catalog = catalog or load_catalog()
         self._groups: dict[str, str] = {}  # VM name → its resource group, from the latest listing
         self._ambiguous: set[str] = set()  # VM names found in more than one resource group
         self._coverage: tuple[datetime, frozenset[str]] | None = None  # (read at, VMs a reservation paid for)
@@ -223,17 +219,6 @@ class AzureProvider(ForgettingCloud):
         with _translated():
             vm = self._compute.virtual_machines.get(group, instance_id, expand="instanceView")
         return self._instance(vm)
-
-    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
-        if provider != "azure":
-            raise InvalidRequestError(
-                f"this is an Azure subscription; unknown provider '{provider}'", provider="azure"
-            )
-        try:
-            offers = self._catalog.offerings("azure", region)
-        except SimulatorError as exc:
-            raise from_cloud_code(exc.code, exc.message, "azure") from exc
-        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
 
     def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
         check_window(hours, period, "azure")
@@ -337,26 +322,14 @@ class AzureProvider(ForgettingCloud):
         return breakdown(window, "azure", rows, daily)
 
     # -- changes ----------------------------------------------------------------------------------------
-    def start(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("pending", "running"):
-            return inst
-        if inst.state != "stopped":
-            raise IncorrectStateError(f"{instance_id} cannot be started while {inst.state}", provider="azure")
+    def _begin_start(self, inst: Instance, idempotency_key: str) -> None:
         with _translated():
-            self._compute.virtual_machines.begin_start(self._group(instance_id), instance_id).result()
-        return self.get_instance(instance_id)
+            self._compute.virtual_machines.begin_start(self._group(inst.id), inst.id).result()
 
-    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+    def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
         """Deallocate: a stopped-but-allocated Azure VM is still billed, so stopping means deallocating."""
-        inst = self.get_instance(instance_id)
-        if inst.state in ("stopping", "stopped"):
-            return inst
-        if inst.state != "running":
-            raise IncorrectStateError(f"{instance_id} cannot be stopped while {inst.state}", provider="azure")
         with _translated():
-            self._compute.virtual_machines.begin_deallocate(self._group(instance_id), instance_id).result()
-        return self.get_instance(instance_id)
+            self._compute.virtual_machines.begin_deallocate(self._group(inst.id), inst.id).result()
 
     def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
         """Delete the VM; Azure forgets it then, so the last view is returned as terminated."""
@@ -478,12 +451,6 @@ class AzureProvider(ForgettingCloud):
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self._group(name)}"
             f"/providers/Microsoft.Compute/virtualMachines/{name}"
         )
-
-    def _members(self, application: str) -> list[Instance]:
-        members = self.list_instances(InstanceFilter(application=application))
-        if not members:
-            raise ApplicationNotFoundError(f"no VM is tagged application={application}", provider="azure")
-        return members
 
     def create_like(self, original: Instance, pricing_model: PricingModel, idempotency_key: str) -> Instance:
         """A VM made as the original was: its size, image, disk type, administrator and SSH keys, and a

@@ -41,8 +41,7 @@ from google.cloud import compute_v1, monitoring_v3
 from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 from requests.exceptions import RequestException
 
-from mock_cloud import SimulatorError
-from mock_cloud.catalog import Catalog, load_catalog
+from mock_cloud.catalog import Catalog
 from tools.adapters.remote import (
     ForgettingCloud,
     bill_window,
@@ -56,8 +55,6 @@ from tools.adapters.resizing import resize_by_restart
 from tools.adapters.service_quality import check_minutes, quality_report, target_table
 from tools.errors import (
     CLOUD_CODES,
-    ApplicationNotFoundError,
-    IncorrectStateError,
     InstanceNotFoundError,
     InvalidRequestError,
     ProviderError,
@@ -72,7 +69,6 @@ from tools.models import (
     Instance,
     InstanceFilter,
     InstanceState,
-    InstanceTypeOffer,
     MetricSeries,
     PricingModel,
     TargetQuality,
@@ -144,6 +140,7 @@ class GcpProvider(ForgettingCloud):
     """A CloudProvider over one GCP project, in all its zones or the ones given."""
 
     name = "gcp"
+    account = "a GCP project"
 
     def __init__(
         self,
@@ -159,7 +156,7 @@ class GcpProvider(ForgettingCloud):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds)
+        super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds, catalog=catalog)
         self.project = project
         self.zones = tuple(zones)
         self._timeout = timeout
@@ -187,7 +184,6 @@ class GcpProvider(ForgettingCloud):
             self._monitoring = monitoring_v3.MetricServiceClient(
                 transport=MetricServiceGrpcTransport(channel=channel)
             )
-        self._catalog = catalog or load_catalog()
         self._zone_of: dict[str, str] = {}  # instance name → its zone, from the latest listing
         self._number_of: dict[str, int] = {}  # instance name → GCE's numeric id
 
@@ -229,15 +225,6 @@ class GcpProvider(ForgettingCloud):
             )
         self._number_of[vm.name] = vm.id
         return self._instance(vm)
-
-    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
-        if provider != "gcp":
-            raise InvalidRequestError(f"this is a GCP project; unknown provider '{provider}'", provider="gcp")
-        try:
-            offers = self._catalog.offerings("gcp", region)
-        except SimulatorError as exc:
-            raise from_cloud_code(exc.code, exc.message, "gcp") from exc
-        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
 
     def metrics(self, instance_id: str, hours: float = 24, period: int = 3600) -> MetricSeries:
         check_window(hours, period, "gcp")
@@ -325,23 +312,11 @@ class GcpProvider(ForgettingCloud):
         return breakdown(window, "gcp", rows, daily)
 
     # -- changes ----------------------------------------------------------------------------------------
-    def start(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("pending", "running"):
-            return inst
-        if inst.state != "stopped":
-            raise IncorrectStateError(f"{instance_id} cannot be started while {inst.state}", provider="gcp")
-        self._run("start", instance_id, idempotency_key, instance=instance_id)
-        return self.get_instance(instance_id)
+    def _begin_start(self, inst: Instance, idempotency_key: str) -> None:
+        self._run("start", inst.id, idempotency_key, instance=inst.id)
 
-    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("stopping", "stopped"):
-            return inst
-        if inst.state != "running":
-            raise IncorrectStateError(f"{instance_id} cannot be stopped while {inst.state}", provider="gcp")
-        self._run("stop", instance_id, idempotency_key, instance=instance_id)
-        return self.get_instance(instance_id)
+    def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
+        self._run("stop", inst.id, idempotency_key, instance=inst.id)
 
     def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
         """Delete the instance; GCE forgets it then, so the last view is returned as terminated."""
@@ -417,14 +392,6 @@ class GcpProvider(ForgettingCloud):
         if op.error and op.error.errors:
             first = op.error.errors[0]
             raise from_cloud_code(first.code, first.message, "gcp")
-
-    def _members(self, application: str) -> list[Instance]:
-        members = self.list_instances(InstanceFilter(application=application))
-        if not members:
-            raise ApplicationNotFoundError(
-                f"no instance is labelled application={application}", provider="gcp"
-            )
-        return members
 
     def create_like(self, original: Instance, pricing_model: PricingModel, idempotency_key: str) -> Instance:
         """An instance made as the original was: its machine type, a boot disk from the image, type and size

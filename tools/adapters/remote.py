@@ -13,12 +13,15 @@ from email.utils import parsedate_to_datetime
 
 import numpy as np
 
-from mock_cloud.catalog import Catalog
+from mock_cloud import SimulatorError
+from mock_cloud.catalog import Catalog, load_catalog
 from tools.errors import (
+    ApplicationNotFoundError,
     IncorrectStateError,
     InstanceNotFoundError,
     InvalidRequestError,
     ProviderUnavailableError,
+    from_cloud_code,
 )
 from tools.models import (
     REPLACES_TAG,
@@ -28,6 +31,7 @@ from tools.models import (
     Instance,
     InstanceFilter,
     InstancePage,
+    InstanceTypeOffer,
     Migration,
     PricingModel,
     UtilisationSummary,
@@ -59,14 +63,23 @@ class ServerClock:
 
 
 class PolledCloud:
-    """A cloud whose changes finish later: polled every `poll_seconds`, waited for with `sleep`. Its time
-    is `clock`'s, or (without one) what the Date headers of its answers say, fed to `server_clock`."""
+    """A cloud reached through its own API, whose changes finish later: polled every `poll_seconds`, waited
+    for with `sleep`. Its time is `clock`'s, or (without one) what the Date headers of its answers say, fed
+    to `server_clock`. Sizes and list prices come from the catalog; starting and stopping check the state
+    first (idempotent by state), then `_begin_start` / `_begin_stop` ask the cloud."""
 
     name: str
+    account: str  # what one adapter reaches, for messages: "an AWS account", "a GCP project"…
 
     def __init__(
-        self, *, clock: Callable[[], datetime] | None, sleep: Callable[[float], None], poll_seconds: float
+        self,
+        *,
+        clock: Callable[[], datetime] | None,
+        sleep: Callable[[float], None],
+        poll_seconds: float,
+        catalog: Catalog | None = None,
     ) -> None:
+        self._catalog = catalog or load_catalog()
         self.server_clock = ServerClock()
         self._clock = clock or self.server_clock
         self._clock_given = clock is not None
@@ -83,6 +96,54 @@ class PolledCloud:
 
     def get_instance(self, instance_id: str) -> Instance:
         raise NotImplementedError
+
+    def _begin_start(self, inst: Instance, idempotency_key: str) -> None:
+        raise NotImplementedError
+
+    def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
+        raise NotImplementedError
+
+    def instance_types(self, provider: str, region: str | None = None) -> list[InstanceTypeOffer]:
+        if provider != self.name:
+            raise InvalidRequestError(
+                f"this is {self.account}; unknown provider '{provider}'", provider=self.name
+            )
+        try:
+            offers = self._catalog.offerings(self.name, region)
+        except SimulatorError as exc:  # the catalog refuses an unknown region in the simulator's words
+            raise from_cloud_code(exc.code, exc.message, self.name) from exc
+        return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
+
+    def start(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("pending", "running"):
+            return inst
+        if inst.state != "stopped":
+            raise IncorrectStateError(
+                f"{instance_id} cannot be started while {inst.state}", provider=self.name
+            )
+        self._begin_start(inst, idempotency_key)
+        return self.get_instance(instance_id)
+
+    def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        inst = self.get_instance(instance_id)
+        if inst.state in ("stopping", "stopped"):
+            return inst
+        if inst.state != "running":
+            raise IncorrectStateError(
+                f"{instance_id} cannot be stopped while {inst.state}", provider=self.name
+            )
+        self._begin_stop(inst, idempotency_key)
+        return self.get_instance(instance_id)
+
+    def _members(self, application: str) -> list[Instance]:
+        """An application's machines (its `application` tag or label); none is an unknown application."""
+        members = self.list_instances(InstanceFilter(application=application))
+        if not members:
+            raise ApplicationNotFoundError(
+                f"no instance is tagged application={application}", provider=self.name
+            )
+        return members
 
     def page_instances(
         self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
