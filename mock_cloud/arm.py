@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import Body, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -372,9 +373,7 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
                         },
                     }
                 ],
-                "virtualMachine": {
-                    "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/{VM_TYPE}/{vm.id}"
-                },
+                "virtualMachine": {"id": vm_resource_id(sub, vm)},
             },
         }
 
@@ -393,30 +392,18 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
         vm = find(sub, group, name)
         sim = simulator()
         start, end, step = _window(sim, timespan, interval)
-        names = [n.strip() for n in metricnames.split(",") if n.strip()]
+        names = _names(metricnames)
         if metricnamespace == APPLICATION_NAMESPACE:
             quality = sim.target_quality(vm.application, (end - start) / 60, step, end)
-            row = quality.instance_ids.index(vm.id) if vm.id in quality.instance_ids else None
-            series = {
-                "p95_latency_ms": (
-                    "Count",
-                    "maximum",
-                    quality.timestamps - step,
-                    quality.p95_latency_ms[row] if row is not None else [],
-                ),
-                "error_rate": (
-                    "Percent",
-                    "average",
-                    quality.timestamps - step,
-                    quality.error_rate[row] if row is not None else [],
-                ),
-            }
+            if vm.id in quality.instance_ids:
+                row = quality.instance_ids.index(vm.id)
+                latency, errors = quality.p95_latency_ms[row], quality.error_rate[row]
+            else:
+                latency = errors = np.full(len(quality.timestamps), np.nan)  # it served none of this window
+            series = _quality_series(quality.timestamps - step, latency, errors)
         else:
             series = _machine_series(sim, vm, start, step)
-        resource = (
-            f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/virtualMachines/{name}"  # noqa: E501
-        )
-        return _metrics(resource, vm.region, names, series, start, end, interval, step)
+        return _metrics(vm_resource_id(sub, vm), vm.region, names, series, start, end, interval, step)
 
     @app.get("/{sub}/providers/Microsoft.Insights/metrics")
     async def subscription_metrics(
@@ -442,7 +429,7 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
             )
         sim = simulator()
         start, end, step = _window(sim, timespan, interval)
-        names = [n.strip() for n in metricnames.split(",") if n.strip()]
+        names = _names(metricnames)
         vms = [
             v for v in sim.list_instances(provider="azure", region=region) if v.state is not State.TERMINATED
         ]
@@ -458,9 +445,7 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
                 )
             timeseries = []
             for vm, series in per_vm:
-                resource = (
-                    f"/subscriptions/{sub}/resourceGroups/{resource_group(vm)}/providers/{VM_TYPE}/{vm.id}"
-                )
+                resource = vm_resource_id(sub, vm)
                 _, how, times, values = series[name]
                 timeseries.append(
                     {
@@ -519,11 +504,8 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
             )
         start, end, step = _window(sim, timespan, interval)
         q = sim.application_quality(application, (end - start) / 60, step)
-        series = {
-            "p95_latency_ms": ("Count", "maximum", q.timestamps - step, q.p95_latency_ms),
-            "error_rate": ("Percent", "average", q.timestamps - step, q.error_rate),
-        }
-        names = [n.strip() for n in metricnames.split(",") if n.strip()]
+        series = _quality_series(q.timestamps - step, q.p95_latency_ms, q.error_rate)
+        names = _names(metricnames)
         resource = f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Insights/components/{application}"  # noqa: E501
         return _metrics(resource, app_view.region, names, series, start, end, interval, step)
 
@@ -577,7 +559,7 @@ def vm_json(sub: str, vm: InstanceView, *, instance_view: bool = False) -> dict[
     if instance_view:
         properties["instanceView"] = _instance_view(vm)
     return {
-        "id": f"/subscriptions/{sub}/resourceGroups/{group}/providers/{VM_TYPE}/{vm.id}",
+        "id": vm_resource_id(sub, vm),
         "name": vm.id,
         "type": "Microsoft.Compute/virtualMachines",
         "location": vm.region,
@@ -719,6 +701,22 @@ def _data(aggregation: str, times: Any, values: Any, start: float, end: float) -
         for t, v in zip(times, values, strict=True)
         if start <= float(t) <= end and not math.isnan(float(v))
     ]
+
+
+def vm_resource_id(sub: str, vm: InstanceView) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{resource_group(vm)}/providers/{VM_TYPE}/{vm.id}"
+
+
+def _names(metricnames: str) -> list[str]:
+    return [n.strip() for n in metricnames.split(",") if n.strip()]
+
+
+def _quality_series(starts: Any, latency: Any, errors: Any) -> dict[str, tuple[str, str, Any, Any]]:
+    """A service's (or one machine's) custom quality metrics, points stamped with their period's start."""
+    return {
+        "p95_latency_ms": ("Count", "maximum", starts, latency),
+        "error_rate": ("Percent", "average", starts, errors),
+    }
 
 
 def _machine_series(
@@ -895,7 +893,7 @@ def _by_resource_and_pricing(
             vm = sim.get_instance(group.key)
         except SimulatorError:  # decommissioned before the simulation began: billed, never listed
             continue
-        resource = f"/subscriptions/{sub}/resourceGroups/{resource_group(vm)}/providers/{VM_TYPE}/{vm.id}"
+        resource = vm_resource_id(sub, vm)
         rows.append([group.amount, resource.lower(), _PRICING[vm.pricing_model], "USD"])
     columns = [
         {"name": "Cost", "type": "Number"},
