@@ -2,13 +2,14 @@
 
 Compute is billed for running time at the hourly price of the type and pricing model in effect (spot at the
 market price of each hour); storage for the machine's volume from launch until termination, stopped or not,
-which is why an idle stopped machine still costs something.
+which is why an idle stopped machine still costs something. The account's other resources (data volumes,
+snapshots, public addresses: `storage.StorageEstate`) are billed beside the machines, each as its own row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,6 +20,7 @@ from mock_cloud.errors import InvalidParameterValue
 from mock_cloud.faults import CostSpike
 from mock_cloud.instances import Instance
 from mock_cloud.spot import SpotMarket
+from mock_cloud.storage import Billed, BilledRows
 from mock_cloud.workloads import DAY, F64, HOUR
 
 # Block storage, USD per GB-month: EBS gp3 (aws.amazon.com/ebs/pricing), GCP balanced persistent disk
@@ -61,12 +63,23 @@ class CostReport:
 
 @dataclass
 class CostMatrix:
-    """Cost per instance (rows) and time bucket (columns), split by service."""
+    """Cost per instance (rows) and time bucket (columns), split by service; and of the account's other
+    resources (volumes, snapshots, addresses: `others`, one row each in `other_cost`)."""
 
     instances: list[Instance]
     edges: F64
     compute: npt.NDArray[np.float64]
     storage: npt.NDArray[np.float64]
+    others: list[Billed] = field(default_factory=list)
+    other_cost: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def with_resources(self, billed: BilledRows) -> CostMatrix:
+        """This matrix and the resources' cost in the same buckets."""
+        cost = np.zeros((len(billed.keys), len(self.edges) - 1))
+        if billed.rows:
+            hours = _overlap_hours(np.asarray(billed.starts), np.asarray(billed.ends), self.edges)
+            np.add.at(cost, np.asarray(billed.rows), hours * np.asarray(billed.hourly)[:, None])
+        return CostMatrix(self.instances, self.edges, self.compute, self.storage, billed.keys, cost)
 
 
 def _overlap_hours(starts: F64, ends: F64, edges: F64) -> npt.NDArray[np.float64]:
@@ -192,11 +205,11 @@ def day_edges(start: float, end: float) -> F64:
     return np.concatenate([[start], midnights, [end]])
 
 
-def _key_function(group_by: str) -> Callable[[Instance], str]:
+def _key_function(group_by: str) -> Callable[[Instance | Billed], str]:
     if group_by.startswith("tag:") and len(group_by) > 4:
         tag = group_by[4:]
         return lambda inst: inst.tags.get(tag, "(untagged)")
-    simple: dict[str, Callable[[Instance], str]] = {
+    simple: dict[str, Callable[[Instance | Billed], str]] = {
         "provider": lambda inst: inst.provider,
         "region": lambda inst: f"{inst.provider}/{inst.region}",
         "instance_type": lambda inst: inst.instance_type,
@@ -221,6 +234,8 @@ def cost_report(matrix: CostMatrix, group_by: str | None, daily: bool = False) -
     granularity gives it."""
     start, end = float(matrix.edges[0]), float(matrix.edges[-1])
     per_bucket = matrix.compute + matrix.storage
+    if len(matrix.others):
+        per_bucket = np.vstack([per_bucket, matrix.other_cost])
     total = float(per_bucket.sum())
     days = [datetime.fromtimestamp(e, tz=UTC).date().isoformat() for e in matrix.edges[:-1]]
     if group_by is None:
@@ -229,12 +244,14 @@ def cost_report(matrix: CostMatrix, group_by: str | None, daily: bool = False) -
     series: dict[str, npt.NDArray[np.float64]]  # per group, its amount in each bucket
     if group_by == "service":
         series = {"compute": matrix.compute.sum(axis=0), "storage": matrix.storage.sum(axis=0)}
+        for billed, row in zip(matrix.others, matrix.other_cost, strict=True):
+            series[billed.service] = series.get(billed.service, 0.0) + row
     elif group_by == "day":
         # Each day's group has its amount on that day and nothing on the others.
         series = dict(zip(days, np.diag(per_bucket.sum(axis=0)), strict=True))
     else:
         key_of = _key_function(group_by)
-        keys = [key_of(inst) for inst in matrix.instances]
+        keys = [key_of(inst) for inst in matrix.instances] + [key_of(b) for b in matrix.others]
         labels, index = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
         sums = np.zeros((len(labels), per_bucket.shape[1]))
         np.add.at(sums, index, per_bucket)

@@ -66,3 +66,23 @@ class ServiceUnavailable(SimulatorError):
     code = "ServiceUnavailable"
     status = 503
     retryable = True
+
+
+class ResourceNotFound(SimulatorError):
+    """An unknown volume, snapshot or address (EC2's InvalidVolume.NotFound and its kin)."""
+
+    status = 404
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class IncorrectResourceState(SimulatorError):
+    """A volume, snapshot or address in the wrong state for the call (in use, being modified, deleted)."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -55,6 +55,7 @@ from mock_cloud.schemas import (
     utc,
 )
 from mock_cloud.simulator import CloudSimulator
+from mock_cloud.storage_routes import storage_router
 
 log = logging.getLogger("mock_cloud.server")
 T = TypeVar("T")
@@ -65,8 +66,11 @@ IdempotencyKey = Annotated[
 ]
 InstanceId = Annotated[str, Path(min_length=1, max_length=64)]
 _ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorResponse, "description": "Unknown instance or application"},
-    409: {"model": ErrorResponse, "description": "The instance is in the wrong state"},
+    404: {
+        "model": ErrorResponse,
+        "description": "Unknown instance, application, volume, snapshot or address",
+    },
+    409: {"model": ErrorResponse, "description": "The instance or resource is in the wrong state"},
     422: {"model": ErrorResponse, "description": "Invalid input"},
     429: {"model": ErrorResponse, "description": "Throttled (injected fault)"},
     503: {"model": ErrorResponse, "description": "Capacity or service outage (injected fault)"},
@@ -158,6 +162,7 @@ def create_app(simulator: CloudSimulator | None = None, monitoring_port: int | N
         return response
 
     app.include_router(_routes(host), responses=_ERRORS)
+    app.include_router(storage_router(lambda call: _with_latency(host, call), _parse_tags), responses=_ERRORS)
     # Azure Resource Manager's and Compute Engine's dialects, for their SDKs (mock_cloud.arm, .gce).
     app.mount("/subscriptions", create_arm_app(lambda: host.simulator))
     app.mount("/compute/v1", create_gce_app(lambda: host.simulator))

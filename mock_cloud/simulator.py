@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -38,6 +38,13 @@ from mock_cloud.load import ApplicationLoad, LoadModel
 from mock_cloud.metrics import FleetUtilisation, MetricSeries, fleet_utilisation, instance_series
 from mock_cloud.quality import QualityReport, TargetQuality, application_quality, target_quality
 from mock_cloud.spot import SpotMarket
+from mock_cloud.storage import (
+    AddressView,
+    SnapshotView,
+    VolumeDeletion,
+    VolumeView,
+    generate_estate,
+)
 from mock_cloud.views import (
     ApplicationView,
     InstancePage,
@@ -49,6 +56,8 @@ from mock_cloud.views import (
 from mock_cloud.workloads import DAY, F64, HOUR, WorkloadTable
 
 T = TypeVar("T")
+V = TypeVar("V")
+R = TypeVar("R")
 
 MAX_METRIC_HOURS = 24 * 90
 MAX_IDEMPOTENCY_KEY = 128
@@ -90,6 +99,7 @@ class CloudSimulator:
         self.load = LoadModel(self.catalog, self.workloads)
         self._applications: dict[str, Application] = fleet.applications
         self._cloud = Lifecycle(seed, self.catalog, self.spot, fleet, self.clock.now())
+        self.storage = generate_estate(seed, self.clock.now(), fleet.instances, fleet.retired)
         self._tokens: dict[str, _IdempotentCall] = {}
 
     # -- time -------------------------------------------------------------------------------------------
@@ -360,7 +370,7 @@ class CloudSimulator:
         instances = self._matching(provider, region, tags=tags, application=application, retired=True)
         matrix = cost_matrix(
             instances, day_edges(start, end), self.catalog, self.spot, self.faults.cost_spikes
-        )
+        ).with_resources(self.storage.billing_rows(provider, region, application, tags))
         return cost_report(matrix, group_by, daily)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:
@@ -389,6 +399,190 @@ class CloudSimulator:
                 times.tolist(), self.spot.prices(provider, region, instance_type, times).tolist(), strict=True
             )
         )
+
+    # -- volumes, snapshots, addresses ------------------------------------------------------------------
+    def list_volumes(
+        self, *, provider: str | None = None, region: str | None = None, state: str | None = None,
+        tags: Mapping[str, str] | None = None, offset: int = 0, limit: int | None = None,
+    ) -> ResourcePage[VolumeView]:  # fmt: skip
+        """Data volumes (`state`: in-use or available) matching every filter, a page of them and the count."""
+        self._call("list_volumes")
+        _check_choice("state", state, ("in-use", "available"))
+        now = self.now()
+        found = [
+            v for v in self.storage.live_volumes()
+            if _matches(v.provider, v.region, v.tags, provider, region, tags)
+            and (state is None or (v.attached_to is not None) == (state == "in-use"))
+        ]  # fmt: skip
+        return _page(found, offset, limit, lambda v: self.storage.volume_view(v, now))
+
+    def get_volume(self, volume_id: str) -> VolumeView:
+        self._call("get_volume")
+        return self.storage.volume_view(self.storage.volume(volume_id), self.now())
+
+    def modify_volume(
+        self,
+        volume_id: str,
+        volume_type: str,
+        iops: float | None = None,
+        throughput_mbps: float | None = None,
+        idempotency_key: str | None = None,
+    ) -> VolumeView:
+        """Change a volume's type (and its provisioned IOPS and throughput), as the cloud allows it."""
+
+        def act() -> VolumeView:
+            v = self.storage.volume(volume_id)
+            running = {
+                i.id: i.state is State.RUNNING
+                for i in self._cloud.instances.values()
+                if i.id == v.attached_to
+            }
+            self.storage.modify_volume(volume_id, volume_type, iops, throughput_mbps, self.now(), running)
+            if v.attached_to is not None and v.attached_to in self._cloud.instances:
+                self._cloud.changed_at.setdefault(v.attached_to, []).append(self.now())
+            return self.storage.volume_view(v, self.now())
+
+        arguments = (volume_id, volume_type, iops, throughput_mbps)
+        return self._idempotent(
+            "modify_volume", arguments, idempotency_key, act, lambda: self._volume_now(volume_id)
+        )
+
+    def delete_volume(
+        self, volume_id: str, final_snapshot: bool = True, idempotency_key: str | None = None
+    ) -> VolumeDeletion:
+        """Delete an available volume, after a final snapshot of it unless told not to."""
+
+        def act() -> VolumeDeletion:
+            v, snap = self.storage.delete_volume(volume_id, final_snapshot, self.now())
+            return self._deletion(v.id, snap.id if snap else None)
+
+        def replay() -> VolumeDeletion:
+            snap = next(
+                (
+                    s.id
+                    for s in self.storage.snapshots.values()
+                    if s.tags.get("final-snapshot-of") == volume_id
+                ),
+                None,
+            )
+            return self._deletion(volume_id, snap if final_snapshot else None)
+
+        return self._idempotent("delete_volume", (volume_id, final_snapshot), idempotency_key, act, replay)
+
+    def restore_volume(
+        self, snapshot_id: str, tags: Mapping[str, str] | None = None, idempotency_key: str | None = None
+    ) -> VolumeView:
+        """A new, available volume made from a snapshot (the snapshot's volume's type and size)."""
+        made: list[str] = []
+
+        def act() -> VolumeView:
+            v = self.storage.restore_volume(snapshot_id, self.now(), tags)
+            made.append(v.id)
+            return self.storage.volume_view(v, self.now())
+
+        def replay() -> VolumeView:
+            return self.storage.volume_view(self.storage.volumes[made[0]], self.now())
+
+        arguments = (snapshot_id, tuple(sorted((tags or {}).items())))
+        return self._idempotent("restore_volume", arguments, idempotency_key, act, replay)
+
+    def list_snapshots(
+        self, *, provider: str | None = None, region: str | None = None, volume_id: str | None = None,
+        tags: Mapping[str, str] | None = None, recycle_bin: bool = False, offset: int = 0,
+        limit: int | None = None,
+    ) -> ResourcePage[SnapshotView]:  # fmt: skip
+        """Snapshots matching every filter (with `recycle_bin`, the deleted ones still recoverable too)."""
+        self._call("list_snapshots")
+        now = self.now()
+        found = [
+            s for s in self.storage.live_snapshots(now, recycle_bin=recycle_bin)
+            if _matches(s.provider, s.region, s.tags, provider, region, tags)
+            and (volume_id is None or s.volume_id == volume_id)
+        ]  # fmt: skip
+        return _page(found, offset, limit, lambda s: self.storage.snapshot_view(s, now))
+
+    def get_snapshot(self, snapshot_id: str) -> SnapshotView:
+        self._call("get_snapshot")
+        now = self.now()
+        return self.storage.snapshot_view(self.storage.snapshot(snapshot_id, now, in_bin=True), now)
+
+    def delete_snapshot(self, snapshot_id: str, idempotency_key: str | None = None) -> SnapshotView:
+        """Delete a snapshot: it waits in the recycle bin (billed, recoverable) for RECYCLE_BIN_DAYS."""
+        return self._snapshot_change(
+            "delete_snapshot", snapshot_id, idempotency_key, self.storage.delete_snapshot
+        )
+
+    def recover_snapshot(self, snapshot_id: str, idempotency_key: str | None = None) -> SnapshotView:
+        """Take a deleted snapshot back out of the recycle bin."""
+        return self._snapshot_change(
+            "recover_snapshot", snapshot_id, idempotency_key, self.storage.recover_snapshot
+        )
+
+    def list_addresses(
+        self, *, provider: str | None = None, region: str | None = None, state: str | None = None,
+        tags: Mapping[str, str] | None = None, offset: int = 0, limit: int | None = None,
+    ) -> ResourcePage[AddressView]:  # fmt: skip
+        """Allocated public addresses (`state`: in-use or idle) matching every filter."""
+        self._call("list_addresses")
+        _check_choice("state", state, ("in-use", "idle"))
+        now = self.now()
+        found = [
+            a for a in self.storage.live_addresses()
+            if _matches(a.provider, a.region, a.tags, provider, region, tags)
+            and (state is None or (a.attached_to is not None) == (state == "in-use"))
+        ]  # fmt: skip
+        return _page(found, offset, limit, lambda a: self.storage.address_view(a, now))
+
+    def get_address(self, allocation_id: str) -> AddressView:
+        self._call("get_address")
+        now = self.now()
+        return self.storage.address_view(self.storage.address(allocation_id, now, released=True), now)
+
+    def release_address(self, allocation_id: str, idempotency_key: str | None = None) -> AddressView:
+        """Give an idle address back (an attached one is refused)."""
+        return self._address_change(
+            "release_address", allocation_id, idempotency_key, self.storage.release_address
+        )
+
+    def recover_address(self, allocation_id: str, idempotency_key: str | None = None) -> AddressView:
+        """Allocate a released address again, while nobody else took it."""
+        return self._address_change(
+            "recover_address", allocation_id, idempotency_key, self.storage.recover_address
+        )
+
+    def _volume_now(self, volume_id: str) -> VolumeView:
+        return self.storage.volume_view(self.storage.volumes[volume_id], self.now())
+
+    def _deletion(self, volume_id: str, snapshot_id: str | None) -> VolumeDeletion:
+        now = self.now()
+        snap = self.storage.snapshots.get(snapshot_id) if snapshot_id else None
+        return VolumeDeletion(
+            self._volume_now(volume_id), self.storage.snapshot_view(snap, now) if snap else None
+        )
+
+    def _snapshot_change(
+        self, operation: str, snapshot_id: str, key: str | None, change: Callable[[str, float], object]
+    ) -> SnapshotView:
+        def view() -> SnapshotView:
+            return self.storage.snapshot_view(self.storage.snapshots[snapshot_id], self.now())
+
+        def act() -> SnapshotView:
+            change(snapshot_id, self.now())
+            return view()
+
+        return self._idempotent(operation, (snapshot_id,), key, act, view)
+
+    def _address_change(
+        self, operation: str, allocation_id: str, key: str | None, change: Callable[[str, float], object]
+    ) -> AddressView:
+        def view() -> AddressView:
+            return self.storage.address_view(self.storage.addresses[allocation_id], self.now())
+
+        def act() -> AddressView:
+            change(allocation_id, self.now())
+            return view()
+
+        return self._idempotent(operation, (allocation_id,), key, act, view)
 
     # -- faults -----------------------------------------------------------------------------------------
     def set_faults(
@@ -424,6 +618,7 @@ class CloudSimulator:
 
     def _settle(self) -> None:
         self._cloud.settle(self.now())
+        self.storage.follow(self._cloud.log, self._cloud.instances)
 
     def _change(
         self,
@@ -491,6 +686,38 @@ class CloudSimulator:
 
     def _view(self, inst: Instance) -> InstanceView:
         return instance_view(inst, self.catalog, self.spot, self.now())
+
+
+@dataclass(frozen=True)
+class ResourcePage(Generic[V]):
+    items: list[V]
+    total: int
+
+
+def _page(found: Sequence[R], offset: int, limit: int | None, view: Callable[[R], V]) -> ResourcePage[V]:
+    if offset < 0 or (limit is not None and limit < 0):
+        raise InvalidParameterValue("offset and limit must be >= 0")
+    return ResourcePage(
+        [view(r) for r in found[offset : None if limit is None else offset + limit]], len(found)
+    )
+
+
+def _matches(
+    provider: str, region: str, tags: Mapping[str, str], want_provider: str | None, want_region: str | None,
+    want_tags: Mapping[str, str] | None,
+) -> bool:  # fmt: skip
+    if want_provider is not None:
+        check_provider(want_provider)
+    return (
+        (want_provider is None or provider == want_provider)
+        and (want_region is None or region == want_region)
+        and all(tags.get(k) == v for k, v in (want_tags or {}).items())
+    )
+
+
+def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise InvalidParameterValue(f"Unknown {name} '{value}'; expected one of: {', '.join(choices)}")
 
 
 def _check_state(state: str) -> State:
