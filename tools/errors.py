@@ -33,6 +33,12 @@ class ApplicationNotFoundError(ProviderError):
     code = "application_not_found"
 
 
+class ResourceNotFoundError(ProviderError):
+    """No such volume, snapshot or address (or no longer)."""
+
+    code = "resource_not_found"
+
+
 class IncorrectStateError(ProviderError):
     """The instance is in a state that does not allow the operation (e.g. resizing a running one)."""
 
@@ -79,6 +85,14 @@ CLOUD_CODES: dict[str, type[ProviderError]] = {
     "InvalidInstanceID.Malformed": InstanceNotFoundError,
     "ApplicationNotFound": ApplicationNotFoundError,
     "IncorrectInstanceState": IncorrectStateError,
+    "InvalidVolume.NotFound": ResourceNotFoundError,
+    "InvalidSnapshot.NotFound": ResourceNotFoundError,
+    "InvalidAllocationID.NotFound": ResourceNotFoundError,
+    "InvalidAddress.NotFound": ResourceNotFoundError,
+    "VolumeInUse": IncorrectStateError,
+    "InvalidSnapshot.InUse": IncorrectStateError,
+    "IncorrectModificationState": IncorrectStateError,
+    "InvalidIPAddress.InUse": IncorrectStateError,
     "InvalidInstanceType": InvalidInstanceTypeError,
     "InvalidParameterValue": InvalidRequestError,
     "InvalidParameterCombination": InvalidRequestError,

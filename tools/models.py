@@ -20,6 +20,10 @@ F32 = npt.NDArray[np.float32]
 # The tag a replacement (a spot migration, or its reversal) carries with the id of the instance it
 # replaces: how the cloud itself, not our records, says what became of an instance.
 REPLACES_TAG = "replaces"
+# The tag a volume's final snapshot carries with the volume's id, and the one a volume made again from it
+# carries with the deleted volume's id.
+FINAL_SNAPSHOT_TAG = "final-snapshot-of"
+RESTORES_TAG = "restores"
 
 
 class Instance(BaseModel):
@@ -176,8 +180,120 @@ class UtilisationSummary:
     network_mean_mbps: F32
     observed_hours: npt.NDArray[np.int32]
 
+    @classmethod
+    def empty(
+        cls, hours: float = 336.0, percentiles: tuple[float, ...] = (90.0, 95.0, 99.5)
+    ) -> UtilisationSummary:
+        """Of no machines at all."""
+        none = np.zeros(0, np.float32)
+        rows = np.zeros((len(percentiles), 0), np.float32)
+        return cls(hours, percentiles, [], rows, rows, none, none, np.zeros(0, np.int32))
+
     def cpu(self, percentile: float) -> F32:
         return self.cpu_pct[self.percentiles.index(percentile)]
 
     def memory(self, percentile: float) -> F32:
         return self.memory_pct[self.percentiles.index(percentile)]
+
+
+# -- what an account holds besides machines ------------------------------------------------------------
+VolumeState = Literal["in-use", "available"]
+
+
+class ResourceFilter(BaseModel):
+    """Which volumes, snapshots or addresses to list; every given field must match. `state` is the
+    resource's own (a volume's in-use/available, an address's in-use/idle)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: CloudName | None = None
+    region: str | None = None
+    state: str | None = None
+    application: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    def tag_filter(self) -> dict[str, str]:
+        """The tags to match, the application's among them (resources carry it as a tag)."""
+        return {**self.tags, **({"application": self.application} if self.application else {})}
+
+
+class Volume(BaseModel):
+    """A block volume (EBS volume, managed disk, persistent disk), attached or not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: CloudName
+    region: str
+    volume_type: str
+    size_gb: int
+    iops: float = Field(description="IOPS it delivers now")
+    throughput_mbps: float
+    provisioned_iops: float = 0.0
+    provisioned_throughput_mbps: float = 0.0
+    state: VolumeState
+    attached_to: str | None = None
+    created_at: datetime
+    last_attached_at: datetime | None = Field(
+        None, description="When it was detached; None while attached, or where the cloud does not say"
+    )
+    modifiable_at: datetime | None = Field(None, description="No type change before this (EBS: 6 h apart)")
+    monthly_price: float = Field(description="USD a month at list price, as it is now")
+    iops_p99: float | None = Field(None, description="Its workload's p99 IOPS, 14 days; None: no statistics")
+    throughput_p99_mbps: float | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def application(self) -> str | None:
+        return self.tags.get("application")
+
+
+class Snapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: CloudName
+    region: str
+    volume_id: str
+    volume_exists: bool = Field(description="False when the volume it was taken of is gone")
+    volume_size_gb: int
+    size_gb: float = Field(description="GB stored: what is billed")
+    state: Literal["completed", "recycle-bin"] = "completed"
+    created_at: datetime
+    recoverable_until: datetime | None = None
+    monthly_price: float
+    image_id: str | None = Field(
+        None, description="The machine image it backs: not deletable while it exists"
+    )
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def application(self) -> str | None:
+        return self.tags.get("application")
+
+
+class Address(BaseModel):
+    """A public IP address allocated to the account (an Elastic IP, a public IP resource)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: CloudName
+    region: str
+    public_ip: str
+    state: Literal["in-use", "idle", "released"]
+    attached_to: str | None = None
+    allocated_at: datetime | None = None
+    idle_since: datetime | None = Field(None, description="Where the cloud says: since when it is idle")
+    released_at: datetime | None = None
+    monthly_price: float
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def application(self) -> str | None:
+        return self.tags.get("application")
+
+
+class VolumeDeletion(BaseModel):
+    volume: Volume
+    final_snapshot: Snapshot | None

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from tools.errors import InvalidRequestError
 from tools.models import (
+    Address,
     ApplicationQuality,
     CostBreakdown,
     Instance,
@@ -22,8 +23,12 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    ResourceFilter,
+    Snapshot,
     TargetQuality,
     UtilisationSummary,
+    Volume,
+    VolumeDeletion,
 )
 
 
@@ -91,6 +96,62 @@ class CloudProvider(Protocol):
     def sleep_until(self, moment: datetime) -> datetime:
         """Let the cloud's time reach `moment` (a simulator's clock is advanced, a real cloud is waited
         for) and return the cloud's time then. A moment in the past returns at once."""
+        ...
+
+    # -- volumes, snapshots, public addresses: what an account holds besides machines --------------------
+    # A back end without them raises UnsupportedOperationError, saying so.
+    def list_volumes(self, filters: ResourceFilter | None = None) -> list[Volume]: ...
+
+    def get_volume(self, volume_id: str) -> Volume: ...
+
+    def modify_volume(
+        self,
+        volume_id: str,
+        volume_type: str,
+        idempotency_key: str,
+        iops: float | None = None,
+        throughput_mbps: float | None = None,
+    ) -> Volume:
+        """Change a volume's type (and provisioned IOPS/throughput), as the cloud allows it online."""
+        ...
+
+    def delete_volume(
+        self, volume_id: str, idempotency_key: str, final_snapshot: bool = True
+    ) -> VolumeDeletion:
+        """Delete an unattached volume, after a final snapshot of it (to make it again from) by default."""
+        ...
+
+    def restore_volume(
+        self, snapshot_id: str, idempotency_key: str, tags: dict[str, str] | None = None
+    ) -> Volume:
+        """A new, unattached volume made from a snapshot: its volume's type and size."""
+        ...
+
+    def list_snapshots(
+        self, filters: ResourceFilter | None = None, recycle_bin: bool = False
+    ) -> list[Snapshot]:
+        """Snapshots (with `recycle_bin`, deleted ones still recoverable too)."""
+        ...
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot: ...
+
+    def delete_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot: ...
+
+    def recover_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        """Take a deleted snapshot back out of the recycle bin, while it is there."""
+        ...
+
+    def list_addresses(self, filters: ResourceFilter | None = None) -> list[Address]: ...
+
+    def get_address(self, allocation_id: str) -> Address: ...
+
+    def release_address(self, allocation_id: str, idempotency_key: str) -> Address: ...
+
+    def recover_address(
+        self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
+    ) -> Address:
+        """Allocate a released address again, while nobody else took it (a cloud that forgets released
+        allocations, as EC2 does, allocates `public_ip` again instead, under a new id)."""
         ...
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from tools.errors import ProviderError, ProviderUnavailableError
 from tools.models import (
+    Address,
     ApplicationQuality,
     CostBreakdown,
     Instance,
@@ -25,8 +26,12 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    ResourceFilter,
+    Snapshot,
     TargetQuality,
     UtilisationSummary,
+    Volume,
+    VolumeDeletion,
 )
 from tools.provider import CloudProvider
 
@@ -178,3 +183,59 @@ class ResilientProvider:
 
     def sleep_until(self, moment: datetime) -> datetime:
         return self._call(lambda: self.inner.sleep_until(moment))
+
+    def list_volumes(self, filters: ResourceFilter | None = None) -> list[Volume]:
+        return self._call(lambda: self.inner.list_volumes(filters))
+
+    def get_volume(self, volume_id: str) -> Volume:
+        return self._call(lambda: self.inner.get_volume(volume_id))
+
+    def modify_volume(
+        self,
+        volume_id: str,
+        volume_type: str,
+        idempotency_key: str,
+        iops: float | None = None,
+        throughput_mbps: float | None = None,
+    ) -> Volume:
+        return self._call(
+            lambda: self.inner.modify_volume(volume_id, volume_type, idempotency_key, iops, throughput_mbps)
+        )
+
+    def delete_volume(
+        self, volume_id: str, idempotency_key: str, final_snapshot: bool = True
+    ) -> VolumeDeletion:
+        return self._call(lambda: self.inner.delete_volume(volume_id, idempotency_key, final_snapshot))
+
+    def restore_volume(
+        self, snapshot_id: str, idempotency_key: str, tags: dict[str, str] | None = None
+    ) -> Volume:
+        return self._call(lambda: self.inner.restore_volume(snapshot_id, idempotency_key, tags))
+
+    def list_snapshots(
+        self, filters: ResourceFilter | None = None, recycle_bin: bool = False
+    ) -> list[Snapshot]:
+        return self._call(lambda: self.inner.list_snapshots(filters, recycle_bin))
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        return self._call(lambda: self.inner.get_snapshot(snapshot_id))
+
+    def delete_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        return self._call(lambda: self.inner.delete_snapshot(snapshot_id, idempotency_key))
+
+    def recover_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        return self._call(lambda: self.inner.recover_snapshot(snapshot_id, idempotency_key))
+
+    def list_addresses(self, filters: ResourceFilter | None = None) -> list[Address]:
+        return self._call(lambda: self.inner.list_addresses(filters))
+
+    def get_address(self, allocation_id: str) -> Address:
+        return self._call(lambda: self.inner.get_address(allocation_id))
+
+    def release_address(self, allocation_id: str, idempotency_key: str) -> Address:
+        return self._call(lambda: self.inner.release_address(allocation_id, idempotency_key))
+
+    def recover_address(
+        self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
+    ) -> Address:
+        return self._call(lambda: self.inner.recover_address(allocation_id, idempotency_key, public_ip))

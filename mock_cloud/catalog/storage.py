@@ -51,6 +51,7 @@ class VolumeType:
     max_mbps: float = 0.0
     included_mbps: float = 0.0
     mbps_month: float = 0.0  # per provisioned MB/s-month above `included_mbps`
+    mbps_per_iops: float = 0.0  # io1: throughput follows the provisioned IOPS (256 KiB/s each)
     provisioned: bool = False  # IOPS (and throughput) are bought separately, not a function of size
     tiers: tuple[SizeTier, ...] = ()
 
@@ -69,7 +70,7 @@ class VolumeType:
             return float(tier.iops), float(tier.mbps)
         if self.provisioned:
             base_iops = max(iops, self.included_iops)
-            base_mbps = max(mbps, self.included_mbps)
+            base_mbps = max(mbps, self.included_mbps, base_iops * self.mbps_per_iops)
         else:
             base_iops = self.included_iops + self.iops_per_gb * size_gb
             base_mbps = self.included_mbps + self.mbps_per_gb * size_gb
@@ -107,7 +108,7 @@ VOLUME_TYPES: dict[tuple[str, str], VolumeType] = {
                    iops_month=0.005, included_mbps=125, max_mbps=1_000, mbps_month=0.04, provisioned=True),
         # io1: every IOPS bought (up to 64,000); throughput follows them.
         VolumeType("aws", "io1", "ssd", gb_month=0.125, max_iops=64_000, iops_month=0.065,
-                   max_mbps=1_000, provisioned=True),
+                   max_mbps=1_000, mbps_per_iops=0.256, provisioned=True),
         # st1: throughput-optimised HDD, 40 MB/s per TB baseline, 500 MB/s at most; 500 (1 MiB) IOPS.
         VolumeType("aws", "st1", "hdd", gb_month=0.045, included_iops=500, max_iops=500,
                    mbps_per_gb=0.04, max_mbps=500),

@@ -33,9 +33,12 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
         for m in (m for m in machines if m.region == region):
             tags = [{"Key": k, "Value": v} for k, v in {**m.tags, "Name": m.name}.items()]
             request: dict[str, Any] = {
-                "ImageId": IMAGE, "InstanceType": m.instance_type, "MinCount": 1, "MaxCount": 1,
+                "ImageId": IMAGE,
+                "InstanceType": m.instance_type,
+                "MinCount": 1,
+                "MaxCount": 1,
                 "TagSpecifications": [{"ResourceType": "instance", "Tags": tags}],
-            }  # fmt: skip
+            }
             if m.pricing_model == "spot":
                 request["InstanceMarketOptions"] = {"MarketType": "spot"}
             aws_id = ec2.run_instances(**request)["Instances"][0]["InstanceId"]
@@ -72,8 +75,60 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
                     "error_rate", dims, when, targets.error_rate[row]
                 )
                 _publish(cloudwatch, QUALITY_NAMESPACE, points)
+    _seed_storage(sim, aws_ids, shift)
     _seed_costs(sim)
-    return AwsProvider(regions, clock=lambda: NOW, sleep=lambda _: None)
+    # A day of volume statistics was published: the adapter reads that day, not 14 (moto's metric queries
+    # scan every datapoint once per period).
+    return AwsProvider(regions, clock=lambda: NOW, sleep=lambda _: None, volume_usage_days=1)
+
+
+def _seed_storage(sim: CloudSimulator, aws_ids: dict[str, str], shift: float) -> None:
+    """The simulator's AWS data volumes (with their workload's IOPS and throughput in CloudWatch, as EBS
+    publishes them), their snapshots and public addresses. moto dates every snapshot now, so ages differ."""
+    for v in sim.list_volumes(provider="aws").items:
+        if v.attached_to is not None and v.attached_to not in aws_ids:
+            continue  # attached to a machine that is not running, which the account does not have
+        ec2 = boto3.client("ec2", region_name=v.region)
+        request: dict[str, Any] = {
+            "AvailabilityZone": f"{v.region}a",
+            "Size": v.size_gb,
+            "VolumeType": v.volume_type,
+            "TagSpecifications": [
+                {"ResourceType": "volume", "Tags": [{"Key": k, "Value": t} for k, t in v.tags.items()]}
+            ],
+        }
+        if v.volume_type == "io1":
+            request["Iops"] = int(v.provisioned_iops)
+        made = ec2.create_volume(**request)["VolumeId"]
+        if v.attached_to is not None:
+            ec2.attach_volume(VolumeId=made, InstanceId=aws_ids[v.attached_to], Device="/dev/sdf")
+            # EBS publishes 5-minute sums; one an hour for a day is enough for the p99 to be the workload's.
+            dims = [{"Name": "VolumeId", "Value": made}]
+            when = [
+                datetime.fromtimestamp(sim.now() + shift, UTC) - timedelta(hours=h, minutes=1)
+                for h in range(24)
+            ]
+            ops, moved = v.iops_p99 * 300, v.throughput_p99_mbps * 1e6 * 300
+            points = []
+            for name, value in (
+                ("VolumeReadOps", ops * 0.6),
+                ("VolumeWriteOps", ops * 0.4),
+                ("VolumeReadBytes", moved * 0.5),
+                ("VolumeWriteBytes", moved * 0.5),
+            ):
+                points += _points(name, dims, when, [value] * len(when))
+            _publish(boto3.client("cloudwatch", region_name=v.region), "AWS/EBS", points)
+        for snap in sim.list_snapshots(volume_id=v.id).items[-2:]:
+            tags = [{"Key": k, "Value": t} for k, t in snap.tags.items()]
+            ec2.create_snapshot(VolumeId=made, TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}])
+    for a in sim.list_addresses(provider="aws").items:
+        if a.attached_to is not None and a.attached_to not in aws_ids:
+            continue
+        ec2 = boto3.client("ec2", region_name=a.region)
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ec2.create_tags(Resources=[allocation], Tags=[{"Key": k, "Value": t} for k, t in a.tags.items()])
+        if a.attached_to is not None:
+            ec2.associate_address(AllocationId=allocation, InstanceId=aws_ids[a.attached_to])
 
 
 def _points(name: str, dims: list[dict[str, str]], when: list[datetime], values: Any) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""AWS through boto3: EC2 for instances, CloudWatch for metrics and quality, Cost Explorer for costs.
+"""AWS through boto3: EC2 for instances, CloudWatch for metrics and quality, Cost Explorer for costs; EBS
+volumes, snapshots and Elastic IPs in aws_storage.py.
 
 What AWS does not tell per instance comes from elsewhere, and says so:
 - Prices: the catalog (apache-libcloud's data), as the Pricing API is not queried; spot instances are priced
@@ -19,8 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,9 +28,10 @@ import boto3
 import numpy as np
 import numpy.typing as npt
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mock_cloud.catalog import Catalog
+from tools.adapters.aws_errors import translated
+from tools.adapters.aws_storage import EbsStorage
 from tools.adapters.remote import PolledCloud, bill_window, breakdown, check_window
 from tools.adapters.resizing import resize_by_restart
 from tools.adapters.service_quality import check_minutes, quality_report, target_table
@@ -38,8 +39,6 @@ from tools.errors import (
     IncorrectStateError,
     InstanceNotFoundError,
     InvalidRequestError,
-    ProviderUnavailableError,
-    from_cloud_code,
 )
 from tools.models import (
     REPLACES_TAG,
@@ -67,20 +66,7 @@ _CE_GROUPS = {  # our grouping → Cost Explorer's GroupBy
 _METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise from_cloud_code(str(error.get("Code", "")), str(error.get("Message", exc)), "aws") from exc
-    except NoCredentialsError as exc:
-        raise ProviderUnavailableError("no AWS credentials configured", provider="aws") from exc
-    except BotoCoreError as exc:
-        raise ProviderUnavailableError(f"cannot reach AWS: {exc}", provider="aws") from exc
-
-
-class AwsProvider(PolledCloud):
+class AwsProvider(EbsStorage, PolledCloud):
     """A CloudProvider over one AWS account, in the given regions."""
 
     name = "aws"
@@ -96,8 +82,10 @@ class AwsProvider(PolledCloud):
         poll_seconds: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        volume_usage_days: float = 14.0,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep, poll_seconds=poll_seconds, catalog=catalog)
+        self.volume_usage_days = volume_usage_days
         session = session or boto3.Session()
         # Retries are ResilientProvider's job: one attempt each here, with timeouts so nothing hangs.
         config = Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
@@ -238,7 +226,7 @@ class AwsProvider(PolledCloud):
         elif group_by in _CE_GROUPS:
             request["GroupBy"] = [_CE_GROUPS[group_by]]
         rows: list[tuple[str, str, float]] = []  # (group, ISO day, amount)
-        with _translated():
+        with translated():
             token = None
             while True:
                 page = self._ce.get_cost_and_usage(**request, **({"NextPageToken": token} if token else {}))
@@ -260,18 +248,18 @@ class AwsProvider(PolledCloud):
 
     # -- changes ----------------------------------------------------------------------------------------
     def _begin_start(self, inst: Instance, idempotency_key: str) -> None:
-        with _translated():
+        with translated():
             self._ec2[inst.region].start_instances(InstanceIds=[inst.id])
 
     def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
-        with _translated():
+        with translated():
             self._ec2[inst.region].stop_instances(InstanceIds=[inst.id])
 
     def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
         inst = self.get_instance(instance_id)
         if inst.state in ("shutting-down", "terminated"):
             return inst
-        with _translated():
+        with translated():
             self._ec2[inst.region].terminate_instances(InstanceIds=[instance_id])
         return self.get_instance(instance_id)
 
@@ -280,7 +268,7 @@ class AwsProvider(PolledCloud):
 
         def change_type(key: str) -> None:
             region = self.get_instance(instance_id).region
-            with _translated():
+            with translated():
                 self._ec2[region].modify_instance_attribute(
                     InstanceId=instance_id, InstanceType={"Value": instance_type}
                 )
@@ -314,7 +302,7 @@ class AwsProvider(PolledCloud):
 
     # -- internals --------------------------------------------------------------------------------------
     def _describe(self, region: str, **kwargs: Any) -> list[Instance]:
-        with _translated():
+        with translated():
             pages = self._ec2[region].get_paginator("describe_instances").paginate(**kwargs)
             return [
                 self._instance(raw, region)
@@ -347,7 +335,7 @@ class AwsProvider(PolledCloud):
 
     def _launch_like(self, original: Instance, pricing_model: PricingModel, idempotency_key: str) -> Instance:
         ec2 = self._ec2[original.region]
-        with _translated():
+        with translated():
             raw = ec2.describe_instances(InstanceIds=[original.id])["Reservations"][0]["Instances"][0]
             tags = {**original.tags, REPLACES_TAG: original.id, IDEMPOTENCY_TAG: idempotency_key}
             request: dict[str, Any] = {
@@ -399,7 +387,7 @@ class AwsProvider(PolledCloud):
         out: dict[str, dict[str, dict[float, float]]] = {
             iid: {n: {} for n in metrics} for iid in instance_ids
         }
-        with _translated():
+        with translated():
             for begin in range(0, len(queries), _METRIC_QUERIES_PER_CALL):
                 response = self._cloudwatch[region].get_metric_data(
                     MetricDataQueries=queries[begin : begin + _METRIC_QUERIES_PER_CALL],
@@ -442,7 +430,7 @@ class AwsProvider(PolledCloud):
         ]  # fmt: skip
         start = end - timedelta(minutes=minutes)
         for begin in range(0, len(queries), 500):  # GetMetricData takes up to 500 queries a call
-            with _translated():
+            with translated():
                 response = self._cloudwatch[region].get_metric_data(
                     MetricDataQueries=queries[begin : begin + 500], StartTime=start, EndTime=end
                 )
@@ -469,7 +457,7 @@ class AwsProvider(PolledCloud):
             }
             for name in ("p95_latency_ms", "error_rate")
         ]  # fmt: skip
-        with _translated():
+        with translated():
             response = self._cloudwatch[region].get_metric_data(
                 MetricDataQueries=queries, StartTime=start, EndTime=end
             )

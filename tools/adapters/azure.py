@@ -48,6 +48,7 @@ from azure.mgmt.costmanagement.models import QueryDefinition
 from azure.mgmt.monitor import MonitorManagementClient
 
 from mock_cloud.catalog import Catalog
+from tools.adapters.machines_only import MachinesOnly
 from tools.adapters.remote import (
     ForgettingCloud,
     bill_window,
@@ -150,7 +151,7 @@ def _typed(exc: HttpResponseError) -> ProviderError:
     return from_cloud_code(code, message, "azure")
 
 
-class AzureProvider(ForgettingCloud):
+class AzureProvider(MachinesOnly, ForgettingCloud):
     """A CloudProvider over one Azure subscription, or one resource group of it."""
 
     name = "azure"

@@ -42,6 +42,7 @@ from google.cloud.monitoring_v3.services.metric_service.transports import Metric
 from requests.exceptions import RequestException
 
 from mock_cloud.catalog import Catalog
+from tools.adapters.machines_only import MachinesOnly
 from tools.adapters.remote import (
     ForgettingCloud,
     bill_window,
@@ -136,7 +137,7 @@ def _typed(exc: google_errors.GoogleAPICallError) -> ProviderError:
     return InvalidRequestError(message, provider="gcp", cloud_code=reason or None)
 
 
-class GcpProvider(ForgettingCloud):
+class GcpProvider(MachinesOnly, ForgettingCloud):
     """A CloudProvider over one GCP project, in all its zones or the ones given."""
 
     name = "gcp"

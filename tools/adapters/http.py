@@ -16,6 +16,7 @@ from tools.errors import ProviderUnavailableError, from_cloud_code
 from tools.models import (
     F32,
     STABLE_STATES,
+    Address,
     ApplicationQuality,
     CostBreakdown,
     Instance,
@@ -25,8 +26,12 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    ResourceFilter,
+    Snapshot,
     TargetQuality,
     UtilisationSummary,
+    Volume,
+    VolumeDeletion,
 )
 from tools.provider import billable
 
@@ -229,6 +234,78 @@ class SimulatorHttpProvider:
             else:
                 self._sleep(self._poll_seconds)
 
+    # -- volumes, snapshots, addresses ------------------------------------------------------------------
+    def _all(self, path: str, field: str, params: dict[str, Any]) -> list[Any]:
+        found: list[Any] = []
+        while True:
+            page = self._request("GET", path, params={**params, "limit": PAGE, "offset": len(found)})
+            found += page[field]
+            if len(found) >= page["total"] or not page[field]:
+                return found
+
+    def _post(self, path: str, key: str, body: dict[str, Any] | None = None) -> Any:
+        return self._request("POST", path, json=body, headers={"Idempotency-Key": key})
+
+    def list_volumes(self, filters: ResourceFilter | None = None) -> list[Volume]:
+        return [Volume.model_validate(v) for v in self._all("/volumes", "volumes", _resources(filters))]
+
+    def get_volume(self, volume_id: str) -> Volume:
+        return Volume.model_validate(self._request("GET", f"/volumes/{volume_id}"))
+
+    def modify_volume(
+        self,
+        volume_id: str,
+        volume_type: str,
+        idempotency_key: str,
+        iops: float | None = None,
+        throughput_mbps: float | None = None,
+    ) -> Volume:
+        body = {"volume_type": volume_type, "iops": iops, "throughput_mbps": throughput_mbps}
+        return Volume.model_validate(self._post(f"/volumes/{volume_id}/modify", idempotency_key, body))
+
+    def delete_volume(
+        self, volume_id: str, idempotency_key: str, final_snapshot: bool = True
+    ) -> VolumeDeletion:
+        body = {"final_snapshot": final_snapshot}
+        return VolumeDeletion.model_validate(
+            self._post(f"/volumes/{volume_id}/delete", idempotency_key, body)
+        )
+
+    def restore_volume(
+        self, snapshot_id: str, idempotency_key: str, tags: dict[str, str] | None = None
+    ) -> Volume:
+        answer = self._post(f"/snapshots/{snapshot_id}/restore-volume", idempotency_key, {"tags": tags or {}})
+        return Volume.model_validate(answer)
+
+    def list_snapshots(
+        self, filters: ResourceFilter | None = None, recycle_bin: bool = False
+    ) -> list[Snapshot]:
+        params = _resources(filters) | ({"recycle_bin": "true"} if recycle_bin else {})
+        return [Snapshot.model_validate(s) for s in self._all("/snapshots", "snapshots", params)]
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        return Snapshot.model_validate(self._request("GET", f"/snapshots/{snapshot_id}"))
+
+    def delete_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        return Snapshot.model_validate(self._post(f"/snapshots/{snapshot_id}/delete", idempotency_key))
+
+    def recover_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        return Snapshot.model_validate(self._post(f"/snapshots/{snapshot_id}/recover", idempotency_key))
+
+    def list_addresses(self, filters: ResourceFilter | None = None) -> list[Address]:
+        return [Address.model_validate(a) for a in self._all("/addresses", "addresses", _resources(filters))]
+
+    def get_address(self, allocation_id: str) -> Address:
+        return Address.model_validate(self._request("GET", f"/addresses/{allocation_id}"))
+
+    def release_address(self, allocation_id: str, idempotency_key: str) -> Address:
+        return Address.model_validate(self._post(f"/addresses/{allocation_id}/release", idempotency_key))
+
+    def recover_address(
+        self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
+    ) -> Address:
+        return Address.model_validate(self._post(f"/addresses/{allocation_id}/recover", idempotency_key))
+
     def sleep_until(self, moment: datetime) -> datetime:
         while True:
             clock = self._request("GET", "/clock")
@@ -244,6 +321,14 @@ class SimulatorHttpProvider:
 def _unix(timestamp: str) -> float:
     """Unix seconds from the API's ISO 8601 UTC timestamps."""
     return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+
+
+def _resources(filters: ResourceFilter | None) -> dict[str, Any]:
+    """A resource filter as the simulator's GET /volumes, /snapshots and /addresses take it."""
+    f = filters or ResourceFilter()
+    params: dict[str, Any] = {k: v for k, v in (("provider", f.provider), ("region", f.region),
+                                               ("state", f.state)) if v is not None}  # fmt: skip
+    return params | {"tag": [f"{k}={v}" for k, v in f.tag_filter().items()]}
 
 
 def _listing(f: InstanceFilter) -> dict[str, Any]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from mock_cloud import CloudSimulator, SimulatorError
 from mock_cloud.views import InstanceView
 from tools.adapters.resizing import resize_by_restart
 from tools.errors import InvalidRequestError, from_cloud_code
 from tools.models import (
+    Address,
     ApplicationQuality,
     CostBreakdown,
     CostGroup,
@@ -21,8 +25,12 @@ from tools.models import (
     MetricSeries,
     Migration,
     PricingModel,
+    ResourceFilter,
+    Snapshot,
     TargetQuality,
     UtilisationSummary,
+    Volume,
+    VolumeDeletion,
 )
 from tools.provider import billable
 from tools.resilience import ResilientProvider
@@ -192,6 +200,97 @@ class SimulatorProvider:
         if remaining > 0:
             self.simulator.advance(remaining)
         return self.now()
+
+    # -- volumes, snapshots, addresses ------------------------------------------------------------------
+    def list_volumes(self, filters: ResourceFilter | None = None) -> list[Volume]:
+        f = filters or ResourceFilter()
+        with _translated():
+            page = self.simulator.list_volumes(
+                provider=f.provider, region=f.region, state=f.state, tags=f.tag_filter()
+            )
+        return [_model(Volume, v) for v in page.items]
+
+    def get_volume(self, volume_id: str) -> Volume:
+        with _translated():
+            return _model(Volume, self.simulator.get_volume(volume_id))
+
+    def modify_volume(
+        self,
+        volume_id: str,
+        volume_type: str,
+        idempotency_key: str,
+        iops: float | None = None,
+        throughput_mbps: float | None = None,
+    ) -> Volume:
+        with _translated():
+            view = self.simulator.modify_volume(
+                volume_id, volume_type, iops, throughput_mbps, idempotency_key
+            )
+        return _model(Volume, view)
+
+    def delete_volume(
+        self, volume_id: str, idempotency_key: str, final_snapshot: bool = True
+    ) -> VolumeDeletion:
+        with _translated():
+            done = self.simulator.delete_volume(volume_id, final_snapshot, idempotency_key)
+        return _model(VolumeDeletion, done)
+
+    def restore_volume(
+        self, snapshot_id: str, idempotency_key: str, tags: dict[str, str] | None = None
+    ) -> Volume:
+        with _translated():
+            return _model(Volume, self.simulator.restore_volume(snapshot_id, tags, idempotency_key))
+
+    def list_snapshots(
+        self, filters: ResourceFilter | None = None, recycle_bin: bool = False
+    ) -> list[Snapshot]:
+        f = filters or ResourceFilter()
+        with _translated():
+            page = self.simulator.list_snapshots(
+                provider=f.provider, region=f.region, tags=f.tag_filter(), recycle_bin=recycle_bin
+            )
+        return [_model(Snapshot, s) for s in page.items]
+
+    def get_snapshot(self, snapshot_id: str) -> Snapshot:
+        with _translated():
+            return _model(Snapshot, self.simulator.get_snapshot(snapshot_id))
+
+    def delete_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        with _translated():
+            return _model(Snapshot, self.simulator.delete_snapshot(snapshot_id, idempotency_key))
+
+    def recover_snapshot(self, snapshot_id: str, idempotency_key: str) -> Snapshot:
+        with _translated():
+            return _model(Snapshot, self.simulator.recover_snapshot(snapshot_id, idempotency_key))
+
+    def list_addresses(self, filters: ResourceFilter | None = None) -> list[Address]:
+        f = filters or ResourceFilter()
+        with _translated():
+            page = self.simulator.list_addresses(
+                provider=f.provider, region=f.region, state=f.state, tags=f.tag_filter()
+            )
+        return [_model(Address, a) for a in page.items]
+
+    def get_address(self, allocation_id: str) -> Address:
+        with _translated():
+            return _model(Address, self.simulator.get_address(allocation_id))
+
+    def release_address(self, allocation_id: str, idempotency_key: str) -> Address:
+        with _translated():
+            return _model(Address, self.simulator.release_address(allocation_id, idempotency_key))
+
+    def recover_address(
+        self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
+    ) -> Address:
+        with _translated():
+            return _model(Address, self.simulator.recover_address(allocation_id, idempotency_key))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(model: type[M], view: object) -> M:
+    return model.model_validate(view, from_attributes=True)
 
 
 def resilient_simulator(sim: CloudSimulator) -> ResilientProvider:
