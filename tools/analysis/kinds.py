@@ -5,5 +5,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["rightsize", "idle", "spot", "reserved"]
-KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
+Kind = Literal[
+    "rightsize",
+    "idle",
+    "spot",
+    "reserved",
+    "unattached_volume",
+    "volume_type",
+    "old_snapshot",
+    "idle_address",
+]
+MACHINE_KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
+# Of what an account holds besides machines (tools/analysis/storage.py).
+STORAGE_KINDS: tuple[Kind, ...] = ("unattached_volume", "volume_type", "old_snapshot", "idle_address")
+KINDS: tuple[Kind, ...] = MACHINE_KINDS + STORAGE_KINDS
+# What each kind's recommendations are about.
+RESOURCE_OF: dict[Kind, str] = {
+    **dict.fromkeys(MACHINE_KINDS, "instance"),
+    "unattached_volume": "volume",
+    "volume_type": "volume",
+    "old_snapshot": "snapshot",
+    "idle_address": "address",
+}

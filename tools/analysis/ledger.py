@@ -9,19 +9,26 @@ kept apart with its cost increase and never netted into savings.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.analysis.engine import SavingsSummary, recommend, savings_summary
+from tools.analysis.engine import SavingsSummary, prioritise, recommend, savings_summary
+from tools.analysis.kinds import STORAGE_KINDS
 from tools.analysis.recommendation import KINDS, Kind, Recommendation
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.snapshot import FleetSnapshot, collect
-from tools.models import InstanceFilter
+from tools.analysis.storage import StorageInventory, collect_storage, storage_findings
+from tools.models import InstanceFilter, UtilisationSummary
 from tools.provider import CloudProvider
 
 
 class Ledger(BaseModel):
     instances_analysed: int = Field(description="Running instances in the scope")
+    volumes_analysed: int = 0
+    snapshots_analysed: int = 0
+    addresses_analysed: int = 0
+    notes: list[str] = Field(default_factory=list, description="What could not be read, and why")
     opportunities: list[Recommendation] = Field(description="Money-saving changes, highest priority first")
     under_provisioned: list[Recommendation] = Field(
         description="Machines to size up for performance; their monthly_savings is the cost increase (< 0)"
@@ -42,16 +49,44 @@ def entries(
     kinds: Iterable[Kind] = KINDS,
     settings: AnalysisSettings | None = None,
     instance_ids: Collection[str] = (),
+    storage: StorageInventory | None = None,
 ) -> Ledger:
-    """The ledger of a fleet snapshot, for the asked kinds and (when given) only these instances."""
+    """The ledger of a fleet snapshot (and of the volumes, snapshots and addresses in `storage`), for the
+    asked kinds and (when given) only these resources."""
+    settings = settings or AnalysisSettings()
+    kinds = list(kinds)
     wanted = set(instance_ids)
-    found = [r for r in recommend(snapshot, kinds, settings) if not wanted or r.instance_id in wanted]
-    analysed = sum(1 for i in snapshot.instances if not wanted or i.id in wanted)
+    found = recommend(snapshot, kinds, settings)
+    inventory = storage or StorageInventory(snapshot.now)
+    if any(k in STORAGE_KINDS for k in kinds):
+        # Every resource has one opportunity of its own: the two lists never share an id.
+        extra = prioritise(storage_findings(inventory, kinds, settings.storage), settings.priority)
+        found = sorted(found + extra, key=lambda r: (-r.priority, -r.monthly_savings, r.instance_id))
+    found = [r for r in found if not wanted or r.instance_id in wanted]
+
+    def count(items: Iterable[Any]) -> int:
+        return sum(1 for i in items if not wanted or i.id in wanted)
+
     return Ledger(
-        instances_analysed=analysed,
+        instances_analysed=count(snapshot.instances),
+        volumes_analysed=count(inventory.volumes),
+        snapshots_analysed=count(inventory.snapshots),
+        addresses_analysed=count(inventory.addresses),
+        notes=inventory.notes,
         opportunities=[r for r in found if r.monthly_savings > 0],
         under_provisioned=[r for r in found if r.kind == "rightsize" and r.monthly_savings < 0],
     )
+
+
+def storage_ledger(
+    inventory: StorageInventory,
+    kinds: Iterable[Kind],
+    settings: AnalysisSettings | None = None,
+    ids: Collection[str] = (),
+) -> Ledger:
+    """The ledger of volumes, snapshots and addresses alone (a rollout of a storage kind plans from it)."""
+    empty = FleetSnapshot(inventory.now, [], {}, UtilisationSummary.empty(), UtilisationSummary.empty())
+    return entries(empty, kinds, settings, ids, inventory)
 
 
 def read_ledger(
@@ -61,5 +96,9 @@ def read_ledger(
     settings: AnalysisSettings | None = None,
     instance_ids: Collection[str] = (),
 ) -> Ledger:
-    """The ledger of the running instances in `scope` on `cloud`."""
-    return entries(collect(cloud, scope, settings), kinds, settings, instance_ids)
+    """The ledger of the running instances in `scope` on `cloud`, and of its volumes, snapshots and
+    addresses when storage kinds are asked."""
+    kinds = list(kinds)
+    snapshot = collect(cloud, scope, settings)
+    storage = collect_storage(cloud, scope, kinds, snapshot.now)
+    return entries(snapshot, kinds, settings, instance_ids, storage)

@@ -14,6 +14,7 @@ __all__ = [
     "Alternative",
     "Kind",
     "Recommendation",
+    "ResourceKind",
     "RiskLevel",
     "clamp",
     "recommend_for",
@@ -33,18 +34,28 @@ class Alternative(BaseModel):
     note: str = ""
 
 
-class Recommendation(BaseModel):
-    """One change to one instance, with the numbers that justify it."""
+ResourceKind = Literal["instance", "volume", "snapshot", "address"]
 
-    instance_id: str
+
+class Recommendation(BaseModel):
+    """One change to one resource — an instance, or a volume, snapshot or public address — with the
+    numbers that justify it."""
+
+    instance_id: str = Field(
+        description="The resource's id: an instance's, or the volume's, snapshot's, address's"
+    )
+    resource: ResourceKind = "instance"
     provider: str
     region: str
     application: str | None
     kind: Kind
     finding: str = Field(description="e.g. over-provisioned, under-provisioned, idle, spot-eligible")
-    action: str = Field(description="resize, stop, terminate, migrate-to-spot or purchase-reservation")
-    current: str = Field(description="Current instance type or pricing model")
-    target: str = Field(description="Recommended instance type or pricing model")
+    action: str = Field(
+        description="resize, stop, terminate, migrate-to-spot, purchase-reservation, delete-volume, "
+        "modify-volume-type, delete-snapshot or release-address"
+    )
+    current: str = Field(description="Current instance type, pricing model or the resource's state")
+    target: str = Field(description="Recommended instance type, pricing model or the resource's end state")
     monthly_savings: float = Field(description="USD per month at catalog prices; negative = costs more")
     risk: RiskLevel
     risk_score: float = Field(ge=0, le=1)

@@ -72,6 +72,26 @@ class ReservedSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """The thresholds, each as the tools that find this waste use it."""
+
+    # AWS Trusted Advisor's "Underutilized Amazon EBS Volumes" looks at the last 7 days; a volume detached
+    # for less may be between two machines of a redeploy.
+    unattached_days: float = 7.0
+    # A backup kept longer than the retention is old; of a volume that still exists, the newest few are kept
+    # whatever their age (a restore needs a recent one).
+    snapshot_retention_days: float = 90.0
+    keep_latest_snapshots: int = 4
+    # How long a deleted volume's final snapshot is kept, so that a person can still make it again.
+    cooling_off_days: float = 30.0
+    # An address idle for a day is not between two deployments.
+    idle_address_days: float = 1.0
+    # Compute Optimizer's headroom, on the workload's p99 IOPS and throughput, when sizing a new volume type.
+    iops_headroom: float = 0.20
+    min_monthly_savings: float = 0.50  # below this a change is not worth a person's attention
+
+
+@dataclass(frozen=True)
 class PrioritySettings:
     """score = monthly savings × confidence / (1 + risk_weight × risk score) / effort.
 
@@ -81,8 +101,12 @@ class PrioritySettings:
 
     risk_weight: float = 2.0
     effort: dict[str, float] = field(
-        default_factory=lambda: {"idle": 1.0, "reserved": 1.0, "rightsize": 2.0, "spot": 3.0}
-    )
+        default_factory=lambda: {
+            "idle": 1.0, "reserved": 1.0, "rightsize": 2.0, "spot": 3.0,
+            # a click each; a type change is online
+            "unattached_volume": 1.0, "volume_type": 1.0, "old_snapshot": 1.0, "idle_address": 1.0,
+        }
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,4 +117,5 @@ class AnalysisSettings:
     idle: IdleSettings = field(default_factory=IdleSettings)
     spot: SpotSettings = field(default_factory=SpotSettings)
     reserved: ReservedSettings = field(default_factory=ReservedSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     priority: PrioritySettings = field(default_factory=PrioritySettings)

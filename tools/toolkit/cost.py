@@ -60,13 +60,17 @@ class AnomalyReport(BaseModel):
 
 
 class SavingsArgs(ScopeArgs):
-    """Savings opportunities in scope: rightsizing, idle machines, spot and reservations (the ledger)."""
+    """Savings opportunities in scope (the ledger): rightsizing, idle machines, spot and reservations;
+    unattached volumes, cheaper volume types, old snapshots and idle public addresses."""
 
     kinds: list[Kind] = Field(
         default_factory=lambda: list(KINDS),
         description="Which kinds of savings to look for",
     )
-    instance_ids: list[str] = Field(default_factory=list, description="Only these instances; empty = all")
+    instance_ids: list[str] = Field(
+        default_factory=list,
+        description="Only these instances (or volumes, snapshots, addresses); empty = all",
+    )
     limit: int = Field(10, ge=1, le=200, description="How many recommendations to return, best first")
 
 

@@ -35,9 +35,13 @@ class SavingsReport(BaseModel):
     """The ledger's opportunities in a scope: totals over all of them, the best `limit` listed."""
 
     instances_analysed: int
+    volumes_analysed: int = 0
+    snapshots_analysed: int = 0
+    addresses_analysed: int = 0
+    notes: list[str] = Field(default_factory=list, description="What could not be analysed, and why")
     summary: SavingsSummary = Field(description="Every opportunity in scope, not only those listed")
     recommendations: list[Recommendation] = Field(description="Highest priority first, at most `limit`")
-    instance_ids: list[str] = Field(description="Every instance with an opportunity, listed or not")
+    instance_ids: list[str] = Field(description="Every resource with an opportunity, listed or not")
     under_provisioned: int = Field(0, description="Machines to size up instead (a cost, not a saving)")
     under_provisioned_monthly_cost: float = Field(0.0, description="What sizing those up adds a month, USD")
 
@@ -45,6 +49,10 @@ class SavingsReport(BaseModel):
     def of(cls, ledger: Ledger, limit: int) -> SavingsReport:
         return cls(
             instances_analysed=ledger.instances_analysed,
+            volumes_analysed=ledger.volumes_analysed,
+            snapshots_analysed=ledger.snapshots_analysed,
+            addresses_analysed=ledger.addresses_analysed,
+            notes=ledger.notes,
             summary=ledger.summary,
             recommendations=ledger.opportunities[:limit],
             instance_ids=list(dict.fromkeys(r.instance_id for r in ledger.opportunities)),
