@@ -9,16 +9,17 @@ from tools.provider import CloudProvider
 
 def review(plan: RolloutPlan, cloud: CloudProvider, policy: ReviewPolicy, check: Check) -> Approval:
     """Each instance must still be running as planned; then what the rollout kind asks of resources (a
-    resize target sold in its region with the same GPUs; a spot type reclaimed rarely enough)."""
-    running = {
-        i.id: i for i in cloud.list_instances(InstanceFilter(state="running")) if i.replaced_by is None
-    }
+    resize target sold in its region with the same GPUs; a spot type reclaimed rarely enough; a volume,
+    snapshot or address still as planned)."""
+    machines = any(c.resource == "instance" for c in plan.changes)
+    listed = cloud.list_instances(InstanceFilter(state="running")) if machines else []
+    running = {i.id: i for i in listed if i.replaced_by is None}
     context = ReviewContext(cloud)
     vetoes: dict[str, str] = {}
     confidences = []
     for c in plan.changes:
         inst = running.get(c.instance_id)
-        if inst is None or inst.instance_type != c.instance_type:
+        if c.resource == "instance" and (inst is None or inst.instance_type != c.instance_type):
             vetoes[c.instance_id] = "no longer running as planned (stopped, replaced or resized since)"
         elif reason := check(c, policy, context):
             vetoes[c.instance_id] = reason

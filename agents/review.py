@@ -25,33 +25,38 @@ AgentName = Literal["performance", "resource", "application"]
 
 
 class Change(BaseModel):
-    """One instance's planned change, with what the reviewers judge it by."""
+    """One resource's planned change — an instance's, or a volume's, snapshot's or address's — with what
+    the reviewers judge it by (the machine fields stay at their defaults for the others)."""
 
     model_config = ConfigDict(frozen=True)
 
-    instance_id: str
+    instance_id: str = Field(description="The resource's id")
+    resource: str = Field("instance", description="instance, volume, snapshot or address")
+    machine: str | None = Field(None, description="A volume change: the machine using it, watched after")
     application: str | None
     provider: str
     region: str
-    action: str = Field(description="What is done to it: migrate-to-spot, resize, stop, …")
-    instance_type: str = Field(description="The type it runs on now")
-    current: str = Field(description="Current instance type (resize) or pricing model (spot)")
-    target: str = Field(description="Target instance type (resize) or pricing model (spot)")
+    action: str = Field(description="What is done to it: migrate-to-spot, resize, stop, delete-volume, …")
+    instance_type: str = Field(
+        description="The type it runs on now (a volume's type; a snapshot, an address)"
+    )
+    current: str = Field(description="Current instance type (resize) or pricing model (spot), or state")
+    target: str = Field(description="Target instance type (resize) or pricing model (spot), or state")
     monthly_savings: float
     uptime: float = Field(
         1.0, description="Share of the lookback it ran: a month's savings count only the hours it runs"
     )
     risk: Literal["low", "medium", "high"]
     confidence: float = Field(description="How much of the lookback the analysis saw (0-1)")
-    cpu_p95_pct: float
-    projected_cpu_pct: float
+    cpu_p95_pct: float = 0.0
+    projected_cpu_pct: float = 0.0
     projected_peak_cpu_pct: float = Field(0.0, description="The busiest hours' CPU after a resize (P99.5)")
-    projected_memory_pct: float
-    replicas: int
-    environment: str
-    tier: str
-    stateful: bool
-    interruption_band: str = Field(description="Spot interruptions per month of its type, at plan time")
+    projected_memory_pct: float = 0.0
+    replicas: int = 0
+    environment: str = ""
+    tier: str = ""
+    stateful: bool = False
+    interruption_band: str = Field("", description="Spot interruptions per month of its type, at plan time")
 
     @property
     def lone_production_replica(self) -> bool:

@@ -199,8 +199,11 @@ def person_needed(
     if not settings.auto_approve:
         why.append("auto-approve is off")
     savings = sum(c.monthly_savings for c in keep)
-    if kind_of(kind).spends:
+    spec = kind_of(kind)
+    if spec.spends:
         why.append(f"costs {-savings:,.2f} USD/month more: spending needs a person")
+    if spec.irreversible:
+        why.append(f"{spec.title} cannot be undone after {spec.cooling_off}: a person approves every one")
     if savings > settings.person_above_monthly_savings:
         why.append(
             f"saves {savings:,.2f} USD/month, above the {settings.person_above_monthly_savings:,.0f} limit"
@@ -317,7 +320,10 @@ async def monitor(
     changed: dict[str, list[ChangeResult]] = {}
     for r in last.results:
         if r.ok and (application := by_id[r.instance_id].application):
-            changed.setdefault(application, []).append(r)
+            # A volume's change shows in the machine it serves: that machine is compared with its peers.
+            machine = by_id[r.instance_id].machine
+            watched = r.model_copy(update={"instance_id": machine, "current_id": machine}) if machine else r
+            changed.setdefault(application, []).append(watched)
     apps = sorted(changed)
     _emit(ctx, Monitoring(number=last.number, applications=len(apps), until=until))
     # Waiting *until* a moment, not *for* a period: a monitor re-run after a crash does not wait twice.

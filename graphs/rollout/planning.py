@@ -9,10 +9,13 @@ from agents.review import Change, RolloutKind, RolloutPlan
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import RolloutSettings, Scope
 from graphs.rollout.quality import baseline
-from tools.analysis.ledger import entries
+from tools.analysis.kinds import STORAGE_KINDS
+from tools.analysis.ledger import entries, storage_ledger
 from tools.analysis.recommendation import Recommendation
 from tools.analysis.settings import AnalysisSettings
 from tools.analysis.snapshot import FleetSnapshot, collect
+from tools.analysis.storage import collect_storage
+from tools.errors import UnsupportedOperationError
 from tools.provider import CloudProvider
 
 
@@ -28,6 +31,8 @@ def make_plan(
     spec = kind_of(kind)
     # The recommender sizes changes against this rollout's own guard, as its reviewers will judge them.
     analysis = replace(analysis or AnalysisSettings(), guard=settings.review_policy())
+    if spec.recommendation in STORAGE_KINDS:
+        return _storage_plan(cloud, kind, scope, settings, analysis)
     snapshot = collect(cloud, scope.filter(), analysis)
     wanted = set(scope.instance_ids)
     # The ledger's opportunities, as chat and `recommend` list them: what is planned is what was advised.
@@ -96,3 +101,72 @@ def _changes(snapshot: FleetSnapshot, recommendations: list[Recommendation], act
             )
         )
     return out
+
+
+def _storage_plan(
+    cloud: CloudProvider,
+    kind: RolloutKind,
+    scope: Scope,
+    settings: RolloutSettings,
+    analysis: AnalysisSettings,
+) -> RolloutPlan:
+    """A plan for volumes, snapshots or addresses: the ledger's opportunities of the kind, each watched
+    through the machine it serves (a volume in use), if any."""
+    spec = kind_of(kind)
+    now = cloud.now()
+    inventory = collect_storage(cloud, scope.filter(), [spec.recommendation], now)
+    if inventory.notes:
+        raise UnsupportedOperationError("; ".join(inventory.notes), provider=cloud.name)
+    found = storage_ledger(inventory, [spec.recommendation], analysis, scope.instance_ids)
+    saving = [r for r in found.opportunities if spec.chooses(r)]
+    chosen = saving[: settings.max_changes] if settings.max_changes else saving
+    tags_of: dict[str, dict[str, str]] = {v.id: v.tags for v in inventory.volumes}
+    tags_of |= {s.id: s.tags for s in inventory.snapshots} | {a.id: a.tags for a in inventory.addresses}
+    machine_of = {v.id: v.attached_to for v in inventory.volumes}
+    machines = (
+        {i.id: i for i in cloud.list_instances(scope.filter())}
+        if spec.recommendation == "volume_type"
+        else {}
+    )
+    changes = []
+    for r in chosen:
+        tags = tags_of.get(r.instance_id, {})
+        machine = machine_of.get(r.instance_id)
+        serving = machines.get(machine) if machine else None
+        changes.append(
+            Change(
+                instance_id=r.instance_id,
+                resource=r.resource,
+                machine=machine,
+                # Only a machine's service is watched: a detached volume, a snapshot or an idle address
+                # serves nobody (its application tag names a former owner).
+                application=serving.application if serving else None,
+                provider=r.provider,
+                region=r.region,
+                action=spec.action,
+                instance_type=r.current,
+                current=r.current,
+                target=r.target,
+                monthly_savings=r.monthly_savings,
+                risk=r.risk,
+                confidence=r.confidence,
+                environment=tags.get("environment", ""),
+                tier=tags.get("tier", serving.tags.get("tier", "") if serving else ""),
+                stateful=(serving.tags.get("stateful") == "true") if serving else False,
+                replicas=int(serving.tags.get("replicas", "1")) if serving else 0,
+            )
+        )
+    skipped: dict[str, str] = {}
+    advised = {r.instance_id for r in saving}
+    for rid in sorted(set(scope.instance_ids) - advised):
+        skipped[rid] = f"no {spec.title} recommendation for it" if rid in tags_of else "not in the scope"
+    apps = sorted({c.application for c in changes if c.application})
+    return RolloutPlan(
+        kind=kind,
+        created_at=now,
+        instances_analyzed=found.volumes_analysed + found.snapshots_analysed + found.addresses_analysed,
+        opportunities=len(saving),
+        changes=changes,
+        skipped=skipped,
+        baselines={a: baseline(cloud, a, now, settings.observe_minutes) for a in apps},
+    )

@@ -25,7 +25,7 @@ from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
 from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
-from agents.routing.cues import asks, orders_resize, stops_idle
+from agents.routing.cues import asks, orders_resize, orders_storage_change, stops_idle
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.events import Progress
@@ -41,6 +41,9 @@ from tools.provider import CloudProvider
 from tools.toolkit import Toolkit
 
 MAX_HOPS = 3
+# What a storage kind's plan analysed (a machine kind's: instances).
+_ANALYSED = {"unattached_volume": "volumes", "volume_type": "volumes", "old_snapshot": "snapshots",
+             "idle_address": "addresses"}  # fmt: skip
 Worker = Literal["cost", "performance", "resource", "application", "rollout", "approval", "status", "general"]
 WORKERS: tuple[Worker, ...] = get_args(Worker)
 # Both kinds of change are one worker; every other route is a worker of its own name.
@@ -99,11 +102,16 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
     # Stopping the idle machines is a rollout of its own (reviewed, in waves, undone by starting them); any
     # other limit it meets ("… every night": a schedule) still stands.
     idle_stop = stops_idle(text)
+    # So are the storage cleanups ("delete the unattached volumes"): a person approves every deletion.
+    storage_change = orders_storage_change(text)
     if orders_budget(text) and worker not in ("approval", "status"):  # "set a budget of 20k for ml"
         return Command(goto=_AGENT_FOR_FOCUS["set_budget"], update=update | {"focus": "set_budget"})
-    refusal = beyond_reach(text, allowed=frozenset({"power"}) if idle_stop else frozenset())
+    ordered = idle_stop or storage_change is not None
+    refusal = beyond_reach(text, allowed=frozenset({"power"}) if ordered else frozenset())
     if idle_stop and refusal is None:
         return Command(goto="rollout", update=update | {"kind": "idle_stop"})
+    if storage_change is not None and refusal is None:
+        return Command(goto="rollout", update=update | {"kind": storage_change})
     if refusal is not None and worker not in ("approval", "status"):  # deciding and following are ours
         return Command(goto="general", update=update | {"note": refusal.text})
     if BUDGET_WORDS.search(text) and worker not in ("approval", "status"):  # how each budget stands
@@ -190,7 +198,8 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         changes = "changes" if spec.spends else "money-saving changes"
         lines.append(
             f"I planned {_article(spec.title)} {spec.title}{scope_words}: {len(plan.changes)} {changes} "
-            f"among {plan.instances_analyzed} instances analysed, {spec.monthly(plan.monthly_savings)} "
+            f"among {plan.instances_analyzed} {_ANALYSED.get(spec.recommendation, 'instances')} analysed, "
+            f"{spec.monthly(plan.monthly_savings)} "
             f"(workflow {run.workflow_id})."
         )
         for iid, why in list(plan.skipped.items())[:5]:

@@ -33,6 +33,9 @@ class RolloutKindSpec:
     checks: Mapping[AgentName, Check] = field(default_factory=dict)
     spends: bool = False  # it costs money (an upsize): a person always approves, and it is not "savings"
     summary: str = ""  # one line for `optiinfra workflow kinds` and the API's docs
+    # It deletes: a person always approves, and `cooling_off` says how long it can still be undone after.
+    irreversible: bool = False
+    cooling_off: str = ""
 
     @property
     def cli_name(self) -> str:
@@ -53,9 +56,22 @@ class UnknownKindError(ValueError):
 
 
 def _registry() -> dict[str, RolloutKindSpec]:
-    from graphs.rollout.kinds import idle_stop, rightsizing, spot_migration, upsize
+    from graphs.rollout.kinds import (
+        address_release,
+        idle_stop,
+        rightsizing,
+        snapshot_cleanup,
+        spot_migration,
+        upsize,
+        volume_cleanup,
+        volume_retype,
+    )
 
-    return {k.name: k for k in (spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND)}
+    kinds = (
+        spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND,
+        volume_retype.KIND, volume_cleanup.KIND, snapshot_cleanup.KIND, address_release.KIND,
+    )  # fmt: skip
+    return {k.name: k for k in kinds}
 
 
 KINDS: dict[str, RolloutKindSpec] = _registry()
