@@ -72,12 +72,14 @@ LIMITS: tuple[Limit, ...] = (
     Limit(
         "storage",
         re.compile(
-            r"\b(?:s3|buckets?|disks?|volumes?|snapshots?|ebs|storage|(?<![=\w-])databases? (?:costs?|spend)"
-            r"|rds|elastic ips?|load balancers?)\b",
+            r"\b(?:s3|buckets?|storage accounts?|storage tiers?|glacier"
+            r"|(?<![=\w-])databases? (?:costs?|spend)|rds|load balancers?)\b",
             re.IGNORECASE,
         ),  # fmt: skip
-        "look at storage, databases or networking: I see virtual machines only",
-        'spend by service ("spend by service last 30 days"), which includes what the machines\' disks cost',
+        "look at object storage, managed databases or load balancers: I see machines, their volumes and "
+        "snapshots, and public addresses",
+        'spend by service ("spend by service last 30 days"), or the volumes, snapshots and addresses nobody '
+        'uses ("which disks are unattached?", "how much do old snapshots cost us?")',
     ),
     Limit(
         "power",
@@ -86,7 +88,8 @@ LIMITS: tuple[Limit, ...] = (
             r"|destroy|reboot|restart|decommission|clean\s+up"
         ),  # fmt: skip
         "stop, start, reboot or terminate machines one by one from chat: the changes I carry out are spot "
-        "migrations, rightsizing, upsizing and idle stops, each reviewed and rolled out in waves",
+        "migrations, rightsizing, upsizing, idle stops and the storage cleanups (unattached volumes, old "
+        "snapshots, idle addresses, gp2 to gp3), each reviewed and rolled out in waves",
         'the list with what each would save ("which machines are idle?"), or "stop the idle machines", '
         "which plans an idle stop that you approve before anything changes",
     ),

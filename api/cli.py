@@ -214,8 +214,9 @@ def recommend_command(
     limit: Annotated[int, typer.Option(min=1, help="Rows in the table (JSON prints all)")] = 25,
     as_json: JsonOption = False,
 ) -> None:
-    """Savings opportunities (rightsize, idle, spot, reserved), highest priority first: the same ledger chat,
-    the HTTP API and rollout plans read."""
+    """Savings opportunities, highest priority first: machines (rightsize, idle, spot, reserved) and what
+    else the account holds (unattached volumes, volume types, old snapshots, idle addresses) — the same ledger
+    chat, the HTTP API and rollout plans read."""
     from rich.table import Table
 
     from api.clouds import open_cloud
@@ -236,6 +237,7 @@ def recommend_command(
     if as_json:
         fields = (
             "instance_id",
+            "resource",
             "kind",
             "current",
             "target",
@@ -255,22 +257,25 @@ def recommend_command(
     summary = savings_summary(recommendations)
     title = f"{summary.recommendations} recommendations, {summary.monthly_savings:,.0f} USD/month"
     table = Table(title=title)
-    table.add_column("instance", no_wrap=True)
+    table.add_column("resource", no_wrap=True)
     table.add_column("kind")
     table.add_column("change", no_wrap=True)
     table.add_column("USD/month", justify="right", no_wrap=True)
     table.add_column("risk")
     table.add_column("conf.", justify="right")
     for r in recommendations[:limit]:
-        change = f"{r.current} → {r.target}" if r.kind == "rightsize" else f"→ {r.target}"
+        shown = r.kind == "rightsize" or r.resource != "instance"
+        change = f"{r.current} → {r.target}" if shown else f"→ {r.target}"
         table.add_row(
             r.instance_id, r.kind, change, f"{r.monthly_savings:,.2f}", r.risk, f"{r.confidence:.2f}"
         )
     out.print(table)
     out.print(
-        "By kind (USD/month): " + _counts(summary.by_kind) + ". One action per instance, its best; "
+        "By kind (USD/month): " + _counts(summary.by_kind) + ". One action per resource, its best; "
         "--json adds the reasons and the alternatives."
     )
+    for note in ledger.notes:
+        out.print(f"Not analysed: {note}")
     if under := ledger.under_provisioned:
         extra = ledger.under_provisioned_monthly_cost
         out.print(
@@ -284,6 +289,7 @@ def _kinds(given: list[str] | None) -> list[Kind]:
 
     if not given:
         return list(KINDS)
+    given = [g.strip().replace("-", "_") for g in given]
     unknown = sorted(set(given) - set(KINDS))
     if unknown:
         raise InvalidRequestError(f"unknown kind(s) {', '.join(unknown)}; expected: {', '.join(KINDS)}")
@@ -296,6 +302,15 @@ def demo_cloud(seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZE)
     from api.tour import run_cloud_tour
 
     run_cloud_tour(seed, size, out)
+
+
+@demo.command("storage")
+def demo_storage(seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZE) -> None:
+    """Volumes, snapshots and addresses: what they cost, what the ledger finds, and each storage rollout
+    kind carried out (deletions approved by a person, with their way back). (In-process simulator.)"""
+    from api.storage_demo import run_storage_demo
+
+    run_storage_demo(seed, size, out)
 
 
 ScenarioOption = Annotated[

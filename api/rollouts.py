@@ -48,24 +48,21 @@ class ProgressDisplay:
         match e:
             case Planned():
                 say(
-                    f"[bold]Plan[/]: {e.instances_analyzed} instances analysed, {e.opportunities} "
+                    f"[bold]Plan[/]: {e.instances_analyzed} resources analysed, {e.opportunities} "
                     f"opportunities, {e.changes} changes worth {e.monthly_savings:,.2f} USD/month"
                 )
             case Reviewed():
                 verdict = "[green]approves[/]" if e.approved else "[red]vetoes the plan[/]"
-                say(
-                    f"  {e.agent:<12} {verdict} (confidence {e.confidence:.2f}), "
-                    f"{e.vetoes} instance(s) vetoed"
-                )
+                say(f"  {e.agent:<12} {verdict} (confidence {e.confidence:.2f}), {e.vetoes} vetoed")
             case AwaitingApproval():
                 say(
-                    f"[yellow]Awaiting approval[/]: {len(e.instance_ids)} instances, "
+                    f"[yellow]Awaiting approval[/]: {len(e.instance_ids)} changes, "
                     f"{e.monthly_savings:,.2f} USD/month, risk {e.risk} — {'; '.join(e.why)}"
                 )
             case Decided():
-                say(f"[bold]Decision[/]: {e.decision} by {e.by} ({e.approved} instances)")
+                say(f"[bold]Decision[/]: {e.decision} by {e.by} ({e.approved} changes)")
             case WaveStarted():
-                say(f"[bold]Wave {e.number}[/]: {e.instances} instance(s)")
+                say(f"[bold]Wave {e.number}[/]: {e.instances} change(s)")
             case WaveDone():
                 say(f"  changed {e.changed}, failed {e.failed}")
             case Monitoring():
@@ -129,10 +126,13 @@ def run_rollout_demo(
     scenario: Scenario = "normal",
     console: Console | None = None,
     settings: RolloutSettings | None = None,
+    simulator: CloudSimulator | None = None,
+    scope: Scope | None = None,
 ) -> RolloutReport:
-    """A whole rollout on an in-process simulator: plan, reviews, a person's approval when the policy asks
-    for one (given here by `demo-operator`), waves, monitoring; `degrade` breaks quality from wave 2 on."""
-    sim = CloudSimulator(seed, size)
+    """A whole rollout on an in-process simulator (`simulator`, or a new one of `seed` and `size`): plan,
+    reviews, a person's approval when the policy asks for one (given here by `demo-operator`), waves,
+    monitoring; `degrade` breaks quality from wave 2 on."""
+    sim = simulator or CloudSimulator(seed, size)
     # Backing off from a throttled call spends the simulator's time, not the demo's.
     cloud = resilient_simulator(sim)
     display = ProgressDisplay(console) if console else None
@@ -146,7 +146,7 @@ def run_rollout_demo(
     async def run() -> RolloutRun:
         async with open_rollouts("memory", cloud) as rollouts:
             started = await rollouts.start(
-                kind, Scope(), settings or RolloutSettings(auto_approve=True),
+                kind, scope or Scope(), settings or RolloutSettings(auto_approve=True),
                 caller=Caller("demo", "operator"), on_progress=progress,
             )  # fmt: skip
             if started.pending is None:

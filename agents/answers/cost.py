@@ -23,13 +23,38 @@ _GROUPS = {
 _GROUPED = re.compile(r"\b(?:by|per|each|which|what)\s+(" + "|".join(_GROUPS) + r")s?\b", re.IGNORECASE)
 MAX_GROUPS = 8  # groups a breakdown lists; the rest are summed in one line
 MAX_DAYS_SHOWN = 31
-_KIND_WORDS = {"spot": "spot", "reserved": "reservation", "rightsize": "rightsizing", "idle": "idle"}
+_KIND_WORDS = {
+    "spot": "spot", "reserved": "reservation", "rightsize": "rightsizing", "idle": "idle",
+    "unattached_volume": "unattached-volume", "volume_type": "volume-type", "old_snapshot": "old-snapshot",
+    "idle_address": "idle-address",
+}  # fmt: skip
+# What a kind's opportunities are about, in words.
+_NOUN = {"unattached_volume": "volume", "volume_type": "volume", "old_snapshot": "snapshot",
+         "idle_address": "address"}  # fmt: skip
+_STORAGE_WORDS = (
+    r"disks?",
+    r"volumes?",
+    r"ebs",
+    r"snapshots?",
+    r"backups?",
+    r"gp2",
+    r"gp3",
+    r"ip addresse?s?",
+    r"elastic ips?",
+    r"public ips?",
+    r"ips",
+    r"eips?",
+    r"unattached",
+    r"orphan\w*",
+)
 
 
 async def answer(question: Question, tools: Tools) -> Answer:
     text, params = question.text, question.params
     if params.instance_type or has(text, r"prices?", "per hour", "hourly", "cheapest"):
         return await _prices(question, tools)
+    if has(text, *_STORAGE_WORDS):
+        return await _storage(question, tools)
     if has(text, r"anomal\w*", r"spikes?", r"jump\w*", "unusual", "unexpected", "strange", "weird", "surge"):
         return await _anomalies(question, tools)
     if has(
@@ -145,8 +170,16 @@ async def _anomalies(question: Question, tools: Tools) -> Answer:
                   key="spikes", scope=where)  # fmt: skip
 
 
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+    return f"{n} {noun if n == 1 else _plural(noun)}"
+
+
+def _plural(noun: str) -> str:
+    return noun + ("es" if noun.endswith("s") else "s")
 
 
 def _anomaly_line(a: FoundAnomaly) -> str:
@@ -198,12 +231,18 @@ async def _savings(question: Question, tools: Tools) -> Answer:
     s = report.summary
     what = " and ".join(_KIND_WORDS[k] for k in kinds) if kinds else "savings"
     where = headline(params)
+    among = [f"{report.instances_analysed} running instances"] + [
+        f"{n} {noun}" for n, noun in ((report.volumes_analysed, "volumes"),
+                                      (report.snapshots_analysed, "snapshots"),
+                                      (report.addresses_analysed, "public addresses")) if n
+    ]  # fmt: skip
     lines = [f"{where}: {s.recommendations} {what} opportunities worth {usd(s.monthly_savings)} a "
-             f"month in all, among {report.instances_analysed} running instances."]  # fmt: skip
+             f"month in all, among {_listed(among)}."]  # fmt: skip
     facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings,
                     "analysed": report.instances_analysed}  # fmt: skip
     for kind, amount in sorted(s.by_kind.items(), key=lambda kv: -kv[1]):
-        lines.append(f"  {kind}: {s.count_by_kind[kind]} instances, {usd(amount)}/month")
+        noun = _NOUN.get(kind, "instance")
+        lines.append(f"  {kind}: {_count(s.count_by_kind[kind], noun)}, {usd(amount)}/month")
         facts[f"{kind}_usd"], facts[f"{kind}_count"] = amount, s.count_by_kind[kind]
     if report.recommendations:
         lines.append("Best first:")
@@ -230,6 +269,58 @@ async def _savings(question: Question, tools: Tools) -> Answer:
         key="monthly_usd",
         scope=where,
     )
+
+
+async def _storage(question: Question, tools: Tools) -> Answer:
+    """Volumes, snapshots and addresses: the ledger's findings of the kinds the question names, and what
+    the bill says the account spent on them."""
+    text, params = question.text, question.params
+    kinds = [k for k, words in (
+        ("unattached_volume", (r"unattached", r"orphan\w*", r"detached", r"unused", r"disks?", r"volumes?")),
+        ("volume_type", (r"gp2", r"gp3", r"io1", r"volume types?", r"disk types?", r"cheaper type")),
+        ("old_snapshot", (r"snapshots?", r"backups?")),
+        ("idle_address", (r"ip addresse?s?", r"elastic ips?", r"public ips?", r"ips", r"eips?")),
+    ) if has(text, *words)]  # fmt: skip
+    if has(text, r"gp2", r"gp3", r"io1", r"volume types?", r"disk types?") and not has(text, "unattached"):
+        kinds = [k for k in kinds if k != "unattached_volume"]
+    kinds = kinds or ["unattached_volume", "volume_type", "old_snapshot", "idle_address"]
+    args: dict[str, object] = {**instance_scope(params), "kinds": kinds, "limit": 5}
+    report: SavingsReport = await tools.call("find_savings", **args)
+    s = report.summary
+    where = headline(params, ids=False)
+    analysed = {"volume": report.volumes_analysed, "snapshot": report.snapshots_analysed,
+                "address": report.addresses_analysed}  # fmt: skip
+    seen = sorted({_NOUN[k] for k in kinds}, key=list(analysed).index)
+    counted = ", ".join(_count(analysed[n], n) for n in seen)
+    lines = [f"{where}: {s.recommendations} opportunities worth {usd(s.monthly_savings)} a month among "
+             f"{counted}."]  # fmt: skip
+    facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings}
+    for kind in kinds:
+        count, amount = s.count_by_kind.get(kind, 0), s.by_kind.get(kind, 0.0)
+        lines.append(f"  {_KIND_WORDS[kind]}: {_count(count, _NOUN[kind])}, {usd(amount)}/month")
+        facts[f"{kind}_usd"], facts[f"{kind}_count"] = amount, count
+    if report.recommendations:
+        lines.append("Best first:")
+    for r in report.recommendations:
+        lines.append(f"  {r.instance_id} ({r.application or 'no app'}): {r.action}, {r.current} → "
+                     f"{r.target}, {usd(r.monthly_savings)}/month, {r.risk} risk; "
+                     f"{r.reasons[0]}")  # fmt: skip
+        facts[f"{r.instance_id}_usd"] = r.monthly_savings
+    if s.recommendations > len(report.recommendations):
+        lines.append(f"  and {s.recommendations - len(report.recommendations)} more.")
+    if "old_snapshot" in kinds:
+        now = (await tools.call("current_time")).now
+        span = window(params.period, now)
+        spent: CostBreakdown = await tools.call(
+            "get_costs", group_by="service", days=span.days, until=span.end, **instance_scope(params)
+        )
+        snapshots = next((g.amount for g in spent.groups if g.key == "snapshots"), 0.0)
+        lines.append(f"Snapshots cost {usd(snapshots)} over {span.label} on the bill, all of them.")
+        facts["snapshots_spend_usd"] = round(snapshots, 2)
+    lines += [f"Not analysed: {note}" for note in report.notes]
+    lines += unapplied(params, FILTERS, "savings are monthly estimates at today's list prices")
+    return Answer(agent="cost", text="\n".join(lines), facts=facts, data={"savings": dump(report)},
+                  instance_ids=report.instance_ids, key="monthly_usd", scope=where)  # fmt: skip
 
 
 async def _prices(question: Question, tools: Tools) -> Answer:

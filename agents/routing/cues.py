@@ -19,48 +19,132 @@ def _any(*phrases: str) -> str:
 
 
 # "do we …" asks; "do the spot migration" orders.
-_QUESTION = _any(
-    "what", "which", "how", "is", "are", "was", "were", "can", "could", "would", "should", "will", "any",
-    "where", "why", "when", r"(?:do|does|did)\s+(?:we|i|you|they|it|our|any|all|the\s+\w+\s+have)",
-) + r"\b"  # fmt: skip
+_QUESTION = (
+    _any(
+        "what",
+        "which",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "any",
+        "where",
+        "why",
+        "when",
+        r"(?:do|does|did)\s+(?:we|i|you|they|it|our|any|all|the\s+\w+\s+have)",
+    )
+    + r"\b"
+)
 # "can you …", "could you …" are requests, not questions.
 _ASKS = rf"^\W*(?!(?:can|could|would) you){_QUESTION}|\?\s*$"
 _DECISION_FIRST = _any(
-    r"(?:i\s+)?approve[sd]?", "reject(?:ed)?", "decline", "deny", "veto", "cancel", "abort", "confirm",
-    "lgtm", "ship it", "go ahead", "proceed", "yes", "yep", "sure", "ok(?:ay)?", "no", "nope", "don'?t",
-    "do not", r"i don'?t approve",
-)  # fmt: skip
+    r"(?:i\s+)?approve[sd]?",
+    "reject(?:ed)?",
+    "decline",
+    "deny",
+    "veto",
+    "cancel",
+    "abort",
+    "confirm",
+    "lgtm",
+    "ship it",
+    "go ahead",
+    "proceed",
+    "yes",
+    "yep",
+    "sure",
+    "ok(?:ay)?",
+    "no",
+    "nope",
+    "don'?t",
+    "do not",
+    r"i don'?t approve",
+)
 _PROGRESS = _any(
-    "status", "progress", "finished", "complete[d]?", "done", "how far", "stand", "waves?",
-    r"roll(?:ed)? back", "the report", "(?:rollout|migration|rightsizing|final) report", "results? of",
-    "what came of", "what happened", "how did .* go", "still running", "did it (?:work|finish)",
-    "did the change", "in the end", "actually save", "workflows?",
-    r"pending (?:approval|workflows?|rollouts?|changes?)", "what(?:'s| is) pending", "waiting for approval",
-)  # fmt: skip
+    "status",
+    "progress",
+    "finished",
+    "complete[d]?",
+    "done",
+    "how far",
+    "stand",
+    "waves?",
+    r"roll(?:ed)? back",
+    "the report",
+    "(?:rollout|migration|rightsizing|final) report",
+    "results? of",
+    "what came of",
+    "what happened",
+    "how did .* go",
+    "still running",
+    "did it (?:work|finish)",
+    "did the change",
+    "in the end",
+    "actually save",
+    "workflows?",
+    r"pending (?:approval|workflows?|rollouts?|changes?)",
+    "what(?:'s| is) pending",
+    "waiting for approval",
+)
 _CHANGE = _any("migrat\\w*", "move", "switch", "put", "convert", "roll", "get")
 _RESIZE = _any(
-    "resiz\\w*", "downsiz\\w*", "right-?siz\\w*", "shrink", "scale down", "make .* smaller",
-    "reduce the size", "change i-",
-)  # fmt: skip
+    "resiz\\w*",
+    "downsiz\\w*",
+    "right-?siz\\w*",
+    "shrink",
+    "scale down",
+    "make .* smaller",
+    "reduce the size",
+    "change i-",
+)
 
 # Money words: "what did GCP set us back" is about the bill, however little else it shares with the examples.
 _MONEY = _any(
-    "spend", "spent", "spending", "set us back", "pay", "paid", "paying", "bill", "billed", "burn", "invoice",
-    "cost us", "costing us", "how much (?:did|does|do|is|are|was|were) .* cost",
-)  # fmt: skip
+    "spend",
+    "spent",
+    "spending",
+    "set us back",
+    "pay",
+    "paid",
+    "paying",
+    "bill",
+    "billed",
+    "burn",
+    "invoice",
+    "cost us",
+    "costing us",
+    "how much (?:did|does|do|is|are|was|were) .* cost",
+)
 
 # Sizing words belong to the performance agent, whatever instances they are said of.
 _SIZING = _any(
-    "over-?provisioned", "under-?provisioned", r"under-?utili[sz]ed", "over-?sized", "overloaded",
-    "running hot", "spare capacity", "headroom", "how loaded", "hottest",
-)  # fmt: skip
+    "over-?provisioned",
+    "under-?provisioned",
+    r"under-?utili[sz]ed",
+    "over-?sized",
+    "overloaded",
+    "running hot",
+    "spare capacity",
+    "headroom",
+    "how loaded",
+    "hottest",
+)
 
 # Anomalies of the bill (not of utilisation or latency, which are the performance agent's).
 _ANOMALY = _any(
-    r"(?:cost|spend|spending|billing|bill)\s+anomal\w*", r"anomal\w* (?:in|on|of) (?:our |the )?(?:\w+ )?"
-    r"(?:costs?|spend|bill)", r"(?:cost|spend|billing|bill|charges?)\s+(?:spikes?|jumps?)",
-    r"unusual (?:spend\w*|costs?|charges?)", r"unexpected (?:spend\w*|costs?|charges?)",
-)  # fmt: skip
+    r"(?:cost|spend|spending|billing|bill)\s+anomal\w*",
+    r"anomal\w* (?:in|on|of) (?:our |the )?(?:\w+ )?"
+    r"(?:costs?|spend|bill)",
+    r"(?:cost|spend|billing|bill|charges?)\s+(?:spikes?|jumps?)",
+    r"unusual (?:spend\w*|costs?|charges?)",
+    r"unexpected (?:spend\w*|costs?|charges?)",
+)
 
 CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
     ("cost", 0.08, re.compile(rf"\b{_MONEY}\b", re.I)),
@@ -76,7 +160,7 @@ CUES: tuple[tuple[RouteName, float, re.Pattern[str]], ...] = (
         "spot_migration",
         0.12,
         re.compile(rf"^(?!\W*{_QUESTION}).*\b{_CHANGE}\b.*\b(?:spot|preemptible|low[- ]priority)\b", re.I),
-    ),  # fmt: skip
+    ),
     ("rightsizing", 0.12, re.compile(rf"^(?!\W*{_QUESTION}).*\b{_RESIZE}", re.I)),
 )
 
@@ -103,6 +187,40 @@ _STOPS_IDLE = re.compile(
     r"(?:stop|shut\s*down|turn\s+off|power\s+off|park)\s+(?:[\w.=-]+\s+){0,4}?(?:idle|unused)\b",
     re.I,
 )
+
+
+# "delete the unattached volumes", "release the idle elastic IPs", "move the gp2 volumes to gp3": the storage
+# rollouts (each reviewed, a person approving every deletion), not a power switch.
+_ORDERS_STORAGE = tuple(
+    (kind, re.compile(rf"{_ORDER_OPENING}(?!\W*{_QUESTION}){pattern}", re.I))
+    for kind, pattern in (
+        (
+            "volume_cleanup",
+            r"(?:delete|remove|clean\s+up|get\s+rid\s+of)\s+(?:[\w.=-]+\s+){0,4}?"
+            r"(?:unattached|orphan\w*|detached|unused)\s+(?:[\w.-]+\s+)?(?:volumes?|disks?)\b",
+        ),
+        (
+            "snapshot_cleanup",
+            r"(?:delete|remove|clean\s+up|prune|get\s+rid\s+of)\s+(?:[\w.=-]+\s+){0,4}?"
+            r"(?:old|stale|obsolete|expired)\s+(?:[\w.-]+\s+)?(?:snapshots?|backups?)\b",
+        ),
+        (
+            "address_release",
+            r"(?:release|free|delete|remove|give\s+back)\s+(?:[\w.=-]+\s+){0,4}?"
+            r"(?:idle|unused|unattached|unassociated)\s+(?:elastic\s+|public\s+)?"
+            r"(?:ips?|ip\s+addresse?s?|addresse?s?|eips?)\b",
+        ),
+        (
+            "volume_retype",
+            r"(?:move|convert|migrate|switch|change|upgrade)\s+(?:[\w.=-]+\s+){0,4}?gp2\b.*\bgp3\b",
+        ),
+    )
+)
+
+
+def orders_storage_change(text: str) -> str | None:
+    """The storage rollout kind a request orders ("delete the unattached volumes"), or None."""
+    return next((kind for kind, pattern in _ORDERS_STORAGE if pattern.search(text)), None)
 
 
 def stops_idle(text: str) -> bool:

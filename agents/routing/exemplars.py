@@ -13,6 +13,13 @@ EXEMPLARS: dict[RouteName, tuple[str, ...]] = {
     "cost": (
         "which team spends the most",
         "how much do idle machines cost us",
+        "which disks are unattached",
+        "list the orphaned EBS volumes nobody uses",
+        "how much do our snapshots cost",
+        "old backups we could delete",
+        "elastic IP addresses not associated with anything",
+        "how much do our public IPv4 addresses cost",
+        "which volumes could move from gp2 to gp3",
         "what are unused resources costing",
         "how much are we spending on cloud",
         "what is our cloud bill this month",

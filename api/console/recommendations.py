@@ -56,6 +56,13 @@ async def recommendations(
         request, template, who, status_code=422 if error else 200, title="Recommendations", error=error,
         filters=filters, kinds=kinds, all_kinds=RECOMMENDATION_KINDS, sort=sort, offset=offset, size=PAGE,
         rows=rows[offset : offset + PAGE], total=len(rows), summary=ledger.summary,
-        analysed=ledger.instances_analysed, under=ledger.under_provisioned,
+        analysed=ledger.instances_analysed, resources=_resources(ledger), under=ledger.under_provisioned,
         under_cost=ledger.under_provisioned_monthly_cost, startable=startable,
     )  # fmt: skip
+
+
+def _resources(ledger: Ledger) -> str:
+    """The volumes, snapshots and addresses analysed, in words ("" when none was)."""
+    counts = ((ledger.volumes_analysed, "volumes"), (ledger.snapshots_analysed, "snapshots"),
+              (ledger.addresses_analysed, "addresses"))  # fmt: skip
+    return ", ".join(f"{n} {what}" for n, what in counts if n)

@@ -21,6 +21,8 @@ from tools.errors import (
     InvalidInstanceTypeError,
     InvalidRequestError,
     ProviderError,
+    ResourceNotFoundError,
+    UnsupportedOperationError,
 )
 
 log = logging.getLogger("optiinfra.service")
@@ -78,8 +80,10 @@ def install(app: FastAPI) -> None:
         # The cloud behind the service failed the request: the client's request was fine (a 4xx would
         # blame it), the service itself is fine (a 500 would say it broke); the cloud is unavailable.
         assert isinstance(exc, ProviderError)
-        if isinstance(exc, (InstanceNotFoundError, ApplicationNotFoundError)):
+        if isinstance(exc, (InstanceNotFoundError, ApplicationNotFoundError, ResourceNotFoundError)):
             return problem(404, exc.message)
+        if isinstance(exc, UnsupportedOperationError):  # this cloud's adapter cannot: not the client's fault
+            return problem(501, exc.message)
         if isinstance(exc, InvalidRequestError | InvalidInstanceTypeError):
             return problem(422, exc.message)
         return problem(503, f"the cloud did not answer: {exc.message}", {"Retry-After": "5"})

@@ -222,6 +222,7 @@ class RecommendationPage(BaseModel):
     monthly_savings: float = Field(description="Of every recommendation matching, not only this page")
     under_provisioned: int = Field(0, description="Machines to size up instead: a cost, not a saving")
     under_provisioned_monthly_cost: float = Field(0.0, description="What sizing those up adds, USD/month")
+    notes: list[str] = Field(default_factory=list, description="What could not be analysed, and why")
     items: list[RecommendationOut]
 
 
@@ -234,7 +235,10 @@ class AlternativeOut(BaseModel):
 
 
 class RecommendationOut(BaseModel):
-    instance_id: str
+    instance_id: str = Field(
+        description="The resource's id: an instance's, or a volume's, snapshot's, address's"
+    )
+    resource: str = Field("instance", description="instance, volume, snapshot or address")
     provider: str
     region: str
     application: str | None

@@ -70,5 +70,7 @@ async def test_answers_state_the_clouds_own_figures_for_the_scope_asked(verdicts
     held_out, held_out_wrong = _score(verdicts, "held_out")
     print(f"\nanswer evaluation: tuning {tuning:.1%} of {sum(v.case.part == 'tuning' for v in verdicts)}, "
           f"held-out {held_out:.1%} of {sum(v.case.part == 'held_out' for v in verdicts)}")  # fmt: skip
+    for wrong in tuning_wrong + held_out_wrong:
+        print("  wrong:", wrong)
     assert not by_questions, by_questions
     assert tuning >= 0.95 and held_out >= 0.95, "\n".join(tuning_wrong + held_out_wrong)

@@ -122,6 +122,24 @@ def test_recommend_json_carries_the_fields_and_numbers() -> None:
     assert [r["priority"] for r in recs] == sorted((r["priority"] for r in recs), reverse=True)
 
 
+def test_recommend_storage_kinds_name_their_resources() -> None:
+    args = ["--kind", "unattached-volume", "--kind", "old_snapshot", "--json"]
+    result = CliRunner().invoke(app, ["recommend", "--seed", "3", "--size", "200", *args])
+    assert result.exit_code == 0, result.output
+    recs = json.loads(result.output)
+    assert {r["kind"] for r in recs} == {"unattached_volume", "old_snapshot"}
+    assert {r["resource"] for r in recs} == {"volume", "snapshot"}
+    assert all(r["monthly_savings"] > 0 and "USD/month" in " ".join(r["reasons"]) for r in recs)
+
+
+def test_storage_demo() -> None:
+    result = CliRunner().invoke(app, ["demo", "storage", "--seed", "7", "--size", "150"])
+    assert result.exit_code == 0, result.output
+    for seen in ("What the account holds", "address release", "volume retype", "volume cleanup",
+                 "snapshot cleanup", "The way back", "a person approves"):  # fmt: skip
+        assert seen in result.output, seen
+
+
 def test_recommend_table_and_scope() -> None:
     result = CliRunner().invoke(
         app, ["recommend", "--seed", "3", "--size", "200", "--provider", "gcp", "--limit", "3"]

@@ -16,6 +16,7 @@ from api.service.keys import ROLES, create_key
 from api.service.settings import ServiceSettings
 from graphs.rollout.authority import Role
 from graphs.service_store import ServiceStore
+from mock_cloud import CloudSimulator
 from tools.provider import CloudProvider
 
 PROBLEM = "application/problem+json"
@@ -62,6 +63,9 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/healthz", None, None),
     ("GET", "/metrics", None, None),
     ("GET", "/api/v1/instances", None, "read"),
+    ("GET", "/api/v1/volumes?state=available", None, "read"),
+    ("GET", "/api/v1/snapshots?limit=1", None, "read"),
+    ("GET", "/api/v1/addresses?state=idle", None, "read"),
     ("GET", "/api/v1/costs", None, "read"),
     ("GET", "/api/v1/recommendations?kind=idle&limit=1", None, "read"),
     ("GET", "/api/v1/workflows", None, "read"),
@@ -283,6 +287,23 @@ async def test_each_key_has_its_rate_limit() -> None:
         assert (
             await service.client.get("/api/v1/workflows", headers=service.as_("admin"))
         ).status_code == 200
+
+
+async def test_volumes_snapshots_and_addresses_are_the_clouds(service: Service) -> None:
+    sim = CloudSimulator(7, 200)  # the service's own seeded simulator, as it starts
+    viewer = service.as_("viewer")
+    page = (await service.client.get("/api/v1/volumes?state=available&limit=5", headers=viewer)).json()
+    listed = sim.list_volumes(state="available").items
+    assert page["total"] == len(listed) and [v["id"] for v in page["items"]] == [v.id for v in listed[:5]]
+    team = listed[0].tags["team"]
+    scoped = (await service.client.get(f"/api/v1/snapshots?tag=team={team}&limit=1", headers=viewer)).json()
+    assert scoped["total"] == sim.list_snapshots(tags={"team": team}).total
+    idle = (await service.client.get("/api/v1/addresses?state=idle", headers=viewer)).json()
+    assert idle["total"] == sim.list_addresses(state="idle").total and all(
+        a["state"] == "idle" for a in idle["items"]
+    )
+    bad = await service.client.get("/api/v1/volumes?state=lost", headers=viewer)
+    assert bad.status_code == 422 and "state" in bad.text
 
 
 async def test_health_readiness_and_metrics_are_open(service: Service) -> None:

@@ -13,6 +13,7 @@ import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.console.conftest import Console
+from tools.analysis.kinds import KINDS
 
 DRAWN = "() => [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))"
 
@@ -72,8 +73,9 @@ def test_recommendations_filtered_to_the_apis_totals_then_a_rollout_planned(
 ) -> None:
     page = still.sign_in(browser, "operator")
     _go(page, "Recommendations")
-    for kind in ("rightsize", "idle", "reserved"):
-        page.get_by_label(kind, exact=True).uncheck()
+    for kind in KINDS:
+        if kind != "spot":
+            page.get_by_label(kind, exact=True).uncheck()
     page.get_by_label("Environment").select_option("staging")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"kind=spot.*environment=staging|environment=staging.*kind=spot"))
@@ -94,6 +96,20 @@ def test_recommendations_filtered_to_the_apis_totals_then_a_rollout_planned(
     assert all(iid in listed for iid in chosen), (chosen, listed)
     expect(page.get_by_role("button", name="Approve all")).to_have_count(0)  # an operator does not decide
     still.shot(page, "rollout-pending")
+
+
+def test_volumes_snapshots_and_addresses_are_in_the_recommendations(browser: Browser, still: Console) -> None:
+    page = still.sign_in(browser, "viewer")
+    storage = ("unattached_volume", "old_snapshot", "idle_address", "volume_type")
+    page.goto(f"{still.url}/recommendations?" + "&".join(f"kind={k}" for k in storage))
+    api = _api(still, "viewer", "/api/v1/recommendations", kind=list(storage), limit=1)
+    expect(page.locator("#rec-count")).to_have_text(str(api["total"]))
+    assert _usd(page.locator("#rec-savings").inner_text()) == round(api["monthly_savings"], 2)  # type: ignore[call-overload]
+    first = page.locator("#recommendations tbody tr").first
+    expect(first).to_contain_text("(")  # "(volume)", "(snapshot)", "(address)": not a machine
+    assert first.locator("a[href^='/fleet/']").count() == 0  # no link to a machine's page
+    expect(page.get_by_text(re.compile(r"\d+ volumes, \d+ snapshots, \d+ addresses"))).to_be_visible()
+    still.shot(page, "recommendations-storage")
 
 
 def test_a_viewer_sees_no_decision_controls_and_a_forged_post_changes_nothing(

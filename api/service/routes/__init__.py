@@ -12,6 +12,7 @@ from api.service.routes import (
     instances,
     notifications,
     recommendations,
+    storage,
     workflows,
 )
 
@@ -19,6 +20,7 @@ ROUTERS = (
     chat.router,
     workflows.router,
     instances.router,
+    storage.router,
     costs.router,
     recommendations.router,
     budgets.router,

@@ -1,4 +1,4 @@
-"""/api/v1/recommendations: the ledger's savings opportunities, one per instance."""
+"""/api/v1/recommendations: the ledger's savings opportunities, one per resource."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ async def recommendations(
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RecommendationPage:
-    """Savings opportunities (rightsize, idle, spot, reserved), highest priority first: the ledger chat,
-    `optiinfra recommend` and rollout plans read. Under-provisioned machines are counted apart."""
+    """Savings opportunities, highest priority first: machines' (rightsize, idle, spot, reserved) and the
+    account's volumes, snapshots and addresses (unattached_volume, volume_type, old_snapshot, idle_address):
+    the ledger chat, `optiinfra recommend` and rollout plans read. Under-provisioned machines are counted
+    apart."""
     scope = InstanceFilter(provider=provider, region=region, application=application, tags=tags_of(tag))
     ledger = await asyncio.to_thread(read_ledger, cloud, scope, kind or KINDS)
     found = ledger.opportunities
@@ -41,5 +43,6 @@ async def recommendations(
         monthly_savings=ledger.summary.monthly_savings,
         under_provisioned=len(ledger.under_provisioned),
         under_provisioned_monthly_cost=ledger.under_provisioned_monthly_cost,
+        notes=ledger.notes,
         items=[RecommendationOut.model_validate(r.model_dump()) for r in found[offset : offset + limit]],
     )

@@ -1,0 +1,95 @@
+"""/api/v1/volumes, /snapshots, /addresses: what the account holds besides machines, a page at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.service.deps import CloudDep, Reader
+from api.service.routes.scope import Application, Limit, Offset, Region, Tags, tags_of
+from api.service.schemas import Cloud
+from tools.models import Address, ResourceFilter, Snapshot, Volume
+
+router = APIRouter(prefix="/api/v1", tags=["cloud"])
+
+
+class VolumePage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[Volume]
+
+
+class SnapshotPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[Snapshot]
+
+
+class AddressPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[Address]
+
+
+@router.get("/volumes", response_model=VolumePage)
+async def volumes(
+    cloud: CloudDep,
+    _: Reader,
+    provider: Cloud | None = None,
+    region: Region = None,
+    state: Literal["in-use", "available"] | None = None,
+    application: Application = None,
+    tag: Tags = [],  # noqa: B006
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> VolumePage:
+    """Block volumes matching every filter (`state=available`: attached to nothing)."""
+    scope = ResourceFilter(
+        provider=provider, region=region, state=state, application=application, tags=tags_of(tag)
+    )
+    found = await asyncio.to_thread(cloud.list_volumes, scope)
+    return VolumePage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
+
+
+@router.get("/snapshots", response_model=SnapshotPage)
+async def snapshots(
+    cloud: CloudDep,
+    _: Reader,
+    provider: Cloud | None = None,
+    region: Region = None,
+    application: Application = None,
+    tag: Tags = [],  # noqa: B006
+    recycle_bin: Annotated[bool, Query(description="Deleted ones still recoverable too")] = False,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> SnapshotPage:
+    """Snapshots matching every filter, with their age, source volume (gone or not) and monthly price."""
+    scope = ResourceFilter(provider=provider, region=region, application=application, tags=tags_of(tag))
+    found = await asyncio.to_thread(cloud.list_snapshots, scope, recycle_bin)
+    return SnapshotPage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
+
+
+@router.get("/addresses", response_model=AddressPage)
+async def addresses(
+    cloud: CloudDep,
+    _: Reader,
+    provider: Cloud | None = None,
+    region: Region = None,
+    state: Literal["in-use", "idle"] | None = None,
+    application: Application = None,
+    tag: Tags = [],  # noqa: B006
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> AddressPage:
+    """Public addresses matching every filter (`state=idle`: attached to nothing, billed all the same)."""
+    scope = ResourceFilter(
+        provider=provider, region=region, state=state, application=application, tags=tags_of(tag)
+    )
+    found = await asyncio.to_thread(cloud.list_addresses, scope)
+    return AddressPage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
