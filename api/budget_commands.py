@@ -49,7 +49,8 @@ def create(
         str | None,
         typer.Option(
             help="On breach, start this rollout in the budget's scope (a person approves it): "
-            "spot-migration, rightsizing or idle-stop"
+            "spot-migration, rightsizing, idle-stop, volume-retype, volume-cleanup, snapshot-cleanup or "
+            "address-release"
         ),
     ] = None,  # fmt: skip
     action_threshold: Annotated[

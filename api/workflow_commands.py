@@ -160,7 +160,11 @@ async def _cloud_of(rollouts: Rollouts, workflow_id: str, cloud_url: str | None)
 @workflow.command("start")
 def start(
     kind: Annotated[
-        str, typer.Argument(help="spot-migration, rightsizing, upsize or idle-stop (`workflow kinds`)")
+        str,
+        typer.Argument(
+            help="spot-migration, rightsizing, upsize, idle-stop, volume-retype, volume-cleanup, "
+            "snapshot-cleanup or address-release (`workflow kinds`)"
+        ),
     ],
     cloud: Annotated[
         str,

@@ -42,7 +42,15 @@ DEFAULT_THRESHOLDS = [
 
 
 # The rollout kinds that save money (graphs.rollout.kinds: not `upsize`, which spends it).
-SavingKind = Literal["spot_migration", "rightsizing", "idle_stop"]
+SavingKind = Literal[
+    "spot_migration",
+    "rightsizing",
+    "idle_stop",
+    "volume_retype",
+    "volume_cleanup",
+    "snapshot_cleanup",
+    "address_release",
+]
 
 
 class BudgetAction(BaseModel):
