@@ -46,6 +46,7 @@ _LEFT_BEHIND_SHARE = 0.6  # of a decommissioned machine's data volumes: not dele
 _FORGOTTEN_SHARE = 0.08  # of live machines with a data volume: an older one detached by hand and forgotten
 _ADDRESS_TIERS = frozenset({"web", "api", "sandbox"})
 _IDLE_ADDRESS_SHARE = 0.5  # of a decommissioned internet-facing machine's addresses: never released
+RELEASED = ""  # an address's holder while it is released (had back later, its gap is not billed)
 _PREFIX = {
     "volume": {"aws": "vol-0", "azure": "disk-", "gcp": "pd-"},
     "snapshot": {"aws": "snap-0", "azure": "snapshot-", "gcp": "snapshot-"},
@@ -126,12 +127,13 @@ class Address:
     public_ip: str
     allocated_at: float
     tags: dict[str, str]
-    attachments: list[tuple[float, str | None]]  # (from, the instance it is attached to, or None: idle)
+    # (from, the instance it is attached to; None: idle; RELEASED: not the account's, so not billed)
+    attachments: list[tuple[float, str | None]]
     released_at: float | None = None
 
     @property
     def attached_to(self) -> str | None:
-        return self.attachments[-1][1]
+        return self.attachments[-1][1] or None
 
     @property
     def application(self) -> str:
@@ -442,6 +444,7 @@ class StorageEstate:
                 "InvalidIPAddress.InUse", f"Address {a.public_ip} is in use by {a.attached_to}"
             )
         a.released_at = at
+        a.attach(RELEASED, at)
         return a
 
     def recover_address(self, allocation_id: str, at: float) -> Address:
@@ -547,6 +550,8 @@ class StorageEstate:
             in_use, idle = ADDRESS_HOURLY[a.provider]
             end = a.released_at if a.released_at is not None else np.inf
             for k, (start, holder) in enumerate(a.attachments):
+                if holder == RELEASED:
+                    continue
                 seg_end = min(a.attachments[k + 1][0] if k + 1 < len(a.attachments) else np.inf, end)
                 add(key, start, seg_end, in_use if holder else idle)
         return out
@@ -656,6 +661,7 @@ def generate_estate(
                 a.attach(None, inst.terminated_at)
                 if rng.random() >= _IDLE_ADDRESS_SHARE:
                     a.released_at = inst.terminated_at
+                    a.attach(RELEASED, inst.terminated_at)
             estate.addresses[a.id] = a
     estate._serial = serial
     return estate

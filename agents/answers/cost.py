@@ -8,6 +8,7 @@ from datetime import timedelta
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
 from agents.answers.scope import FILTERS, headline, instance_scope, unapplied, window
 from tools.analysis.forecast import CostForecast
+from tools.analysis.kinds import RESOURCE_OF, plural
 from tools.analysis.root_cause import FoundAnomaly
 from tools.models import CostBreakdown, InstanceTypeOffer
 from tools.toolkit.cost import AnomalyReport
@@ -28,9 +29,6 @@ _KIND_WORDS = {
     "unattached_volume": "unattached-volume", "volume_type": "volume-type", "old_snapshot": "old-snapshot",
     "idle_address": "idle-address",
 }  # fmt: skip
-# What a kind's opportunities are about, in words.
-_NOUN = {"unattached_volume": "volume", "volume_type": "volume", "old_snapshot": "snapshot",
-         "idle_address": "address"}  # fmt: skip
 _STORAGE_WORDS = (
     r"disks?",
     r"volumes?",
@@ -175,11 +173,7 @@ def _listed(parts: list[str]) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun if n == 1 else _plural(noun)}"
-
-
-def _plural(noun: str) -> str:
-    return noun + ("es" if noun.endswith("s") else "s")
+    return f"{n} {noun if n == 1 else plural(noun)}"
 
 
 def _anomaly_line(a: FoundAnomaly) -> str:
@@ -241,7 +235,7 @@ async def _savings(question: Question, tools: Tools) -> Answer:
     facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings,
                     "analysed": report.instances_analysed}  # fmt: skip
     for kind, amount in sorted(s.by_kind.items(), key=lambda kv: -kv[1]):
-        noun = _NOUN.get(kind, "instance")
+        noun = RESOURCE_OF[kind]
         lines.append(f"  {kind}: {_count(s.count_by_kind[kind], noun)}, {usd(amount)}/month")
         facts[f"{kind}_usd"], facts[f"{kind}_count"] = amount, s.count_by_kind[kind]
     if report.recommendations:
@@ -290,14 +284,14 @@ async def _storage(question: Question, tools: Tools) -> Answer:
     where = headline(params, ids=False)
     analysed = {"volume": report.volumes_analysed, "snapshot": report.snapshots_analysed,
                 "address": report.addresses_analysed}  # fmt: skip
-    seen = sorted({_NOUN[k] for k in kinds}, key=list(analysed).index)
+    seen = sorted({RESOURCE_OF[k] for k in kinds}, key=list(analysed).index)
     counted = ", ".join(_count(analysed[n], n) for n in seen)
     lines = [f"{where}: {s.recommendations} opportunities worth {usd(s.monthly_savings)} a month among "
              f"{counted}."]  # fmt: skip
     facts: Facts = {"opportunities": s.recommendations, "monthly_usd": s.monthly_savings}
     for kind in kinds:
         count, amount = s.count_by_kind.get(kind, 0), s.by_kind.get(kind, 0.0)
-        lines.append(f"  {_KIND_WORDS[kind]}: {_count(count, _NOUN[kind])}, {usd(amount)}/month")
+        lines.append(f"  {_KIND_WORDS[kind]}: {_count(count, RESOURCE_OF[kind])}, {usd(amount)}/month")
         facts[f"{kind}_usd"], facts[f"{kind}_count"] = amount, count
     if report.recommendations:
         lines.append("Best first:")

@@ -36,14 +36,12 @@ from graphs.rollout.workflow import RolloutError, RolloutRun, Rollouts
 from graphs.supervisor.budget_orders import budget_order, orders_budget
 from graphs.supervisor.budgets import BUDGET_WORDS, budget_answer
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
+from tools.analysis.kinds import RESOURCE_OF, plural
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
 from tools.toolkit import Toolkit
 
 MAX_HOPS = 3
-# What a storage kind's plan analysed (a machine kind's: instances).
-_ANALYSED = {"unattached_volume": "volumes", "volume_type": "volumes", "old_snapshot": "snapshots",
-             "idle_address": "addresses"}  # fmt: skip
 Worker = Literal["cost", "performance", "resource", "application", "rollout", "approval", "status", "general"]
 WORKERS: tuple[Worker, ...] = get_args(Worker)
 # Both kinds of change are one worker; every other route is a worker of its own name.
@@ -198,7 +196,7 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         changes = "changes" if spec.spends else "money-saving changes"
         lines.append(
             f"I planned {_article(spec.title)} {spec.title}{scope_words}: {len(plan.changes)} {changes} "
-            f"among {plan.instances_analyzed} {_ANALYSED.get(spec.recommendation, 'instances')} analysed, "
+            f"among {plan.instances_analyzed} {plural(RESOURCE_OF[spec.recommendation])} analysed, "
             f"{spec.monthly(plan.monthly_savings)} "
             f"(workflow {run.workflow_id})."
         )

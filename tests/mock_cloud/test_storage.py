@@ -161,6 +161,9 @@ def test_an_idle_address_is_released_and_can_be_had_back(client: TestClient, sim
     assert _cost_of(client, idle["id"], days=1) == 0.0
     back = client.post(f"/addresses/{idle['id']}/recover").json()
     assert back["state"] == "idle" and back["public_ip"] == idle["public_ip"]
+    sim.advance(DAY)
+    # Billed again from the day it was had back, not for the day it was someone else's to take.
+    assert _cost_of(client, idle["id"], days=2) == pytest.approx(idle["monthly_price"] * 24 / 730, rel=1e-3)
 
 
 def test_a_machine_takes_its_volumes_along_and_leaves_them_when_terminated(sim: CloudSimulator) -> None:

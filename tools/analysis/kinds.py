@@ -20,10 +20,15 @@ MACHINE_KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
 STORAGE_KINDS: tuple[Kind, ...] = ("unattached_volume", "volume_type", "old_snapshot", "idle_address")
 KINDS: tuple[Kind, ...] = MACHINE_KINDS + STORAGE_KINDS
 # What each kind's recommendations are about.
-RESOURCE_OF: dict[Kind, str] = {
+RESOURCE_OF: dict[str, str] = {
     **dict.fromkeys(MACHINE_KINDS, "instance"),
     "unattached_volume": "volume",
     "volume_type": "volume",
     "old_snapshot": "snapshot",
     "idle_address": "address",
 }
+
+
+def plural(noun: str) -> str:
+    """ "volumes", "addresses": what a count of them is called."""
+    return noun + ("es" if noun.endswith("s") else "s")
