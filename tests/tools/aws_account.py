@@ -21,8 +21,9 @@ IMAGE = "ami-12c6146b"
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
-    """Inside an active `mock_aws`: launch the simulator's running AWS machines and publish their data."""
+def seed_account(sim: CloudSimulator, hours: int = 24, storage: bool = False) -> AwsProvider:
+    """Inside an active `mock_aws`: launch the simulator's running AWS machines and publish their data; with
+    `storage`, their volumes, snapshots and addresses too (a second or two more)."""
     machines = sim.list_instances(provider="aws", state="running")
     regions = sorted({m.region for m in machines})
     shift = NOW.timestamp() - sim.now()  # simulated time → wall time
@@ -75,7 +76,8 @@ def seed_account(sim: CloudSimulator, hours: int = 24) -> AwsProvider:
                     "error_rate", dims, when, targets.error_rate[row]
                 )
                 _publish(cloudwatch, QUALITY_NAMESPACE, points)
-    _seed_storage(sim, aws_ids, shift)
+    if storage:
+        _seed_storage(sim, aws_ids, shift)
     _seed_costs(sim)
     # A day of volume statistics was published: the adapter reads that day, not 14 (moto's metric queries
     # scan every datapoint once per period).

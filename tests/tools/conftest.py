@@ -171,5 +171,6 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
             monkeypatch.setenv(name, value)  # moto's advice: never let a test find real credentials
         aws_fleet = CloudSimulator(seed=SEED, size=24, provider_mix={"aws": 1.0})
         with mock_aws():
-            aws = seed_account(aws_fleet)
+            # Volumes, snapshots and addresses only for the tests that use them (marked `storage`).
+            aws = seed_account(aws_fleet, storage=request.node.get_closest_marker("storage") is not None)
             yield Backend(aws, AwsThrottle(aws), len(aws_fleet.list_instances(state="running")))

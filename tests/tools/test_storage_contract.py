@@ -10,6 +10,8 @@ from tests.tools.conftest import Backend
 from tools.errors import IncorrectStateError, ResourceNotFoundError, UnsupportedOperationError
 from tools.models import FINAL_SNAPSHOT_TAG, ResourceFilter
 
+pytestmark = pytest.mark.storage  # the AWS account is given the simulator's volumes, snapshots and addresses
+
 
 def _reads_storage(backend: Backend) -> bool:
     if backend.cloud.name in ("azure", "gcp"):
