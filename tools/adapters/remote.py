@@ -115,25 +115,34 @@ class PolledCloud:
         return [InstanceTypeOffer.model_validate(o.to_dict()) for o in offers]
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance:
-        inst = self.get_instance(instance_id)
-        if inst.state in ("pending", "running"):
-            return inst
-        if inst.state != "stopped":
-            raise IncorrectStateError(
-                f"{instance_id} cannot be started while {inst.state}", provider=self.name
-            )
-        self._begin_start(inst, idempotency_key)
-        return self.get_instance(instance_id)
+        return self._switch(
+            instance_id, idempotency_key, self._begin_start, "started", "stopped", ("pending", "running")
+        )
 
     def stop(self, instance_id: str, idempotency_key: str) -> Instance:
+        return self._switch(
+            instance_id, idempotency_key, self._begin_stop, "stopped", "running", ("stopping", "stopped")
+        )
+
+    def _switch(
+        self,
+        instance_id: str,
+        key: str,
+        begin: Callable[[Instance, str], None],
+        verb: str,
+        source: str,
+        done: tuple[str, ...],
+    ) -> Instance:
+        """Start or stop, idempotent by state: a machine already on its way there is left alone, one in any
+        other state than `source` is refused, and `begin` asks the cloud only for a real change."""
         inst = self.get_instance(instance_id)
-        if inst.state in ("stopping", "stopped"):
+        if inst.state in done:
             return inst
-        if inst.state != "running":
+        if inst.state != source:
             raise IncorrectStateError(
-                f"{instance_id} cannot be stopped while {inst.state}", provider=self.name
+                f"{instance_id} cannot be {verb} while {inst.state}", provider=self.name
             )
-        self._begin_stop(inst, idempotency_key)
+        begin(inst, key)
         return self.get_instance(instance_id)
 
     def _members(self, application: str) -> list[Instance]:
