@@ -432,14 +432,11 @@ class CloudSimulator:
 
         def act() -> VolumeView:
             v = self.storage.volume(volume_id)
-            running = {
-                i.id: i.state is State.RUNNING
-                for i in self._cloud.instances.values()
-                if i.id == v.attached_to
-            }
+            machine = self._cloud.instances.get(v.attached_to or "")
+            running = machine is not None and machine.state is State.RUNNING
             self.storage.modify_volume(volume_id, volume_type, iops, throughput_mbps, self.now(), running)
-            if v.attached_to is not None and v.attached_to in self._cloud.instances:
-                self._cloud.changed_at.setdefault(v.attached_to, []).append(self.now())
+            if machine is not None:
+                self._cloud.changed_at.setdefault(machine.id, []).append(self.now())
             return self.storage.volume_view(v, self.now())
 
         arguments = (volume_id, volume_type, iops, throughput_mbps)

@@ -252,8 +252,7 @@ class StorageEstate:
 
     def snapshot(self, snapshot_id: str, now: float, *, in_bin: bool = False) -> Snapshot:
         found = self.snapshots.get(snapshot_id)
-        gone = found is None or (found.deleted_at is not None and not (in_bin and _in_bin(found, now)))
-        if found is None or gone:
+        if found is None or (found.deleted_at is not None and not (in_bin and _in_bin(found, now))):
             raise ResourceNotFound(
                 "InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist."
             )
@@ -345,11 +344,11 @@ class StorageEstate:
     # -- changes ----------------------------------------------------------------------------------------
     def modify_volume(
         self, volume_id: str, new_type: str, iops: float | None, mbps: float | None, at: float,
-        running: Mapping[str, bool],
+        machine_running: bool,
     ) -> Volume:  # fmt: skip
         """Change a volume's type (and provisioned IOPS/throughput) as the clouds allow it: EBS online,
-        once in six hours; an Azure disk only while no running VM uses it; a persistent disk never in
-        place (GCP makes a new disk from a snapshot)."""
+        once in six hours; an Azure disk only while no running VM uses it (`machine_running`: the one it
+        is attached to runs); a persistent disk never in place (GCP makes a new disk from a snapshot)."""
         v = self.volume(volume_id)
         kind = volume_type(v.provider, new_type)
         if v.provider == "gcp":
@@ -357,7 +356,7 @@ class StorageEstate:
                 "A persistent disk's type cannot be changed in place; create a disk of the new type from a "
                 "snapshot of this one"
             )
-        if v.provider == "azure" and v.attached_to is not None and running.get(v.attached_to, False):
+        if v.provider == "azure" and v.attached_to is not None and machine_running:
             raise IncorrectResourceState(
                 "OperationNotAllowed",
                 f"Disk '{v.id}' is attached to running VM '{v.attached_to}'; its SKU can be changed only "
