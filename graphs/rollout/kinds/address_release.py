@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from agents.review import Change, ReviewContext, ReviewPolicy
 from graphs.rollout.kinds import RolloutKindSpec
-from graphs.rollout.kinds.resources import Shown, carry_out, take_back
+from graphs.rollout.kinds.resources import Shown, carry_out, current, take_back
 from graphs.rollout.models import ChangeResult
-from tools.errors import ResourceNotFoundError
 from tools.provider import CloudProvider
 
 
 def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]) -> list[ChangeResult]:
     def shows(c: Change) -> Shown:
-        try:
-            a = cloud.get_address(c.instance_id)
-        except ResourceNotFoundError:
+        a = current(cloud.get_address, c.instance_id)
+        if a is None:
             return True, c.instance_id, "released"
         return a.state == "released", a.id, f"it is {a.state}"
 
@@ -41,9 +39,8 @@ def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> 
 
 
 def resource(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    try:
-        a = context.cloud.get_address(c.instance_id)
-    except ResourceNotFoundError:
+    a = current(context.cloud.get_address, c.instance_id)
+    if a is None:
         return "it no longer exists"
     return None if a.state == "idle" else f"it is {a.state} now (attached to {a.attached_to})"
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TypeVar
 
 from agents.review import Change
 from graphs.rollout.execution import change_key, observe, outcome, rollback_key
 from graphs.rollout.models import ChangeResult
-from tools.errors import ProviderError
+from tools.errors import ProviderError, ResourceNotFoundError
 
 # What the cloud shows of a change: (done, the id that carries the resource now, what it shows in words).
 Shown = tuple[bool, str, str]
+T = TypeVar("T")
+
+
+def current(read: Callable[[str], T], resource_id: str) -> T | None:
+    """The resource as the cloud shows it now, or None when it is gone (deleted, released)."""
+    try:
+        return read(resource_id)
+    except ResourceNotFoundError:
+        return None
 
 
 def carry_out(

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from agents.review import Change, ReviewContext, ReviewPolicy
 from graphs.rollout.kinds import RolloutKindSpec
-from graphs.rollout.kinds.resources import Shown, carry_out, take_back
+from graphs.rollout.kinds.resources import Shown, carry_out, current, take_back
 from graphs.rollout.models import ChangeResult
-from tools.errors import ResourceNotFoundError
 from tools.provider import CloudProvider
 
 
 def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]) -> list[ChangeResult]:
     def shows(c: Change) -> Shown:
-        try:
-            s = cloud.get_snapshot(c.instance_id)
-        except ResourceNotFoundError:
+        s = current(cloud.get_snapshot, c.instance_id)
+        if s is None:
             return True, c.instance_id, "deleted"
         return s.state == "recycle-bin", s.id, f"it is {s.state}"
 
@@ -26,9 +24,8 @@ def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Chang
 
 def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:
     def shows(r: ChangeResult) -> Shown:
-        try:
-            s = cloud.get_snapshot(r.instance_id)
-        except ResourceNotFoundError:
+        s = current(cloud.get_snapshot, r.instance_id)
+        if s is None:
             return False, r.instance_id, "gone from the recycle bin"
         return s.state == "completed", s.id, f"it is {s.state}"
 
@@ -42,9 +39,8 @@ def application(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str 
 
 
 def resource(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    try:
-        s = context.cloud.get_snapshot(c.instance_id)
-    except ResourceNotFoundError:
+    s = current(context.cloud.get_snapshot, c.instance_id)
+    if s is None:
         return "it no longer exists"
     return None if s.state == "completed" else f"it is {s.state} already"
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from agents.review import Change, ReviewContext, ReviewPolicy
 from graphs.rollout.kinds import RolloutKindSpec
-from graphs.rollout.kinds.resources import Shown, carry_out, take_back
+from graphs.rollout.kinds.resources import Shown, carry_out, current, take_back
 from graphs.rollout.models import ChangeResult
 from tools.analysis.settings import StorageSettings
-from tools.errors import ResourceNotFoundError
 from tools.models import FINAL_SNAPSHOT_TAG, RESTORES_TAG, ResourceFilter
 from tools.provider import CloudProvider
 
@@ -19,11 +18,9 @@ def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Chang
         return cloud.delete_volume(c.instance_id, key, final_snapshot=True)
 
     def shows(c: Change) -> Shown:
-        try:
-            v = cloud.get_volume(c.instance_id)
+        v = current(cloud.get_volume, c.instance_id)
+        if v is not None:
             return False, c.instance_id, f"it is still there, {v.state}"
-        except ResourceNotFoundError:
-            pass
         kept = cloud.list_snapshots(ResourceFilter(tags={FINAL_SNAPSHOT_TAG: c.instance_id}))
         if not kept:
             return True, c.instance_id, "deleted, and no final snapshot of it was found"
@@ -48,9 +45,8 @@ def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> 
 
 
 def resource(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str | None:
-    try:
-        v = context.cloud.get_volume(c.instance_id)
-    except ResourceNotFoundError:
+    v = current(context.cloud.get_volume, c.instance_id)
+    if v is None:
         return "it no longer exists"
     if v.state != "available":
         return f"it was attached again since the plan (to {v.attached_to})"

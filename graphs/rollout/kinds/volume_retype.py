@@ -8,6 +8,7 @@ from agents.review import Change, ReviewContext, ReviewPolicy
 from graphs.rollout.kinds import RolloutKindSpec
 from graphs.rollout.kinds.resources import Shown, carry_out, take_back
 from graphs.rollout.models import ChangeResult
+from mock_cloud.catalog.storage import volume_type
 from tools.analysis.storage import parse_volume_type
 from tools.models import Volume
 from tools.provider import CloudProvider
@@ -53,10 +54,12 @@ def performance(c: Change, policy: ReviewPolicy, context: ReviewContext) -> str 
     """The workload may have grown since the plan: the new type must still carry its p99."""
     v = context.cloud.get_volume(c.instance_id)
     name, iops, mbps = parse_volume_type(c.target)
-    delivered_iops = max(iops or 0.0, 3_000.0)
+    delivered_iops, delivered_mbps = volume_type(v.provider, name).performance(
+        v.size_gb, iops or 0.0, mbps or 0.0
+    )
     if v.iops_p99 is not None and v.iops_p99 > delivered_iops:
         return f"its p99 is {v.iops_p99:,.0f} IOPS now, more than {name}'s {delivered_iops:,.0f} as planned"
-    if v.throughput_p99_mbps is not None and v.throughput_p99_mbps > max(mbps or 0.0, 125.0):
+    if v.throughput_p99_mbps is not None and v.throughput_p99_mbps > delivered_mbps:
         return f"its p99 throughput is {v.throughput_p99_mbps:,.0f} MB/s now, more than planned"
     return None
 
