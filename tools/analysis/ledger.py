@@ -59,9 +59,9 @@ def entries(
     found = recommend(snapshot, kinds, settings)
     inventory = storage or StorageInventory(snapshot.now)
     if any(k in STORAGE_KINDS for k in kinds):
-        # Every resource has one opportunity of its own: the two lists never share an id.
-        extra = prioritise(storage_findings(inventory, kinds, settings.storage), settings.priority)
-        found = sorted(found + extra, key=lambda r: (-r.priority, -r.monthly_savings, r.instance_id))
+        # Every resource has one opportunity of its own: the two lists never share an id. Scoring the
+        # machines' again gives them the priority they had; one ranking then orders both.
+        found = prioritise(found + storage_findings(inventory, kinds, settings.storage), settings.priority)
     found = [r for r in found if not wanted or r.instance_id in wanted]
 
     def count(items: Iterable[Any]) -> int:
