@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -16,28 +16,23 @@ from tools.models import Address, ResourceFilter, Snapshot, Volume
 router = APIRouter(prefix="/api/v1", tags=["cloud"])
 
 
-class VolumePage(BaseModel):
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a listing and how many it holds in all."""
+
     total: int
     offset: int
     limit: int
-    items: list[Volume]
+    items: list[T]
+
+    @classmethod
+    def of(cls, found: list[T], offset: int, limit: int) -> Page[T]:
+        return cls(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
 
 
-class SnapshotPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    items: list[Snapshot]
-
-
-class AddressPage(BaseModel):
-    total: int
-    offset: int
-    limit: int
-    items: list[Address]
-
-
-@router.get("/volumes", response_model=VolumePage)
+@router.get("/volumes", response_model=Page[Volume])
 async def volumes(
     cloud: CloudDep,
     _: Reader,
@@ -48,16 +43,16 @@ async def volumes(
     tag: Tags = [],  # noqa: B006
     offset: Offset = 0,
     limit: Limit = 100,
-) -> VolumePage:
+) -> Page[Volume]:
     """Block volumes matching every filter (`state=available`: attached to nothing)."""
     scope = ResourceFilter(
         provider=provider, region=region, state=state, application=application, tags=tags_of(tag)
     )
     found = await asyncio.to_thread(cloud.list_volumes, scope)
-    return VolumePage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
+    return Page.of(found, offset, limit)
 
 
-@router.get("/snapshots", response_model=SnapshotPage)
+@router.get("/snapshots", response_model=Page[Snapshot])
 async def snapshots(
     cloud: CloudDep,
     _: Reader,
@@ -68,14 +63,14 @@ async def snapshots(
     recycle_bin: Annotated[bool, Query(description="Deleted ones still recoverable too")] = False,
     offset: Offset = 0,
     limit: Limit = 100,
-) -> SnapshotPage:
+) -> Page[Snapshot]:
     """Snapshots matching every filter, with their age, source volume (gone or not) and monthly price."""
     scope = ResourceFilter(provider=provider, region=region, application=application, tags=tags_of(tag))
     found = await asyncio.to_thread(cloud.list_snapshots, scope, recycle_bin)
-    return SnapshotPage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
+    return Page.of(found, offset, limit)
 
 
-@router.get("/addresses", response_model=AddressPage)
+@router.get("/addresses", response_model=Page[Address])
 async def addresses(
     cloud: CloudDep,
     _: Reader,
@@ -86,10 +81,10 @@ async def addresses(
     tag: Tags = [],  # noqa: B006
     offset: Offset = 0,
     limit: Limit = 100,
-) -> AddressPage:
+) -> Page[Address]:
     """Public addresses matching every filter (`state=idle`: attached to nothing, billed all the same)."""
     scope = ResourceFilter(
         provider=provider, region=region, state=state, application=application, tags=tags_of(tag)
     )
     found = await asyncio.to_thread(cloud.list_addresses, scope)
-    return AddressPage(total=len(found), offset=offset, limit=limit, items=found[offset : offset + limit])
+    return Page.of(found, offset, limit)
