@@ -8,7 +8,7 @@ from datetime import timedelta
 from agents.answers.base import Answer, Facts, Question, Tools, dump, has, usd
 from agents.answers.scope import FILTERS, headline, instance_scope, unapplied, window
 from tools.analysis.forecast import CostForecast
-from tools.analysis.kinds import RESOURCE_OF, plural
+from tools.analysis.kinds import RESOURCE_OF, STORAGE_KINDS, plural
 from tools.analysis.root_cause import FoundAnomaly
 from tools.models import CostBreakdown, InstanceTypeOffer
 from tools.toolkit.cost import AnomalyReport
@@ -277,7 +277,7 @@ async def _storage(question: Question, tools: Tools) -> Answer:
     ) if has(text, *words)]  # fmt: skip
     if has(text, r"gp2", r"gp3", r"io1", r"volume types?", r"disk types?") and not has(text, "unattached"):
         kinds = [k for k in kinds if k != "unattached_volume"]
-    kinds = kinds or ["unattached_volume", "volume_type", "old_snapshot", "idle_address"]
+    kinds = kinds or list(STORAGE_KINDS)
     args: dict[str, object] = {**instance_scope(params), "kinds": kinds, "limit": 5}
     report: SavingsReport = await tools.call("find_savings", **args)
     s = report.summary

@@ -85,18 +85,26 @@ class SimulatorHttpProvider:
             )
         raise from_cloud_code(code, message or f"HTTP {response.status_code}", self.name)
 
+    def _all(self, path: str, field: str, params: dict[str, Any]) -> list[Any]:
+        """Every item of a listing (`field` of each page), a page of PAGE at a time."""
+        found: list[Any] = []
+        while True:
+            page = self._request("GET", path, params={**params, "limit": PAGE, "offset": len(found)})
+            found += page[field]
+            if len(found) >= page["total"] or not page[field]:
+                return found
+
+    def _post(self, path: str, key: str, body: dict[str, Any] | None = None) -> Any:
+        """A change, under its idempotency key."""
+        return self._request("POST", path, json=body, headers={"Idempotency-Key": key})
+
     # -- reads ------------------------------------------------------------------------------------------
     def now(self) -> datetime:
         return datetime.fromtimestamp(_unix(self._request("GET", "/clock")["now"]), UTC)
 
     def list_instances(self, filters: InstanceFilter | None = None) -> list[Instance]:
-        params = _listing(filters or InstanceFilter()) | {"limit": PAGE}
-        found: list[Instance] = []
-        while True:
-            page = self._request("GET", "/instances", params={**params, "offset": len(found)})
-            found += [Instance.model_validate(i) for i in page["instances"]]
-            if len(found) >= page["total"] or not page["instances"]:
-                return found
+        listed = self._all("/instances", "instances", _listing(filters or InstanceFilter()))
+        return [Instance.model_validate(i) for i in listed]
 
     def page_instances(
         self, filters: InstanceFilter | None = None, offset: int = 0, limit: int = 100
@@ -189,9 +197,7 @@ class SimulatorHttpProvider:
 
     # -- changes ----------------------------------------------------------------------------------------
     def _change(self, instance_id: str, action: str, key: str, body: dict[str, Any] | None = None) -> Any:
-        return self._request(
-            "POST", f"/instances/{instance_id}/{action}", json=body, headers={"Idempotency-Key": key}
-        )
+        return self._post(f"/instances/{instance_id}/{action}", key, body)
 
     def start(self, instance_id: str, idempotency_key: str) -> Instance:
         return Instance.model_validate(self._change(instance_id, "start", idempotency_key))
@@ -235,17 +241,6 @@ class SimulatorHttpProvider:
                 self._sleep(self._poll_seconds)
 
     # -- volumes, snapshots, addresses ------------------------------------------------------------------
-    def _all(self, path: str, field: str, params: dict[str, Any]) -> list[Any]:
-        found: list[Any] = []
-        while True:
-            page = self._request("GET", path, params={**params, "limit": PAGE, "offset": len(found)})
-            found += page[field]
-            if len(found) >= page["total"] or not page[field]:
-                return found
-
-    def _post(self, path: str, key: str, body: dict[str, Any] | None = None) -> Any:
-        return self._request("POST", path, json=body, headers={"Idempotency-Key": key})
-
     def list_volumes(self, filters: ResourceFilter | None = None) -> list[Volume]:
         return [Volume.model_validate(v) for v in self._all("/volumes", "volumes", _resources(filters))]
 
