@@ -44,6 +44,7 @@ from mock_cloud.storage import (
     VolumeDeletion,
     VolumeView,
     generate_estate,
+    matches,
 )
 from mock_cloud.views import (
     ApplicationView,
@@ -407,11 +408,11 @@ class CloudSimulator:
     ) -> ResourcePage[VolumeView]:  # fmt: skip
         """Data volumes (`state`: in-use or available) matching every filter, a page of them and the count."""
         self._call("list_volumes")
-        _check_choice("state", state, ("in-use", "available"))
+        _check_filters(provider, state, ("in-use", "available"))
         now = self.now()
         found = [
             v for v in self.storage.live_volumes()
-            if _matches(v.provider, v.region, v.tags, provider, region, tags)
+            if matches(v, provider, region, tags=tags)
             and (state is None or (v.attached_to is not None) == (state == "in-use"))
         ]  # fmt: skip
         return _page(found, offset, limit, lambda v: self.storage.volume_view(v, now))
@@ -490,10 +491,11 @@ class CloudSimulator:
     ) -> ResourcePage[SnapshotView]:  # fmt: skip
         """Snapshots matching every filter (with `recycle_bin`, the deleted ones still recoverable too)."""
         self._call("list_snapshots")
+        _check_filters(provider)
         now = self.now()
         found = [
             s for s in self.storage.live_snapshots(now, recycle_bin=recycle_bin)
-            if _matches(s.provider, s.region, s.tags, provider, region, tags)
+            if matches(s, provider, region, tags=tags)
             and (volume_id is None or s.volume_id == volume_id)
         ]  # fmt: skip
         return _page(found, offset, limit, lambda s: self.storage.snapshot_view(s, now))
@@ -521,11 +523,11 @@ class CloudSimulator:
     ) -> ResourcePage[AddressView]:  # fmt: skip
         """Allocated public addresses (`state`: in-use or idle) matching every filter."""
         self._call("list_addresses")
-        _check_choice("state", state, ("in-use", "idle"))
+        _check_filters(provider, state, ("in-use", "idle"))
         now = self.now()
         found = [
             a for a in self.storage.live_addresses()
-            if _matches(a.provider, a.region, a.tags, provider, region, tags)
+            if matches(a, provider, region, tags=tags)
             and (state is None or (a.attached_to is not None) == (state == "in-use"))
         ]  # fmt: skip
         return _page(found, offset, limit, lambda a: self.storage.address_view(a, now))
@@ -699,22 +701,12 @@ def _page(found: Sequence[R], offset: int, limit: int | None, view: Callable[[R]
     )
 
 
-def _matches(
-    provider: str, region: str, tags: Mapping[str, str], want_provider: str | None, want_region: str | None,
-    want_tags: Mapping[str, str] | None,
-) -> bool:  # fmt: skip
-    if want_provider is not None:
-        check_provider(want_provider)
-    return (
-        (want_provider is None or provider == want_provider)
-        and (want_region is None or region == want_region)
-        and all(tags.get(k) == v for k, v in (want_tags or {}).items())
-    )
-
-
-def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise InvalidParameterValue(f"Unknown {name} '{value}'; expected one of: {', '.join(choices)}")
+def _check_filters(provider: str | None, state: str | None = None, states: tuple[str, ...] = ()) -> None:
+    """Refuse an unknown provider, or a state not among `states`, before anything is listed."""
+    if provider is not None:
+        check_provider(provider)
+    if state is not None and state not in states:
+        raise InvalidParameterValue(f"Unknown state '{state}'; expected one of: {', '.join(states)}")
 
 
 def _check_state(state: str) -> State:

@@ -509,15 +509,6 @@ class StorageEstate:
         """Each resource that matches the filters, with its priced segments (deleted ones too, for the
         time they existed)."""
         out = BilledRows([], [], [], [], [])
-        wanted = list((tags or {}).items())
-
-        def matches(p: str, r: str, app: str, t: Mapping[str, str]) -> bool:
-            return (
-                (provider is None or p == provider)
-                and (region is None or r == region)
-                and (application is None or app == application)
-                and all(t.get(k) == val for k, val in wanted)
-            )
 
         def add(key: Billed, start: float, end: float, hourly: float) -> None:
             if not out.keys or out.keys[-1] is not key:
@@ -528,7 +519,7 @@ class StorageEstate:
             out.hourly.append(hourly)
 
         for v in self.volumes.values():
-            if not matches(v.provider, v.region, v.application, v.tags):
+            if not matches(v, provider, region, application, tags):
                 continue
             key = Billed(v.id, v.provider, v.region, v.current.volume_type, "on-demand", v.application,
                          v.tags, "storage")  # fmt: skip
@@ -537,12 +528,12 @@ class StorageEstate:
                 seg_end = min(v.history[k + 1].start if k + 1 < len(v.history) else np.inf, end)
                 add(key, seg.start, seg_end, _volume_month(v, seg) / HOURS_PER_MONTH)
         for s in self.snapshots.values():
-            if matches(s.provider, s.region, s.application, s.tags):
+            if matches(s, provider, region, application, tags):
                 key = Billed(s.id, s.provider, s.region, "snapshot", "on-demand", s.application, s.tags,
                              "snapshots")  # fmt: skip
                 add(key, s.created_at, s.billed_until(), _snapshot_month(s) / HOURS_PER_MONTH)
         for a in self.addresses.values():
-            if not matches(a.provider, a.region, a.application, a.tags):
+            if not matches(a, provider, region, application, tags):
                 continue
             key = Billed(a.id, a.provider, a.region, "public-ip", "on-demand", a.application, a.tags,
                          "ip-addresses")  # fmt: skip
@@ -554,6 +545,22 @@ class StorageEstate:
                 seg_end = min(a.attachments[k + 1][0] if k + 1 < len(a.attachments) else np.inf, end)
                 add(key, start, seg_end, in_use if holder else idle)
         return out
+
+
+def matches(
+    resource: Volume | Snapshot | Address,
+    provider: str | None = None,
+    region: str | None = None,
+    application: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether a volume, snapshot or address matches every given filter."""
+    return (
+        (provider is None or resource.provider == provider)
+        and (region is None or resource.region == region)
+        and (application is None or resource.application == application)
+        and all(resource.tags.get(k) == v for k, v in (tags or {}).items())
+    )
 
 
 def _in_bin(s: Snapshot, now: float) -> bool:
