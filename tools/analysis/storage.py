@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -91,10 +91,6 @@ def _epoch(moments: Iterable[datetime | None], n: int) -> F64:
     return np.fromiter((math.nan if m is None else m.timestamp() for m in moments), np.float64, n)
 
 
-def _day(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).date().isoformat()
-
-
 def _advice(resource: Any, what: ResourceKind, **advice: Any) -> Recommendation:
     return Recommendation(
         instance_id=resource.id,
@@ -144,7 +140,7 @@ def advise_unattached(
     if savings < settings.min_monthly_savings:
         return None
     when = (
-        f"unattached since {_day(v.last_attached_at.timestamp())} ({days:.0f} days, "
+        f"unattached since {v.last_attached_at.date().isoformat()} ({days:.0f} days, "
         f"≥ {settings.unattached_days:g})"
         if known and v.last_attached_at is not None
         else f"unattached, created {days:.0f} days ago (the cloud does not record when it was detached)"
