@@ -256,6 +256,9 @@ def create_arm_app(simulator: Callable[[], CloudSimulator]) -> FastAPI:  # noqa:
         request: Request, sub: str, group: str, name: str, body: Annotated[dict[str, Any], Body()]
     ) -> Response:
         vm = find(sub, group, name)
+        if "tags" in body:  # a PATCH's tags replace the VM's whole set, as ARM's do
+            tags = {str(k): str(v) for k, v in (body["tags"] or {}).items()}
+            vm = simulator().tag(vm.id, tags, [k for k in vm.tags if k not in tags])
         return resize(request, sub, vm, body)
 
     @app.put(vm_path)

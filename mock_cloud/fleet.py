@@ -11,12 +11,13 @@ import functools
 import gc
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from mock_cloud.catalog import REGIONS, Catalog, InstanceType, PricingModel, Provider
 from mock_cloud.instances import Instance, Segment, State
+from mock_cloud.offices import TEAM_ZONES, TIMEZONE_TAG, UNATTENDED_TIERS
 from mock_cloud.schedules import SCHEDULE_TAG, WEEKDAYS, running_at, scheduled_history
 from mock_cloud.stable import stable_int, stable_unit
 from mock_cloud.workloads import DAY, Profile, WorkloadParams
@@ -76,18 +77,7 @@ _VCPU_CHOICES = {
     "burstable": ((1, 2, 4), (0.3, 0.5, 0.2)),
     "gpu": ((4, 8, 16), (0.5, 0.35, 0.15)),
 }
-_TEAMS = (
-    "payments",
-    "search",
-    "checkout",
-    "identity",
-    "data",
-    "ml",
-    "platform",
-    "web",
-    "analytics",
-    "mobile",
-)
+_TEAMS = tuple(TEAM_ZONES)
 _COMPONENTS = {
     "web": ("frontend", "portal", "storefront"), "api": ("api", "gateway", "service"),
     "worker": ("worker", "consumer", "processor"), "batch": ("etl", "reporting", "nightly"),
@@ -260,6 +250,9 @@ class FleetGenerator:
         pricing = self._pricing_model(app)
         launched = self._launch_time()
         workload = self._workload(profile, tier, instance_type)
+        if environment == "development" and tier not in UNATTENDED_TIERS:
+            # Developers' machines are busy while their team is at work (mock_cloud/offices.py).
+            workload = replace(workload, office_zone=TEAM_ZONES[team])
         # Replicas of one application are alike, not identical.
         jitters = rng.normal(1.0, 0.04, replicas)
         low_gb, high_gb = _VOLUME_GB.get(tier, (20, 200))
@@ -347,6 +340,7 @@ class FleetGenerator:
             "tier": app.tier,
             "stateful": "true" if app.stateful else "false",
             "replicas": str(app.replicas),
+            TIMEZONE_TAG: TEAM_ZONES[app.team],
         }
         if app.schedule is not None:
             tags[SCHEDULE_TAG] = app.schedule

@@ -65,6 +65,13 @@ class ResizeRequest(BaseModel):
     instance_type: str = Field(min_length=1, max_length=64, description="Target type, e.g. m5.large")
 
 
+class TagRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: dict[str, str] = Field(default_factory=dict, description="Tags to set (added or overwritten)")
+    remove: list[str] = Field(default_factory=list, description="Tag keys to remove; absent ones are ignored")
+
+
 class MigrateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

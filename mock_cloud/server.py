@@ -50,6 +50,7 @@ from mock_cloud.schemas import (
     ResetOut,
     ResetRequest,
     ResizeRequest,
+    TagRequest,
     TargetQualityOut,
     UtilisationSummaryOut,
     utc,
@@ -271,6 +272,16 @@ def _routes(host: SimulatorHost) -> APIRouter:  # noqa: C901 - one closure per r
     ) -> object:
         view = await _with_latency(
             host, lambda sim: sim.resize(instance_id, body.instance_type, idempotency_key)
+        )
+        return InstanceOut.model_validate(view)
+
+    @router.post("/instances/{instance_id}/tags", response_model=InstanceOut, tags=["instances"])
+    async def tag(
+        instance_id: InstanceId, body: TagRequest, idempotency_key: IdempotencyKey = None
+    ) -> object:
+        """Set and remove a machine's tags (EC2's CreateTags and DeleteTags in one call)."""
+        view = await _with_latency(
+            host, lambda sim: sim.tag(instance_id, body.tags, body.remove, idempotency_key)
         )
         return InstanceOut.model_validate(view)
 

@@ -239,6 +239,27 @@ class CloudSimulator:
             lambda inst, at: self._cloud.resize(inst, instance_type, at),
         )
 
+    def tag(
+        self,
+        instance_id: str,
+        tags: Mapping[str, str],
+        remove: Sequence[str] = (),
+        idempotency_key: str | None = None,
+    ) -> InstanceView:
+        """Set `tags` on a machine and remove the keys in `remove` (absent keys are ignored), as EC2's
+        CreateTags and DeleteTags do; `aws:` keys are the cloud's own and refused."""
+        check_tags(tags, remove)
+
+        def change(inst: Instance, at: float) -> None:
+            if inst.state is State.TERMINATED:
+                raise InstanceNotFound(f"The instance ID '{inst.id}' does not exist")
+            for key in remove:
+                inst.tags.pop(key, None)
+            inst.tags.update(tags)
+
+        arguments = (tuple(sorted(tags.items())), tuple(sorted(remove)))
+        return self._change("tag", instance_id, arguments, idempotency_key, change)
+
     def migrate(
         self,
         instance_id: str,
@@ -699,6 +720,22 @@ def _page(found: Sequence[R], offset: int, limit: int | None, view: Callable[[R]
     return ResourcePage(
         [view(r) for r in found[offset : None if limit is None else offset + limit]], len(found)
     )
+
+
+MAX_TAGS = 50
+MAX_TAG_KEY, MAX_TAG_VALUE = 128, 256
+
+
+def check_tags(tags: Mapping[str, str], remove: Sequence[str] = ()) -> None:
+    """EC2's limits on tags: 1-128 character keys, values up to 256, 50 a resource, no `aws:` keys."""
+    for key in (*tags, *remove):
+        if not 0 < len(key) <= MAX_TAG_KEY or key.lower().startswith("aws:"):
+            raise InvalidParameterValue(f"tag key '{key}' must be 1 to {MAX_TAG_KEY} characters, not aws:")
+    for key, value in tags.items():
+        if len(value) > MAX_TAG_VALUE:
+            raise InvalidParameterValue(f"the value of tag '{key}' is over {MAX_TAG_VALUE} characters")
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterValue(f"at most {MAX_TAGS} tags a resource")
 
 
 def _check_filters(provider: str | None, state: str | None = None, states: tuple[str, ...] = ()) -> None:

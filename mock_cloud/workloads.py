@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mock_cloud.noise import hash_grid, normal_field, unit_field
+from mock_cloud.offices import AFTER_HOURS_LOAD, in_office
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -50,6 +51,7 @@ class WorkloadParams:
     gpu_utilisation: float  # fraction of the GPUs kept busy (GPU workloads)
     network_mbps: float
     peak_hour: float  # local hour of the daily peak, in UTC hours
+    office_zone: str = ""  # the time zone of the office whose hours it follows (mock_cloud/offices.py)
 
 
 @dataclass
@@ -80,6 +82,9 @@ class WorkloadTable:
     # Per slot, the key of the traffic it serves: the replicas of one application sit behind one load
     # balancer, so they share its hour-to-hour swings and bursts (each in proportion to its own size).
     traffic: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    # Per slot, the index in `zones` of the office whose hours its load follows; -1 for round-the-clock.
+    office: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    zones: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.profile)
@@ -89,6 +94,11 @@ class WorkloadTable:
         `traffic` key share their noise and bursts (replicas of one service)."""
         factor = np.asarray(scale, dtype=np.float32)
         self.traffic = np.concatenate([self.traffic, np.asarray(traffic, np.int64)])
+        for p in params:
+            if p.office_zone and p.office_zone not in self.zones:
+                self.zones.append(p.office_zone)
+        office = [self.zones.index(p.office_zone) if p.office_zone else -1 for p in params]
+        self.office = np.concatenate([self.office, np.asarray(office, np.int64)])
         self.profile = np.concatenate([self.profile, np.asarray([p.profile for p in params], np.int8)])
         for name in (
             "cpu_cores", "amplitude", "noise", "burst_probability", "burst_cores", "memory_gb",
@@ -133,6 +143,11 @@ class WorkloadTable:
             burst = unit_field(hashes, 2) < burst_probability[:, None]
             cpu += burst * self.burst_cores[slots][:, None]
         np.maximum(cpu, np.float32(0), out=cpu)
+        office = self.office[slots]
+        for zone in np.unique(office[office >= 0]).tolist():
+            # After hours nobody is at work: the machine runs its daemons only.
+            away = ~in_office(self.zones[zone], times)
+            cpu[np.ix_(office == zone, away)] *= np.float32(AFTER_HOURS_LOAD)
         memory = self.memory_gb[slots][:, None] * (
             np.float32(1) + np.float32(0.1) * swing + np.float32(0.03) * jitter
         )

@@ -7,7 +7,7 @@ errors of `tools.errors`. `resize` stops, resizes and starts the instance itself
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -90,6 +90,13 @@ class CloudProvider(Protocol):
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance: ...
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration: ...
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        """Set `tags` on a machine and remove the keys in `remove` (absent ones are ignored); the machine
+        as it is tagged now."""
+        ...
 
     def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance: ...
 

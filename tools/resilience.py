@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -174,6 +174,11 @@ class ResilientProvider:
 
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
         return self._call(lambda: self.inner.resize(instance_id, instance_type, idempotency_key))
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        return self._call(lambda: self.inner.set_tags(instance_id, tags, idempotency_key, remove))
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         return self._call(lambda: self.inner.migrate(instance_id, pricing_model, idempotency_key))

@@ -15,6 +15,7 @@ from tools.errors import (
     InvalidInstanceTypeError,
     InvalidRequestError,
     ThrottledError,
+    UnsupportedOperationError,
 )
 from tools.models import Instance, InstanceFilter
 from tools.provider import CloudProvider
@@ -103,6 +104,26 @@ def test_state_changes_are_idempotent(backend: Backend) -> None:
     started = backend.provider.start(inst.id, "contract-start")
     assert started.state in ("pending", "running")  # EC2 answers pending; moto may already be running
     assert backend.provider.wait_until_stable(inst.id).state == "running"
+
+
+def test_tags_are_set_and_removed(backend: Backend) -> None:
+    """What an off-hours schedule rests on: a tag written, read back by every listing, taken off again."""
+    inst = running(backend.provider, provider=backend.cloud.name)
+    key = "contract-tag"
+    if backend.cloud.name == "gcp":  # a GCE label cannot hold a schedule's time zone: refused, not mangled
+        with pytest.raises(UnsupportedOperationError, match="labels"):
+            backend.provider.set_tags(inst.id, {"off-hours": "20:00-07:00 Europe/Berlin"}, key)
+        return
+    tagged = backend.provider.set_tags(inst.id, {"off-hours": "20:00-07:00 Europe/Berlin", "owner": "x"}, key)
+    assert tagged.tags["off-hours"] == "20:00-07:00 Europe/Berlin" and tagged.tags["owner"] == "x"
+    assert backend.provider.set_tags(inst.id, {"off-hours": "20:00-07:00 Europe/Berlin", "owner": "x"}, key)
+    listed = backend.provider.list_instances(InstanceFilter(tags={"off-hours": "20:00-07:00 Europe/Berlin"}))
+    assert [i.id for i in listed] == [inst.id]
+    untagged = backend.provider.set_tags(inst.id, {}, f"{key}-off", remove=["off-hours", "absent"])
+    assert "off-hours" not in untagged.tags and untagged.tags["owner"] == "x"
+    assert untagged.tags.get("application") == inst.tags.get("application")  # the others kept
+    with pytest.raises(InstanceNotFoundError):
+        backend.provider.set_tags("i-0000000000000000", {"a": "b"}, f"{key}-missing")
 
 
 def test_resize_stops_resizes_and_starts(backend: Backend) -> None:

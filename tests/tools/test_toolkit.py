@@ -50,7 +50,9 @@ def test_each_agent_owns_its_tools(toolkit: Toolkit) -> None:
         toolkit.for_agent("billing")
 
 
-@pytest.mark.parametrize("tool", build_toolkit(SimulatorProvider(CloudSimulator(size=1))).all(), ids=str)
+@pytest.mark.parametrize(
+    "tool", build_toolkit(SimulatorProvider(CloudSimulator(size=1))).all(), ids=lambda tool: tool.name
+)
 def test_every_argument_is_described_for_a_model(tool: BaseTool) -> None:
     assert tool.description and len(tool.description) > 20
     for name, field in tool.args.items():

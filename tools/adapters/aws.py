@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -254,6 +254,21 @@ class AwsProvider(EbsStorage, PolledCloud):
     def _begin_stop(self, inst: Instance, idempotency_key: str) -> None:
         with translated():
             self._ec2[inst.region].stop_instances(InstanceIds=[inst.id])
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        """CreateTags, then DeleteTags: both idempotent by their nature (a tag is set or it is not)."""
+        inst = self.get_instance(instance_id)
+        ec2 = self._ec2[inst.region]
+        with translated():
+            if tags:
+                ec2.create_tags(
+                    Resources=[instance_id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+                )
+            if remove:
+                ec2.delete_tags(Resources=[instance_id], Tags=[{"Key": k} for k in remove])
+        return self.get_instance(instance_id)
 
     def terminate(self, instance_id: str, idempotency_key: str) -> Instance:
         inst = self.get_instance(instance_id)

@@ -26,7 +26,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -351,6 +351,19 @@ class AzureProvider(MachinesOnly, ForgettingCloud):
                 poller.result()
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_size)
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        """A PATCH of the VM's whole tag set (ARM replaces it): the tags it has, these set, those removed.
+        Idempotent by its nature: the same call gives the same set."""
+        merged = {k: v for k, v in self.get_instance(instance_id).tags.items() if k not in remove}
+        merged.update(tags)
+        with _translated():
+            self._compute.virtual_machines.begin_update(
+                self._group(instance_id), instance_id, VirtualMachineUpdate(tags=merged)
+            ).result()
+        return self.get_instance(instance_id)
 
     # -- internals --------------------------------------------------------------------------------------
     def key_label(self, idempotency_key: str) -> tuple[str, str]:

@@ -26,7 +26,7 @@ import hashlib
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +61,7 @@ from tools.errors import (
     ProviderError,
     ProviderUnavailableError,
     ThrottledError,
+    UnsupportedOperationError,
     from_cloud_code,
 )
 from tools.models import (
@@ -341,6 +342,16 @@ class GcpProvider(MachinesOnly, ForgettingCloud):
             )
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        # GCE labels take lowercase letters, digits, '-' and '_' only, so a schedule's time zone
+        # (Europe/Berlin) does not fit one: said, rather than written mangled.
+        raise UnsupportedOperationError(
+            "labels are not written to gcp yet (label values cannot hold a schedule's time zone)",
+            provider="gcp",
+        )
 
     # -- internals --------------------------------------------------------------------------------------
     def key_label(self, idempotency_key: str) -> tuple[str, str]:

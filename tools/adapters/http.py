@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -213,6 +213,12 @@ class SimulatorHttpProvider:
             self._change(instance_id, "resize", key, {"instance_type": instance_type})
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        body = {"tags": dict(tags), "remove": list(remove)}
+        return Instance.model_validate(self._change(instance_id, "tags", idempotency_key, body))
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         body = {"pricing_model": pricing_model}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TypeVar
@@ -185,6 +185,12 @@ class SimulatorProvider:
                 self.simulator.resize(instance_id, instance_type, key)
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
+
+    def set_tags(
+        self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
+    ) -> Instance:
+        with _translated():
+            return _instance(self.simulator.tag(instance_id, tags, remove, idempotency_key))
 
     def migrate(self, instance_id: str, pricing_model: PricingModel, idempotency_key: str) -> Migration:
         with _translated():
