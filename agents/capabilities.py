@@ -106,8 +106,10 @@ LIMITS: tuple[Limit, ...] = (
             r"weekend))\b",
             re.IGNORECASE,
         ),  # fmt: skip
-        "schedule changes (off-hours stops and the like)",
-        'the idle machines and what stopping them would save ("which machines are idle?")',
+        "schedule other changes for a set time (a resize or a migration tonight): the schedules I keep are "
+        "off-hours stops",
+        'the machines idle while their team is away ("which dev machines are idle at night?"), or "stop the '
+        'dev machines at night", which plans off-hours schedules you approve',
     ),
     Limit(
         "provisioning",

@@ -94,6 +94,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[AddColumn, ...]], ...] = (
         (AddColumn("optiinfra_budget_alerts", "action_workflow_id", "VARCHAR(64)"),),
     ),
     (7, "console sessions", ()),
+    (8, "marks: how far the off-hours schedules have been enforced", ()),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # PostgreSQL advisory lock held while a process creates or migrates the schema: replicas starting together
@@ -106,13 +107,13 @@ class SchemaError(RuntimeError):
     """The database's schema is newer than this code knows: running it would misread or corrupt it."""
 
 
-def _as_utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite keeps no time zone: every time written here is UTC, so a naive one read back is too."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Times as the tables return them: SQLite drops the zone of the UTC times written, so they come back naive.
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Database:

@@ -1,6 +1,6 @@
 """The FinOps loop, one check for every way in: budgets against the bill (each threshold new once a period,
 its alert sent and its action started by whoever sees it first), cost anomalies (each new spike told once),
-approval requests against their deadlines, and notifications due for a retry.
+approval requests against their deadlines, notifications due for a retry, and the off-hours schedules kept.
 
 The service's scheduler runs `check` on one replica at a time; `optiinfra finops check` runs it from cron;
 the budget and anomaly routes and commands run their part of it. However many of them run, the database
@@ -19,10 +19,13 @@ from pydantic import BaseModel, Field
 from graphs.anomaly_store import AnomalyStore
 from graphs.budget_store import BudgetStore, StoredBudget
 from graphs.notification_store import Delivery
+from graphs.off_hours import DUTY as OFF_HOURS_DUTY
+from graphs.off_hours import ScheduleRun, keep_schedules
 from graphs.rollout.authority import Caller
 from graphs.rollout.deadlines import DeadlineEvent, watch_deadlines
 from graphs.rollout.models import RolloutSettings, Scope
 from graphs.rollout.workflow import RolloutError, Rollouts
+from graphs.service_store import ServiceStore
 from tools.analysis.budgets import BudgetStatus, status
 from tools.analysis.root_cause import FoundAnomaly, find_anomalies, scope_of
 from tools.channels.notice import Notice, Severity
@@ -52,6 +55,9 @@ class FinOpsReport(BaseModel):
     anomalies: AnomalyCheck
     deadlines: list[DeadlineEvent]
     deliveries: list[Delivery] = Field(description="Retries this check made, and how each went")
+    schedules: ScheduleRun | None = Field(
+        None, description="The off-hours schedules' stops and starts since the last check"
+    )
 
 
 class FinOps:
@@ -67,6 +73,7 @@ class FinOps:
         self.budgets = BudgetStore(rollouts.db)
         self.anomalies = AnomalyStore(rollouts.db)
         self.notifier = rollouts.notifier
+        self.marks = ServiceStore(rollouts.db)
         self.drive: Drive = drive or rollouts.resume
         self.cloud_url = cloud_url
 
@@ -76,7 +83,29 @@ class FinOps:
             anomalies=await self.check_anomalies(anomaly_days),
             deadlines=await self.watch_approvals(),
             deliveries=await self.notifier.deliver_due(),
+            schedules=await self.keep_schedules(),
         )
+
+    # -- off-hours schedules ----------------------------------------------------------------------------
+    async def keep_schedules(self) -> ScheduleRun | None:
+        """The stops and starts the machines' schedules called for since the last run (on any replica);
+        None on the first run ever, which starts keeping them from now."""
+        now = await asyncio.to_thread(self.cloud.now)
+        since = await self.marks.done_through(OFF_HOURS_DUTY)
+        if since is not None and now <= since:
+            return None
+        run = None if since is None else await asyncio.to_thread(keep_schedules, self.cloud, since, now)
+        await self.marks.mark_done(OFF_HOURS_DUTY, now)
+        for change in run.changes if run else []:
+            if change.ok:
+                log.info(
+                    "off-hours: %s %s for the boundary at %s", change.action, change.instance_id, change.at
+                )
+            else:
+                log.warning("off-hours: could not %s %s: %s", change.action, change.instance_id, change.note)
+        for problem in run.problems if run else []:
+            log.warning("off-hours: %s", problem)
+        return run
 
     # -- budgets ----------------------------------------------------------------------------------------
     async def check_budgets(self, names: list[str] | None = None) -> list[BudgetCheck]:

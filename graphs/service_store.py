@@ -1,6 +1,7 @@
 """The service's own tables: who may call it (API keys: a name, a role and only a hash of the key), who is
 signed in to the console (sessions: only a hash of the cookie, the key it was opened with, its CSRF token),
-and which replica does what until when (leases: a workflow's driver, the scheduler's one runner)."""
+which replica does what until when (leases: a workflow's driver, the scheduler's one runner), and how far in
+the cloud's time a recurring duty has been done (marks: the off-hours schedules' enforcer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import Column, DateTime, String, Table, delete, select, update
 
-from graphs.database import Database, UtcDatetime, metadata
+from graphs.database import Database, UtcDatetime, as_utc, metadata
 from graphs.rollout.authority import Role
 
 api_keys = Table(
@@ -29,6 +30,14 @@ leases = Table(
     Column("workflow_id", String(64), primary_key=True),
     Column("owner", String(128), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# How far in the cloud's time a recurring duty got: the next run takes over from there, on whichever replica.
+marks = Table(
+    "optiinfra_marks",
+    metadata,
+    Column("duty", String(64), primary_key=True),
+    Column("done_through", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -134,3 +143,16 @@ class ServiceStore:
     async def release_lease(self, key: str, owner: str) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(delete(leases).where(leases.c.workflow_id == key, leases.c.owner == owner))
+
+    # -- marks: how far a recurring duty got ---------------------------------------------------------------
+    async def done_through(self, duty: str) -> datetime | None:
+        async with self.db.transaction() as conn:
+            found = (await conn.execute(select(marks.c.done_through).where(marks.c.duty == duty))).scalar()
+        return None if found is None else as_utc(found)
+
+    async def mark_done(self, duty: str, through: datetime) -> None:
+        async with self.db.transaction() as conn:
+            moved = await conn.execute(update(marks).where(marks.c.duty == duty).values(done_through=through))
+            if moved.rowcount == 0:
+                insert = self.db.insert_ignoring(marks, ["duty"]).values(duty=duty, done_through=through)
+                await conn.execute(insert)

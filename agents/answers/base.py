@@ -21,7 +21,7 @@ from agents.routing.models import RouteParams
 
 Fact = float | int | str
 # A question about a change the rollouts carry out is answered with the opportunities for it.
-Focus = Literal["spot", "downsize", "upsize", "budgets", "set_budget"]
+Focus = Literal["spot", "downsize", "upsize", "budgets", "set_budget", "off_hours"]
 Facts = dict[str, Fact]
 
 

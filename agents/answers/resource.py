@@ -8,6 +8,7 @@ from collections.abc import Callable
 from agents.answers.base import Answer, Facts, Question, Tools, and_more, dump, has, usd
 from agents.answers.scope import FILTERS, headline, instance_scope, unapplied
 from agents.routing.models import RouteParams
+from tools.analysis.off_hours import OffHoursSchedule
 from tools.analysis.recommendation import Recommendation
 from tools.models import Instance, InstanceState, InstanceTypeOffer
 from tools.toolkit.results import InstanceList, SavingsReport, SpotReport
@@ -25,6 +26,8 @@ async def answer(question: Question, tools: Tools) -> Answer:
         )
     ):
         return await (_spot_risk(question, tools) if params.instance_ids else _spot(question, tools))
+    if question.focus == "off_hours":
+        return await _off_hours(question, tools)
     if params.instance_ids:
         return await _describe(question, tools)
     if has(
@@ -118,8 +121,23 @@ async def _idle(question: Question, tools: Tools) -> Answer:
         "between them",
         row=lambda r: r.action,
         why="idle means the last 7 days",
-        closing="Stopping or terminating them is advice only: the changes I carry out are spot migrations "
-        "and downsizing.",
+        closing='Say "stop the idle machines" to plan it: you approve before anything changes.',
+    )  # fmt: skip
+
+
+async def _off_hours(question: Question, tools: Tools) -> Answer:
+    """The ledger's off-hours opportunities in scope: what an off-hours rollout of the same scope plans."""
+    report: SavingsReport = await tools.call(
+        "find_off_hours_candidates", limit=MAX_SHOWN, **instance_scope(question.params)
+    )
+    return _ledger_answer(
+        question.params, report, "off_hours",
+        summary="{n} non-production instances are idle while their team is away, {usd} a month if they "
+        "are stopped then",
+        row=lambda r: OffHoursSchedule.parse(r.target).describe(),
+        why="idle off hours means P95 CPU under 5% over the last 14 days' nights and weekends",
+        closing='Say "stop the dev machines at night" to plan the schedules: you approve before any is set, '
+        "and I stop and start them on time.",
     )  # fmt: skip
 
 

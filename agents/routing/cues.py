@@ -223,6 +223,32 @@ def orders_storage_change(text: str) -> str | None:
     return next((kind for kind, pattern in _ORDERS_STORAGE if pattern.search(text)), None)
 
 
+# "at night", "over the weekend", "after hours": when an off-hours schedule stops a machine.
+_OFF_HOURS = re.compile(
+    r"\b(?:at\s+night|overnight|nights|nightly|(?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?\s+off"
+    r"|after[-\s]hours|off[-\s]?hours|outside\s+(?:of\s+)?(?:office|working|business|work)\s+hours"
+    r"|in\s+the\s+evenings?)\b",
+    re.I,
+)
+# "stop the dev machines at night", "put staging on an off-hours schedule": the off-hours rollout.
+_ORDERS_OFF_HOURS = re.compile(
+    rf"{_ORDER_OPENING}(?!\W*{_QUESTION})"
+    r"(?:stop|shut\s*down|turn\s+off|power\s+off|park|schedule|put|set\s+up|apply|add|switch\s+off)\b",
+    re.I,
+)
+
+
+def about_off_hours(text: str) -> bool:
+    """Whether the request is about the hours a team is away ("… at night", "… at weekends")."""
+    return _OFF_HOURS.search(text) is not None
+
+
+def orders_off_hours(text: str) -> bool:
+    """Whether the request orders machines stopped while their team is away ("stop the dev machines at
+    night"): an off-hours schedule, planned and approved like every rollout."""
+    return about_off_hours(text) and _ORDERS_OFF_HOURS.search(text) is not None
+
+
 def stops_idle(text: str) -> bool:
     """Whether the request orders the idle machines stopped ("stop the idle staging machines")."""
     return _STOPS_IDLE.search(text) is not None

@@ -1,6 +1,7 @@
 """The FinOps loop on a schedule, run by exactly one replica at a time: the holder of the `finops` lease.
 
-Every tick the holder watches approval deadlines and retries the notifications that are due; every
+Every tick the holder watches approval deadlines, retries the notifications that are due and keeps the
+off-hours schedules (a machine stopped or started at each boundary its tag names); every
 `finops_seconds` it also checks budgets and cost anomalies, the first time a minute after it took the duty
 (a replica starting lets its own start settle before reading 90 days of the bill). A replica that dies
 stops renewing the lease and another takes the duty over once it expires. Whichever replica checks, the
@@ -54,6 +55,7 @@ class Scheduler:
             return False
         await self.finops.watch_approvals()
         await self.finops.notifier.deliver_due()
+        await self.finops.keep_schedules()
         now = self.clock()
         if self.next_check is None:
             self.next_check = now + self.first_check_seconds

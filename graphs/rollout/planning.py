@@ -33,7 +33,7 @@ def make_plan(
     analysis = replace(analysis or AnalysisSettings(), guard=settings.review_policy())
     if spec.recommendation in STORAGE_KINDS:
         return _storage_plan(cloud, kind, scope, settings, analysis)
-    snapshot = collect(cloud, scope.filter(), analysis)
+    snapshot = collect(cloud, scope.filter(), analysis, hourly=spec.recommendation == "off_hours")
     wanted = set(scope.instance_ids)
     # The ledger's opportunities, as chat and `recommend` list them: what is planned is what was advised.
     found = entries(snapshot, [spec.recommendation], analysis, scope.instance_ids)

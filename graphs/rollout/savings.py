@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
+from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import ChangeResult, RolloutState
 from tools.analysis.settings import HOURS_PER_MONTH
 from tools.errors import ProviderError
@@ -32,24 +33,38 @@ class MeasuredSavings(BaseModel):
 
 def measure(cloud: CloudProvider, state: RolloutState, kept: list[ChangeResult]) -> MeasuredSavings:
     """The kept changes' billed cost, `observe_minutes` before the first wave against as long after the
-    last wave's observation began."""
+    last wave's observation began; for a kind that saves over days (a schedule), whole days before the
+    first wave against as many after the last, once they have passed."""
     waves = state.get("waves", [])
     if not kept or not waves:
         return MeasuredSavings(monthly_savings=0.0, note="nothing was kept changed")
-    window = timedelta(minutes=state["settings"].observe_minutes)
+    days = kind_of(state["kind"]).measured_over_days
+    window = timedelta(days=days) if days else timedelta(minutes=state["settings"].observe_minutes)
     before_end, after_end = waves[0].started_at, waves[-1].finished_at + window
+    if days and after_end > cloud.now():
+        return MeasuredSavings(
+            monthly_savings=None,
+            note=f"not measured yet: it saves at night and at weekends, so its bill is read over the "
+            f"{days:g} days after its last wave, from {after_end:%Y-%m-%d %H:%M} UTC on "
+            f"(`optiinfra workflow savings {state['workflow_id']}`)",
+        )
     try:
         before = _billed(cloud, window, before_end)
         after = _billed(cloud, window, after_end)
     except ProviderError as exc:  # e.g. a bill that does not break down by machine
         return MeasuredSavings(monthly_savings=None, note=f"not measured: {exc.message}")
     hours = window / timedelta(hours=1)
+    # A window of whole days holds the hours each machine ran; a short one is scaled to them.
+    share = {r.instance_id: 1.0 if days else r.uptime for r in kept}
     monthly = (
-        sum((before.get(r.instance_id, 0.0) - after.get(r.current_id, 0.0)) * r.uptime for r in kept)
+        sum(
+            (before.get(r.instance_id, 0.0) - after.get(r.current_id, 0.0)) * share[r.instance_id]
+            for r in kept
+        )
         / hours
         * HOURS_PER_MONTH
     )
-    part_time = sum(r.uptime < 0.99 for r in kept)
+    part_time = 0 if days else sum(r.uptime < 0.99 for r in kept)
     return MeasuredSavings(
         monthly_savings=round(monthly, 2),
         before_usd=round(sum(before.get(r.instance_id, 0.0) for r in kept), 4),

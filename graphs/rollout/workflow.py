@@ -11,7 +11,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
@@ -36,9 +36,12 @@ from graphs.rollout.models import (
     RolloutInput,
     RolloutReport,
     RolloutSettings,
+    RolloutState,
     Scope,
 )
 from graphs.rollout.notices import approval_notice, ended_notice, failed_notice
+from graphs.rollout.report import kept_changes
+from graphs.rollout.savings import MeasuredSavings, measure
 from graphs.rollout.store import AuditEntry, RolloutStore, SignOff, WorkflowRun
 from tools.analysis.settings import AnalysisSettings
 from tools.errors import ProviderError
@@ -66,6 +69,10 @@ class NothingPendingError(RolloutError):
 
 class DecisionTakenError(NothingPendingError):
     """Another decision reached the workflow first: it takes that one, and only that one."""
+
+
+class NotEndedError(RolloutError):
+    """A question only an ended workflow can answer (what it saved) was asked of one still going."""
 
 
 class WorkflowFailedError(RolloutError):
@@ -351,6 +358,17 @@ class Rollouts:
             waiting_for=pending.needs.missing(given) if pending else None,
             report=values.get("report"),
         )
+
+    async def savings(self, workflow_id: str) -> MeasuredSavings:
+        """What the ended rollout's kept changes save, as the cloud's bill shows it now: a schedule's
+        once the week after its last wave has passed, any kind's again whenever asked."""
+        await self.stored(workflow_id)
+        if self.cloud is None:
+            raise RuntimeError("reading the bill needs a cloud provider")
+        state = cast(RolloutState, (await self.graph.aget_state(_config(workflow_id))).values)
+        if "report" not in state:
+            raise NotEndedError(f"workflow '{workflow_id}' has not ended: its savings are not measured yet")
+        return await asyncio.to_thread(measure, self.cloud, state, kept_changes(state))
 
     async def position(self, workflow_id: str) -> str:
         """Where a resume carries the workflow on from, in words."""

@@ -25,7 +25,14 @@ from agents.answers.scope import instance_scope, scope_label
 from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
 from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
-from agents.routing.cues import asks, orders_resize, orders_storage_change, stops_idle
+from agents.routing.cues import (
+    about_off_hours,
+    asks,
+    orders_off_hours,
+    orders_resize,
+    orders_storage_change,
+    stops_idle,
+)
 from agents.routing.params import extract_params
 from graphs.rollout.authority import Caller, NotPermittedError
 from graphs.rollout.events import Progress
@@ -57,6 +64,7 @@ _AGENT_FOR_FOCUS: dict[Focus, Worker] = {
     "upsize": "performance",
     "budgets": "cost",
     "set_budget": "cost",
+    "off_hours": "resource",
 }
 # Words that point back at something said earlier in the conversation.
 _BACK = re.compile(r"\b(?:it|its|them|they|their|those|these|that|this|same)\b", re.IGNORECASE)
@@ -104,6 +112,13 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
     storage_change = orders_storage_change(text)
     if orders_budget(text) and worker not in ("approval", "status"):  # "set a budget of 20k for ml"
         return Command(goto=_AGENT_FOR_FOCUS["set_budget"], update=update | {"focus": "set_budget"})
+    # Machines stopped while their team is away: schedules the service keeps, planned as a rollout ("stop the
+    # dev machines at night"), or the machines they would stop and what that saves ("idle at night?").
+    if about_off_hours(text) and worker not in ("approval", "status"):
+        if beyond_reach(text, allowed=frozenset({"power", "schedules"})) is None:
+            if orders_off_hours(text):
+                return Command(goto="rollout", update=update | {"kind": "off_hours"})
+            return Command(goto=_AGENT_FOR_FOCUS["off_hours"], update=update | {"focus": "off_hours"})
     ordered = idle_stop or storage_change is not None
     refusal = beyond_reach(text, allowed=frozenset({"power"}) if ordered else frozenset())
     if idle_stop and refusal is None:

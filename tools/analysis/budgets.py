@@ -46,6 +46,7 @@ SavingKind = Literal[
     "spot_migration",
     "rightsizing",
     "idle_stop",
+    "off_hours",
     "volume_retype",
     "volume_cleanup",
     "snapshot_cleanup",

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pydantic import BaseModel
 
 from tools.analysis.idle import idle
+from tools.analysis.off_hours import off_hours
 from tools.analysis.recommendation import KINDS, Alternative, Kind, Recommendation
 from tools.analysis.reserved import reserved
 from tools.analysis.rightsizing import rightsizing
@@ -72,6 +73,15 @@ def _recommend(
         moves = [r for r in spot(snapshot, settings.spot, settings.guard) if r.instance_id not in idle_ids]
         changed_ids |= {r.instance_id for r in moves}
         found += moves if "spot" in wanted else []
+    if ("off_hours" in wanted or "reserved" in wanted) and snapshot.hourly_series:
+        # A machine to be stopped at night is no reservation's: it will not run 95 % of the hours.
+        schedules = [
+            r
+            for r in off_hours(snapshot.instances, snapshot.hourly_series, snapshot.now, settings.off_hours)
+            if r.instance_id not in idle_ids
+        ]
+        changed_ids |= {r.instance_id for r in schedules}
+        found += schedules if "off_hours" in wanted else []
     if "reserved" in wanted:
         lookback = settings.rightsizing.lookback_hours
         found += reserved(snapshot, settings.reserved, lookback, exclude=frozenset(changed_ids))

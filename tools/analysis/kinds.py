@@ -10,12 +10,13 @@ Kind = Literal[
     "idle",
     "spot",
     "reserved",
+    "off_hours",
     "unattached_volume",
     "volume_type",
     "old_snapshot",
     "idle_address",
 ]
-MACHINE_KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved")
+MACHINE_KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved", "off_hours")
 # Of what an account holds besides machines (tools/analysis/storage.py).
 STORAGE_KINDS: tuple[Kind, ...] = ("unattached_volume", "volume_type", "old_snapshot", "idle_address")
 KINDS: tuple[Kind, ...] = MACHINE_KINDS + STORAGE_KINDS

@@ -99,6 +99,6 @@ def read_ledger(
     """The ledger of the running instances in `scope` on `cloud`, and of its volumes, snapshots and
     addresses when storage kinds are asked."""
     kinds = list(kinds)
-    snapshot = collect(cloud, scope, settings)
+    snapshot = collect(cloud, scope, settings, hourly="off_hours" in kinds)
     storage = collect_storage(cloud, scope, kinds, snapshot.now)
     return entries(snapshot, kinds, settings, instance_ids, storage)

@@ -3,14 +3,15 @@ as columns aligned on the instances. Built once from a provider, or by hand in t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
+from tools.analysis.off_hours import candidates
 from tools.analysis.settings import AnalysisSettings
-from tools.models import Instance, InstanceFilter, InstanceTypeOffer, UtilisationSummary
+from tools.models import Instance, InstanceFilter, InstanceTypeOffer, MetricSeries, UtilisationSummary
 from tools.provider import CloudProvider
 
 F64 = npt.NDArray[np.float64]
@@ -78,6 +79,8 @@ class FleetSnapshot:
     offers: dict[tuple[str, str], list[InstanceTypeOffer]]  # (provider, region) → offers, cheapest first
     long: UtilisationSummary  # the rightsizing lookback, percentiles 90/95/99.5
     short: UtilisationSummary  # the idle lookback
+    # Hourly series of the off-hours candidates, by instance id; read only when off-hours advice is asked.
+    hourly_series: dict[str, MetricSeries] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.instances)
@@ -162,9 +165,13 @@ def _take(column: npt.NDArray[np.generic], rows: npt.NDArray[np.intp], fill: flo
 
 
 def collect(
-    provider: CloudProvider, scope: InstanceFilter | None = None, settings: AnalysisSettings | None = None
+    provider: CloudProvider,
+    scope: InstanceFilter | None = None,
+    settings: AnalysisSettings | None = None,
+    hourly: bool = False,
 ) -> FleetSnapshot:
-    """Read what the engines need from a provider: a few bulk calls, whatever the fleet's size."""
+    """Read what the engines need from a provider: a few bulk calls, whatever the fleet's size; with
+    `hourly`, each off-hours candidate's hourly series too (a call per candidate)."""
     settings = settings or AnalysisSettings()
     scope = (scope or InstanceFilter()).model_copy(update={"state": "running"})
     instances = provider.list_instances(scope)
@@ -172,4 +179,8 @@ def collect(
     offers = {key: provider.instance_types(*key) for key in sorted(regions)}
     long = provider.utilisation(settings.rightsizing.lookback_hours, PERCENTILES)
     short = provider.utilisation(settings.idle.lookback_hours, (95.0,))
-    return FleetSnapshot(provider.now(), instances, offers, long, short)
+    series: dict[str, MetricSeries] = {}
+    if hourly:
+        lookback = settings.off_hours.lookback_hours
+        series = {i.id: provider.metrics(i.id, lookback) for i in candidates(instances, settings.off_hours)}
+    return FleetSnapshot(provider.now(), instances, offers, long, short, series)

@@ -1,4 +1,5 @@
-"""The resource agent's tools: inventory, instance details, idle machines, types and spot risk."""
+"""The resource agent's tools: inventory, instance details, idle machines (all the time, or off hours), types
+and spot risk."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ class DescribeArgs(BaseModel):
 class IdleArgs(ScopeArgs):
     """Running instances in scope that do almost nothing (P95 CPU under 3 % and almost no network for 7
     days): the ledger's idle opportunities, counted in full, the biggest savings listed."""
+
+    limit: int = Field(20, ge=1, le=500, description="How many to list, biggest savings first")
+
+
+class OffHoursArgs(ScopeArgs):
+    """Non-production instances in scope idle while their team is away (P95 CPU under 5 % in the hours an
+    off-hours schedule would stop them, over two weeks): the ledger's off-hours opportunities, each with the
+    schedule it would get (stop 20:00, start 07:00 in the team's time zone, weekends off), counted in full."""
 
     limit: int = Field(20, ge=1, le=500, description="How many to list, biggest savings first")
 
@@ -89,6 +98,10 @@ def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[Bas
         a = IdleArgs(**args)
         return ledger_of("idle", a, a.limit)
 
+    def off_hours_candidates(**args: Any) -> SavingsReport:
+        a = OffHoursArgs(**args)
+        return ledger_of("off_hours", a, a.limit)
+
     def spot_candidates(**args: Any) -> SavingsReport:
         a = SpotCandidatesArgs(**args)
         return ledger_of("spot", a, a.limit)
@@ -129,6 +142,7 @@ def resource_tools(cloud: CloudProvider, settings: AnalysisSettings) -> list[Bas
         provider_tool(describe, "describe_instance", DescribeArgs),
         provider_tool(idle_instances, "find_idle_instances", IdleArgs),
         provider_tool(spot_candidates, "find_spot_candidates", SpotCandidatesArgs),
+        provider_tool(off_hours_candidates, "find_off_hours_candidates", OffHoursArgs),
         provider_tool(types, "list_instance_types", TypesArgs),
         provider_tool(spot_risk, "assess_spot_risk", SpotRiskArgs),
     ]

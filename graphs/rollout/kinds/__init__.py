@@ -36,6 +36,9 @@ class RolloutKindSpec:
     # It deletes: a person always approves, and `cooling_off` says how long it can still be undone after.
     irreversible: bool = False
     cooling_off: str = ""
+    # It saves over days, not at once (a schedule saves at night and at weekends): its saving is measured on
+    # the bill over this many days before its first wave and after its last, once they have passed.
+    measured_over_days: float = 0.0
 
     @property
     def cli_name(self) -> str:
@@ -59,6 +62,7 @@ def _registry() -> dict[str, RolloutKindSpec]:
     from graphs.rollout.kinds import (
         address_release,
         idle_stop,
+        off_hours,
         rightsizing,
         snapshot_cleanup,
         spot_migration,
@@ -68,7 +72,7 @@ def _registry() -> dict[str, RolloutKindSpec]:
     )
 
     kinds = (
-        spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND,
+        spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND, off_hours.KIND,
         volume_retype.KIND, volume_cleanup.KIND, snapshot_cleanup.KIND, address_release.KIND,
     )  # fmt: skip
     return {k.name: k for k in kinds}
