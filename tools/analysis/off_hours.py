@@ -142,14 +142,15 @@ def team_schedule(inst: Instance, settings: OffHoursSettings) -> OffHoursSchedul
 
 
 def candidates(instances: list[Instance], settings: OffHoursSettings) -> list[Instance]:
-    """Running non-production machines without a schedule (or an opt-out) of their own, on-demand or
-    reserved: a spot machine cannot be stopped (the cloud stops or terminates it, not its owner)."""
+    """Running non-production machines without a schedule (ours, an opt-out, another scheduler's), on-demand
+    or reserved: a spot machine cannot be stopped (the cloud stops or terminates it, not its owner)."""
     return [
         i
         for i in instances
         if i.state == "running"
         and i.tags.get("environment", "unknown") not in settings.production_environments
         and OFF_HOURS_TAG not in i.tags
+        and not any(tag in i.tags for tag in settings.other_schedulers)
         and i.pricing_model != "spot"
     ]
 

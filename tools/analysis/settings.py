@@ -102,6 +102,9 @@ class OffHoursSettings:
     weekends_off: bool = True
     default_time_zone: str = "UTC"  # for a machine without a `timezone` tag
     production_environments: tuple[str, ...] = ("production",)  # never scheduled
+    # Tags of other schedulers (the simulator's weekend one, AWS Instance Scheduler's): a machine one of them
+    # keeps is left to it, since two schedulers on one machine undo each other's stops and starts.
+    other_schedulers: tuple[str, ...] = ("schedule", "Schedule")
     lookback_hours: int = 14 * 24  # two weeks: two of every weekday and weekend
     cpu_p95_pct: float = 5.0  # of the hours it would be stopped: agents and daemons, nobody at work
     # Of the hours the schedule would stop it, seen running: a machine already stopped every weekend runs
