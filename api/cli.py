@@ -222,6 +222,7 @@ def recommend_command(
     from api.clouds import open_cloud
     from tools.analysis.engine import savings_summary
     from tools.analysis.ledger import read_ledger
+    from tools.analysis.off_hours import OffHoursSchedule
     from tools.errors import InvalidRequestError
     from tools.models import InstanceFilter
 
@@ -266,6 +267,8 @@ def recommend_command(
     for r in recommendations[:limit]:
         shown = r.kind == "rightsize" or r.resource != "instance"
         change = f"{r.current} → {r.target}" if shown else f"→ {r.target}"
+        if r.kind == "off_hours":  # its target is the schedule's tag: said in words
+            change = OffHoursSchedule.parse(r.target).short()
         table.add_row(
             r.instance_id, r.kind, change, f"{r.monthly_savings:,.2f}", r.risk, f"{r.confidence:.2f}"
         )
@@ -311,6 +314,15 @@ def demo_storage(seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZ
     from api.storage_demo import run_storage_demo
 
     run_storage_demo(seed, size, out)
+
+
+@demo.command("off-hours")
+def demo_off_hours(seed: SeedOption = DEFAULT_SEED, size: SizeOption = DEFAULT_SIZE) -> None:
+    """Development machines idle at night and at weekends: the schedules advised, approved as a rollout, a
+    simulated week of the service keeping them in each team's time zone, and the bill. (In-process.)"""
+    from api.off_hours_demo import run_off_hours_demo
+
+    run_off_hours_demo(seed, size, out)
 
 
 ScenarioOption = Annotated[

@@ -1,6 +1,6 @@
-"""`optiinfra finops check`: the FinOps loop once, for cron — budgets, cost anomalies, approval deadlines and
-notification retries, as the service's scheduler runs them — and the shared way the budget and anomaly
-commands run their part of it."""
+"""`optiinfra finops check`: the FinOps loop once, for cron — budgets, cost anomalies, approval deadlines,
+notification retries and off-hours schedules, as the service's scheduler runs them — and the shared way the
+budget and anomaly commands run their part of it."""
 
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ def check(
     db: DbOption = DEFAULT_DATABASE_URL,
     as_json: JsonOption = False,
 ) -> None:
-    """Check budgets and anomalies, watch approval deadlines, retry notifications: what is new is told once,
-    however many replicas or cron jobs check."""
+    """Check budgets and anomalies, watch approval deadlines, retry notifications, keep the off-hours
+    schedules (stop or start each machine whose schedule's boundary has passed since the last check): what
+    is new is told or done once, however many replicas or cron jobs check."""
     report = with_finops(db, cloud_url, seed, size, lambda f: f.check(days))
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
@@ -80,3 +81,13 @@ def check(
     if report.deliveries:
         sent = sum(d.status == "sent" for d in report.deliveries)
         out.print(f"Notifications retried: {len(report.deliveries)}, {sent} sent.")
+    run = report.schedules
+    if run is None:
+        out.print("Off-hours schedules: kept from now on (each machine at its next stop or start).")
+    elif run.scheduled or run.problems:
+        out.print(f"Off-hours schedules: {run.scheduled} machine(s) scheduled, {len(run.changes)} stopped or "
+                  f"started since {run.since:%F %H:%M} UTC.")  # fmt: skip
+        for c in run.changes:
+            out.print(f"  {c.action} {c.instance_id}" + ("" if c.ok else f": failed, {c.note}"))
+        for problem in run.problems:
+            out.print(f"  not kept: {problem}")

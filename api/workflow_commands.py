@@ -21,6 +21,7 @@ from tools.tag_filters import TagFilterError, parse_tag_filters
 if TYPE_CHECKING:  # the machinery is imported by the commands that run it: `--help` stays fast
     from graphs.rollout.events import Progress
     from graphs.rollout.models import Decision
+    from graphs.rollout.savings import MeasuredSavings
     from graphs.rollout.workflow import RolloutRun, Rollouts
 
 T = TypeVar("T")
@@ -366,6 +367,31 @@ def resume(
         return await r.resume(workflow_id, on_progress=_progress(as_json))
 
     _show(_run(db, None, go), as_json)
+
+
+@workflow.command("savings")
+def savings(
+    workflow_id: str,
+    db: DbOption = DEFAULT_DATABASE_URL,
+    cloud: CloudOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What an ended rollout saves, read from the cloud's bill now (an off-hours schedule's, a week after
+    its last wave)."""
+
+    async def go(r: Rollouts) -> MeasuredSavings:
+        await _cloud_of(r, workflow_id, cloud)
+        return await r.savings(workflow_id)
+
+    measured = _run(db, None, go)
+    if as_json:
+        print(json.dumps(measured.model_dump(mode="json")))
+    elif measured.monthly_savings is None:
+        out.print(f"{workflow_id}: {measured.note}")
+    else:
+        out.print(
+            f"{workflow_id}: {measured.monthly_savings:,.2f} USD/month measured on the bill ({measured.note})"
+        )
 
 
 @workflow.command("audit")

@@ -92,8 +92,8 @@ class FinOps:
         None on the first run ever, which starts keeping them from now."""
         now = await asyncio.to_thread(self.cloud.now)
         since = await self.marks.done_through(OFF_HOURS_DUTY)
-        if since is not None and now <= since:
-            return None
+        if since is not None and now <= since:  # kept through now already (or a cloud whose clock went back)
+            return ScheduleRun(since=since, until=now)
         run = None if since is None else await asyncio.to_thread(keep_schedules, self.cloud, since, now)
         await self.marks.mark_done(OFF_HOURS_DUTY, now)
         for change in run.changes if run else []:

@@ -75,9 +75,15 @@ class OffHoursSchedule:
         return f"stop={self.stop:%H:%M};start={self.start:%H:%M};weekends={weekends};tz={self.time_zone}"
 
     def describe(self) -> str:
-        """In words: "stopped 20:00-07:00 Europe/Berlin and at weekends"."""
+        """In words: "off 20:00-07:00 and at weekends, Europe/Berlin time"."""
         weekends = " and at weekends" if self.weekends_off else ""
-        return f"stopped {self.stop:%H:%M}-{self.start:%H:%M} {self.time_zone}{weekends}"
+        return f"off {self.stop:%H:%M}-{self.start:%H:%M}{weekends}, {self.time_zone} time"
+
+    def short(self) -> str:
+        """For a table's cell, the hours it is off: "20:00-07:00, weekends (Berlin)"."""
+        weekends = ", weekends" if self.weekends_off else ""
+        place = self.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+        return f"{self.stop:%H:%M}-{self.start:%H:%M}{weekends} ({place})"
 
     @property
     def off_hours_per_week(self) -> float:

@@ -28,9 +28,11 @@ from api.service.schemas import (
     WorkflowSummary,
 )
 from graphs.rollout.models import FINAL_STATUSES, Decision, RolloutSettings, Scope
+from graphs.rollout.savings import MeasuredSavings
 from graphs.rollout.workflow import (
     InvalidDecisionError,
     InvalidScopeError,
+    NotEndedError,
     NothingPendingError,
     Rollouts,
 )
@@ -117,6 +119,17 @@ async def get_workflow(workflow_id: str, rollouts: RolloutsDep, _: Reader) -> Wo
 @router.get("/{workflow_id}/audit", response_model=list[AuditOut])
 async def audit(workflow_id: str, rollouts: RolloutsDep, _: Reader) -> list[AuditOut]:
     return [AuditOut.model_validate(e.model_dump()) for e in await rollouts.audit(workflow_id)]
+
+
+@router.get("/{workflow_id}/savings", response_model=MeasuredSavings)
+async def savings(workflow_id: str, rollouts: RolloutsDep, _: Reader) -> MeasuredSavings:
+    """What the ended rollout's kept changes save, read from the cloud's bill now: an off-hours schedule's
+    once the week after its last wave has passed (`monthly_savings` is null until then, and `note` says
+    from when). 409 while the workflow has not ended."""
+    try:
+        return await rollouts.savings(workflow_id)
+    except NotEndedError as exc:
+        raise Problem(409, str(exc)) from None
 
 
 @router.post("/{workflow_id}/decision", status_code=202, response_model=WorkflowAccepted)
