@@ -225,7 +225,8 @@ def orders_storage_change(text: str) -> str | None:
 
 # "at night", "over the weekend", "after hours": when an off-hours schedule stops a machine.
 _OFF_HOURS = re.compile(
-    r"\b(?:at\s+night|overnight|nights|nightly|(?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?\s+off"
+    r"\b(?:at\s+night|overnight|nights|nightly|every\s+(?:night|evening|weekend)"
+    r"|(?:at|on|over|during)\s+(?:the\s+)?weekends?|weekends?\s+off"
     r"|after[-\s]hours|off[-\s]?hours|outside\s+(?:of\s+)?(?:office|working|business|work)\s+hours"
     r"|in\s+the\s+evenings?)\b",
     re.I,
@@ -238,9 +239,21 @@ _ORDERS_OFF_HOURS = re.compile(
 )
 
 
+# What a question about those hours asks after: machines idle or stopped then ("which are idle at night?").
+_OFF_HOURS_SUBJECT = re.compile(
+    r"\b(?:idle|unused|stop\w*|shut\w*|turn\w*\s+off|switch\w*\s+off|off|running|run|used|busy|schedul\w*)\b",
+    re.I,
+)
+
+
 def about_off_hours(text: str) -> bool:
     """Whether the request is about the hours a team is away ("… at night", "… at weekends")."""
     return _OFF_HOURS.search(text) is not None
+
+
+def asks_off_hours(text: str) -> bool:
+    """Whether the request asks which machines are idle, or could be stopped, while their team is away."""
+    return about_off_hours(text) and asks(text) and _OFF_HOURS_SUBJECT.search(text) is not None
 
 
 def orders_off_hours(text: str) -> bool:

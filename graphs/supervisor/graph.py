@@ -26,8 +26,8 @@ from agents.capabilities import beyond_reach
 from agents.narrative import Narrator
 from agents.routing import SPECIALISTS, Route, RouteName, RouteParams, Router
 from agents.routing.cues import (
-    about_off_hours,
     asks,
+    asks_off_hours,
     orders_off_hours,
     orders_resize,
     orders_storage_change,
@@ -44,6 +44,7 @@ from graphs.supervisor.budget_orders import budget_order, orders_budget
 from graphs.supervisor.budgets import BUDGET_WORDS, budget_answer
 from graphs.supervisor.models import ChatInput, ChatOutput, ChatState, Exchange, PendingApproval, Reply
 from tools.analysis.kinds import RESOURCE_OF, plural
+from tools.analysis.off_hours import OffHoursSchedule
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
 from tools.toolkit import Toolkit
@@ -114,10 +115,10 @@ async def understand(state: ChatState, runtime: Runtime[SupervisorContext]) -> C
         return Command(goto=_AGENT_FOR_FOCUS["set_budget"], update=update | {"focus": "set_budget"})
     # Machines stopped while their team is away: schedules the service keeps, planned as a rollout ("stop the
     # dev machines at night"), or the machines they would stop and what that saves ("idle at night?").
-    if about_off_hours(text) and worker not in ("approval", "status"):
-        if beyond_reach(text, allowed=frozenset({"power", "schedules"})) is None:
-            if orders_off_hours(text):
-                return Command(goto="rollout", update=update | {"kind": "off_hours"})
+    if worker not in ("approval", "status") and beyond_reach(text, frozenset({"power", "schedules"})) is None:
+        if orders_off_hours(text):
+            return Command(goto="rollout", update=update | {"kind": "off_hours"})
+        if asks_off_hours(text):
             return Command(goto=_AGENT_FOR_FOCUS["off_hours"], update=update | {"focus": "off_hours"})
     ordered = idle_stop or storage_change is not None
     refusal = beyond_reach(text, allowed=frozenset({"power"}) if ordered else frozenset())
@@ -217,6 +218,11 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         )
         for iid, why in list(plan.skipped.items())[:5]:
             lines.append(f"  {iid} is left out: {why}.")
+        if kind == "off_hours" and plan.changes:  # which hours: the same for every team, on its own clock
+            hours = {OffHoursSchedule.parse(c.target).describe().rsplit(", ", 1)[0] for c in plan.changes}
+            zones = sorted({OffHoursSchedule.parse(c.target).time_zone for c in plan.changes})
+            lines.append(f"  Each is {' or '.join(sorted(hours))} on its team's clock ({', '.join(zones)}); "
+                         "I stop and start them on time.")  # fmt: skip
         if params.instance_type and kind == "rightsizing":
             targets = {c.instance_id: c.target for c in plan.changes}
             for iid in params.instance_ids:
