@@ -220,3 +220,14 @@ def test_a_busy_port_is_one_line_before_any_banner(command: list[str]) -> None:
     assert result.stderr.splitlines() == [
         f"optiinfra: cannot listen on 127.0.0.1:{port}: Address already in use"
     ]
+
+
+def test_off_hours_recommendations_and_demo() -> None:
+    result = CliRunner().invoke(app, ["recommend", "--seed", "7", "--size", "300", "--kind", "off-hours"])
+    assert result.exit_code == 0, result.output
+    assert "off_hours" in result.output and "20:00-07:00, weekends" in result.output
+    demo = CliRunner().invoke(app, ["demo", "off-hours", "--seed", "7", "--size", "300"])
+    assert demo.exit_code == 0, demo.output
+    for seen in ("Machines idle while their team is away", "(off_hours): completed", "7 days of the service",
+                 "USD/month measured on the bill"):  # fmt: skip
+        assert seen in demo.output, seen

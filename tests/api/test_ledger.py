@@ -26,8 +26,13 @@ QUESTIONS = {
     "spot": ("which aws instances could run on spot?", "spot_candidates"),
     "rightsize": ("which aws instances are over-provisioned?", "downsize"),
     "reserved": ("which aws instances should we reserve?", "opportunities"),
+    "off_hours": ("which aws machines are idle at night?", "off_hours"),
 }
-PLANNED: dict[str, RolloutKind] = {"spot": "spot_migration", "rightsize": "rightsizing"}
+PLANNED: dict[str, RolloutKind] = {
+    "spot": "spot_migration",
+    "rightsize": "rightsizing",
+    "off_hours": "off_hours",
+}
 
 
 @pytest.mark.parametrize("kind", list(QUESTIONS))

@@ -71,6 +71,7 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/workflows", None, "read"),
     ("GET", "/api/v1/workflows/wf-none", None, "read"),
     ("GET", "/api/v1/workflows/wf-none/audit", None, "read"),
+    ("GET", "/api/v1/workflows/wf-none/savings", None, "read"),
     ("GET", "/api/v1/workflows/wf-none/events", None, "read"),
     ("POST", "/api/v1/chat", {"message": "hello"}, "read"),
     ("POST", "/api/v1/workflows", {"kind": "rightsizing", "scope": {"region": "nowhere-1"}}, "start"),
@@ -331,3 +332,30 @@ async def test_a_rollout_started_and_approved_in_chat_is_leased_and_completes(se
     # The turn let go of the workflow's lease: anyone may take it now.
     leases = ServiceStore(service.app.state.rollouts.db)
     assert await leases.acquire_lease(pending["workflow_id"], "someone-else", 5)
+
+
+async def test_a_schedules_savings_are_read_from_the_bill_once_its_week_has_passed(service: Service) -> None:
+    started = await service.client.post(
+        "/api/v1/workflows",
+        json={"kind": "off_hours", "scope": {"tags": {"environment": "development"}}},
+        headers=service.as_("operator"),
+    )
+    assert started.status_code == 202
+    workflow_id = started.json()["workflow_id"]
+    await service.settled(workflow_id)
+    early = await service.client.get(
+        f"/api/v1/workflows/{workflow_id}/savings", headers=service.as_("viewer")
+    )
+    assert early.status_code == 409 and "has not ended" in early.json()["detail"]
+    await service.client.post(
+        f"/api/v1/workflows/{workflow_id}/decision",
+        json={"decision": "approve"},
+        headers=service.as_("approver"),
+    )
+    assert (await service.settled(workflow_id))["status"] == "completed"
+    ended = await service.client.get(
+        f"/api/v1/workflows/{workflow_id}/savings", headers=service.as_("viewer")
+    )
+    assert ended.status_code == 200
+    body = ended.json()
+    assert body["monthly_savings"] is None and "not measured yet" in body["note"]

@@ -137,3 +137,33 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(cloud: str, tmp_path: Path) -
     assert long_comment.returncode == 2 and "at most 2000 characters" in long_comment.stderr
     listed = json.loads(optiinfra("workflow", "list", "--db", db, "--json").stdout)
     assert [r["status"] for r in listed] == ["failed"]  # the unreachable cloud's: nothing refused was started
+
+
+def test_off_hours_schedules_from_the_command_line(tmp_path: Path) -> None:
+    """Scheduled as a rollout, kept by `finops check` run from cron, measured from the bill a week on."""
+    db = f"sqlite:///{tmp_path / 'wf.db'}"
+    with serve_simulator(7, 300) as cloud:
+        scope = ("--cloud", cloud, "--db", db, "--tag", "environment=development")
+        waiting = ok_json("workflow", "start", "off-hours", *scope, "--json")
+        wf = waiting["workflow_id"]
+        done = ok_json("workflow", "approve", wf, "--by", "alice", "--db", db, "--json")
+        report = done["report"]
+        assert done["status"] == "completed" and report["changed"]
+        assert report["measured_monthly_savings"] is None
+        scheduled = {i: httpx.get(f"{cloud}/instances/{i}").json() for i in report["changed"]}
+        assert all(m["tags"]["off-hours"].startswith("stop=20:00;start=07:00") for m in scheduled.values())
+
+        first = optiinfra("finops", "check", "--cloud", cloud, "--db", db)
+        assert first.returncode == 0 and "Off-hours schedules: kept from now on" in first.stdout
+        httpx.post(f"{cloud}/clock/advance", json={"seconds": 24 * 3600}).raise_for_status()
+        kept = optiinfra("finops", "check", "--cloud", cloud, "--db", db)
+        assert kept.returncode == 0, kept.stderr
+        assert f"Off-hours schedules: {len(scheduled)} machine(s) scheduled" in kept.stdout
+        states = {httpx.get(f"{cloud}/instances/{i}").json()["state"] for i in scheduled}
+        assert states <= {"stopped", "stopping", "running", "pending"} and len(states) >= 1
+
+        early = optiinfra("workflow", "savings", wf, "--db", db)
+        assert early.returncode == 0 and "not measured yet" in early.stdout
+        httpx.post(f"{cloud}/clock/advance", json={"seconds": 7 * 24 * 3600}).raise_for_status()
+        measured = ok_json("workflow", "savings", wf, "--db", db, "--json")
+        assert measured["monthly_savings"] is not None and measured["hours"] == 168
