@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.console.sessions import Visitor
 from graphs.rollout.authority import allowed
+from tools.analysis.off_hours import OffHoursSchedule
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -49,6 +50,11 @@ def when(moment: datetime | str | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def change_target(target: str, action: str) -> str:
+    """A change's end state in words: an off-hours schedule's tag as the hours it keeps a machine off."""
+    return OffHoursSchedule.parse(target).describe() if action == "schedule-off-hours" else target
+
+
 @cache
 def static_url(name: str) -> str:
     """A static file's URL with its content's hash, so browsers may keep it for a year and still see a new
@@ -65,7 +71,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters |= {"usd": usd, "pct": pct, "when": when}
+    env.filters |= {"usd": usd, "pct": pct, "when": when, "change_target": change_target}
     env.globals |= {"static_url": static_url, "navigation": NAVIGATION}
     return env
 

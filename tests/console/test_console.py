@@ -112,6 +112,17 @@ def test_volumes_snapshots_and_addresses_are_in_the_recommendations(browser: Bro
     still.shot(page, "recommendations-storage")
 
 
+def test_off_hours_schedules_are_said_in_hours_and_zones(browser: Browser, still: Console) -> None:
+    page = still.sign_in(browser, "viewer")
+    page.goto(f"{still.url}/recommendations?kind=off_hours")
+    api = _api(still, "viewer", "/api/v1/recommendations", kind="off_hours", limit=1)
+    expect(page.locator("#rec-count")).to_have_text(str(api["total"]))
+    first = page.locator("#recommendations tbody tr").first
+    expect(first).to_contain_text(re.compile(r"off 20:00-07:00 and at weekends, \w+/\w+ time"))
+    expect(first).not_to_contain_text("stop=20:00")  # the tag's syntax is the cloud's, not the reader's
+    still.shot(page, "recommendations-off-hours")
+
+
 def test_a_viewer_sees_no_decision_controls_and_a_forged_post_changes_nothing(
     browser: Browser, still: Console
 ) -> None:
