@@ -14,15 +14,14 @@ import argparse
 import json
 import math
 import socket
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import numpy as np
+from timing import median_seconds
 
 from mock_cloud import CloudSimulator
 from tools.adapters.http import SimulatorHttpProvider
@@ -33,15 +32,6 @@ from tools.analysis.settings import RightsizingSettings
 from tools.analysis.snapshot import FleetSnapshot, collect, type_group
 from tools.analysis.tolerance import ChangeGuard, highest_cpu_within_latency_guard
 from tools.provider import CloudProvider
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def classify_in_python(

@@ -12,13 +12,13 @@ Usage: python bench/bench_simulator.py [--sizes 1000,10000,100000] [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
+from timing import median_seconds as timed
 
 from mock_cloud import CloudSimulator, load_catalog
 
@@ -26,13 +26,8 @@ HOURS = 14 * 24
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        gc.collect()
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
+    """Each run after a garbage collection: one fleet's garbage is not collected on the next one's time."""
+    return timed(run, repeats, collect=True)
 
 
 def bench_fleet(size: int, repeats: int) -> dict[str, float]:

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import numpy as np
+from timing import median_seconds
 
 from tools.analysis.kinds import Kind
 from tools.analysis.recommendation import Recommendation
@@ -44,15 +42,6 @@ from tools.models import Address, Snapshot, Volume
 
 NOW = datetime(2026, 6, 17, 6, tzinfo=UTC)
 SNAPSHOTS_PER_VOLUME = 10
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
 
 
 def account(volumes: int, seed: int = 7) -> StorageInventory:

@@ -51,6 +51,7 @@ _ADDED = {
         [("optiinfra_budget_alerts", "action_workflow_id")],
     ),
     7: (["optiinfra_sessions"], []),
+    8: (["optiinfra_marks"], []),
 }
 
 

@@ -115,11 +115,27 @@ async def test_an_order_to_stop_the_idle_machines_plans_an_idle_stop_in_its_scop
     assert all(sim.get_instance(i).state in ("stopping", "stopped") for i in report.changed)
 
 
+async def test_stopping_the_dev_machines_at_night_plans_their_schedules(
+    chat: Chat, sim: CloudSimulator
+) -> None:
+    asked = await chat.turn("t13", "which dev machines are idle at night?", ME)
+    assert asked.route.route == "resource" and not await chat.context.rollouts.store.runs()
+    ordered = await chat.turn("t13", "stop the dev machines at night", ME)
+    pending = ordered.pending_approval
+    assert (
+        pending is not None
+        and pending.kind == "off_hours"
+        and len(pending.instance_ids) == asked.facts["off_hours"]
+    )
+    assert all(sim.get_instance(i).tags["environment"] == "development" for i in pending.instance_ids)
+    assert "off 20:00-07:00 and at weekends on its team's clock" in ordered.reply
+
+
 async def test_questions_about_upsizing_and_other_power_orders_start_nothing(chat: Chat) -> None:
     asked = await chat.turn("t12", "which machines need a bigger type?", ME)
     assert asked.route.route == "performance" and asked.pending_approval is None
-    nightly = await chat.turn("t12", "stop the idle machines every night", ME)
-    assert nightly.reply.startswith("I can't schedule changes")
+    nightly = await chat.turn("t12", "resize the idle machines every night", ME)
+    assert nightly.reply.startswith("I can't schedule other changes for a set time")
     reboot = await chat.turn("t12", "reboot the idle machines", ME)
     assert reboot.reply.startswith("I can't stop, start, reboot or terminate machines one by one")
     assert not await chat.context.rollouts.store.runs()

@@ -43,7 +43,7 @@ def test_each_agent_owns_its_tools(toolkit: Toolkit) -> None:
                  "compare_prices"],
         "performance": ["get_instance_metrics", "find_rightsizing"],
         "resource": ["list_instances", "describe_instance", "find_idle_instances", "find_spot_candidates",
-                     "list_instance_types", "assess_spot_risk"],
+                     "find_off_hours_candidates", "list_instance_types", "assess_spot_risk"],
         "application": ["get_application_quality", "list_applications"],
     }  # fmt: skip
     with pytest.raises(KeyError, match="expected one of"):
