@@ -98,6 +98,11 @@ class CloudProvider(Protocol):
         as it is tagged now."""
         ...
 
+    def writes_tags(self) -> bool:
+        """Whether `set_tags` can write this cloud's machines (an off-hours schedule lives in a tag: where
+        it cannot, none is advised)."""
+        ...
+
     def wait_until_stable(self, instance_id: str, timeout: float = 600.0) -> Instance: ...
 
     def sleep_until(self, moment: datetime) -> datetime:

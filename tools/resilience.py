@@ -175,6 +175,9 @@ class ResilientProvider:
     def resize(self, instance_id: str, instance_type: str, idempotency_key: str) -> Instance:
         return self._call(lambda: self.inner.resize(instance_id, instance_type, idempotency_key))
 
+    def writes_tags(self) -> bool:
+        return self.inner.writes_tags()
+
     def set_tags(
         self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
     ) -> Instance:

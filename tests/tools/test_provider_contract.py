@@ -110,6 +110,7 @@ def test_tags_are_set_and_removed(backend: Backend) -> None:
     """What an off-hours schedule rests on: a tag written, read back by every listing, taken off again."""
     inst = running(backend.provider, provider=backend.cloud.name)
     key = "contract-tag"
+    assert backend.provider.writes_tags() == (backend.cloud.name != "gcp")
     if backend.cloud.name == "gcp":  # a GCE label cannot hold a schedule's time zone: refused, not mangled
         with pytest.raises(UnsupportedOperationError, match="labels"):
             backend.provider.set_tags(inst.id, {"off-hours": "20:00-07:00 Europe/Berlin"}, key)

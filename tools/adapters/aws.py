@@ -255,6 +255,9 @@ class AwsProvider(EbsStorage, PolledCloud):
         with translated():
             self._ec2[inst.region].stop_instances(InstanceIds=[inst.id])
 
+    def writes_tags(self) -> bool:
+        return True
+
     def set_tags(
         self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
     ) -> Instance:

@@ -352,6 +352,9 @@ class AzureProvider(MachinesOnly, ForgettingCloud):
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_size)
 
+    def writes_tags(self) -> bool:
+        return True
+
     def set_tags(
         self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
     ) -> Instance:

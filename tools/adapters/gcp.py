@@ -343,6 +343,9 @@ class GcpProvider(MachinesOnly, ForgettingCloud):
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
 
+    def writes_tags(self) -> bool:
+        return False
+
     def set_tags(
         self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
     ) -> Instance:

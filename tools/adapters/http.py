@@ -214,6 +214,9 @@ class SimulatorHttpProvider:
 
         return resize_by_restart(self, instance_id, instance_type, idempotency_key, change_type)
 
+    def writes_tags(self) -> bool:
+        return True
+
     def set_tags(
         self, instance_id: str, tags: Mapping[str, str], idempotency_key: str, remove: Sequence[str] = ()
     ) -> Instance:

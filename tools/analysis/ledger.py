@@ -72,7 +72,7 @@ def entries(
         volumes_analysed=count(inventory.volumes),
         snapshots_analysed=count(inventory.snapshots),
         addresses_analysed=count(inventory.addresses),
-        notes=inventory.notes,
+        notes=snapshot.notes + inventory.notes,
         opportunities=[r for r in found if r.monthly_savings > 0],
         under_provisioned=[r for r in found if r.kind == "rightsize" and r.monthly_savings < 0],
     )

@@ -81,6 +81,7 @@ class FleetSnapshot:
     short: UtilisationSummary  # the idle lookback
     # Hourly series of the off-hours candidates, by instance id; read only when off-hours advice is asked.
     hourly_series: dict[str, MetricSeries] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what could not be analysed, and why
 
     def __post_init__(self) -> None:
         n = len(self.instances)
@@ -180,7 +181,11 @@ def collect(
     long = provider.utilisation(settings.rightsizing.lookback_hours, PERCENTILES)
     short = provider.utilisation(settings.idle.lookback_hours, (95.0,))
     series: dict[str, MetricSeries] = {}
-    if hourly:
+    notes = []
+    if hourly and not provider.writes_tags():
+        notes.append("off-hours schedules: not advised, as this cloud's machines cannot be tagged from here "
+                     "yet (a schedule lives in a tag)")  # fmt: skip
+    elif hourly:
         lookback = settings.off_hours.lookback_hours
         series = {i.id: provider.metrics(i.id, lookback) for i in candidates(instances, settings.off_hours)}
-    return FleetSnapshot(provider.now(), instances, offers, long, short, series)
+    return FleetSnapshot(provider.now(), instances, offers, long, short, series, notes)
