@@ -219,8 +219,8 @@ async def rollout(state: ChatState, runtime: Runtime[SupervisorContext]) -> dict
         for iid, why in list(plan.skipped.items())[:5]:
             lines.append(f"  {iid} is left out: {why}.")
         if kind == "off_hours" and plan.changes:  # which hours: the same for every team, on its own clock
-            hours = {OffHoursSchedule.parse(c.target).describe().rsplit(", ", 1)[0] for c in plan.changes}
-            zones = sorted({OffHoursSchedule.parse(c.target).time_zone for c in plan.changes})
+            schedules = [OffHoursSchedule.parse(c.target) for c in plan.changes]
+            hours, zones = {s.hours for s in schedules}, sorted({s.time_zone for s in schedules})
             lines.append(f"  Each is {' or '.join(sorted(hours))} on its team's clock ({', '.join(zones)}); "
                          "I stop and start them on time.")  # fmt: skip
         if params.instance_type and kind == "rightsizing":

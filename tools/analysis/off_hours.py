@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,10 +74,15 @@ class OffHoursSchedule:
         weekends = "off" if self.weekends_off else "on"
         return f"stop={self.stop:%H:%M};start={self.start:%H:%M};weekends={weekends};tz={self.time_zone}"
 
-    def describe(self) -> str:
-        """In words: "off 20:00-07:00 and at weekends, Europe/Berlin time"."""
+    @property
+    def hours(self) -> str:
+        """When it keeps a machine off, in words: "off 20:00-07:00 and at weekends"."""
         weekends = " and at weekends" if self.weekends_off else ""
-        return f"off {self.stop:%H:%M}-{self.start:%H:%M}{weekends}, {self.time_zone} time"
+        return f"off {self.stop:%H:%M}-{self.start:%H:%M}{weekends}"
+
+    def describe(self) -> str:
+        """In words, with its clock: "off 20:00-07:00 and at weekends, Europe/Berlin time"."""
+        return f"{self.hours}, {self.time_zone} time"
 
     def short(self) -> str:
         """For a table's cell, the hours it is off: "20:00-07:00, weekends (Berlin)"."""
@@ -88,10 +93,7 @@ class OffHoursSchedule:
     @property
     def off_hours_per_week(self) -> float:
         on_days = 5 if self.weekends_off else 7
-        day = (datetime.combine(date.min, self.stop) - datetime.combine(date.min, self.start)) / timedelta(
-            hours=1
-        )
-        return HOURS_PER_WEEK - on_days * day
+        return HOURS_PER_WEEK - on_days * (_seconds(self.stop) - _seconds(self.start)) / _HOUR
 
     def running_at(self, moment: datetime) -> bool:
         local = moment.astimezone(_zone(self.time_zone))
