@@ -13,6 +13,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from mock_cloud.buckets import BucketView, generate_buckets
+from mock_cloud.buckets import matches as bucket_matches
 from mock_cloud.catalog import Catalog, Provider, check_pricing_model, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
@@ -101,6 +103,7 @@ class CloudSimulator:
         self._applications: dict[str, Application] = fleet.applications
         self._cloud = Lifecycle(seed, self.catalog, self.spot, fleet, self.clock.now())
         self.storage = generate_estate(seed, self.clock.now(), fleet.instances, fleet.retired)
+        self.buckets = generate_buckets(seed, self.clock.now(), fleet.instances)
         self._tokens: dict[str, _IdempotentCall] = {}
 
     # -- time -------------------------------------------------------------------------------------------
@@ -390,9 +393,11 @@ class CloudSimulator:
         if end > self.now() + 1e-6:
             raise InvalidParameterValue("the cost window cannot end in the future")
         instances = self._matching(provider, region, tags=tags, application=application, retired=True)
+        resources = self.storage.billing_rows(provider, region, application, tags)
+        self.buckets.billing_rows(resources, provider, region, application, tags)
         matrix = cost_matrix(
             instances, day_edges(start, end), self.catalog, self.spot, self.faults.cost_spikes
-        ).with_resources(self.storage.billing_rows(provider, region, application, tags))
+        ).with_resources(resources)
         return cost_report(matrix, group_by, daily)
 
     def instance_hourly_costs(self, instance_id: str, hours: int = 24) -> list[tuple[float, float]]:
@@ -569,6 +574,41 @@ class CloudSimulator:
         return self._address_change(
             "recover_address", allocation_id, idempotency_key, self.storage.recover_address
         )
+
+    # -- object storage ---------------------------------------------------------------------------------
+    def list_buckets(
+        self, *, provider: str | None = None, region: str | None = None, storage_class: str | None = None,
+        application: str | None = None, tags: Mapping[str, str] | None = None, offset: int = 0,
+        limit: int | None = None,
+    ) -> ResourcePage[BucketView]:  # fmt: skip
+        """Buckets matching every filter, by name."""
+        self._call("list_buckets")
+        _check_filters(provider)
+        found = [
+            b for _, b in sorted(self.buckets.buckets.items())
+            if bucket_matches(b, provider, region, application, tags)
+            and (storage_class is None or b.current.storage_class == storage_class)
+        ]  # fmt: skip
+        return _page(found, offset, limit, self.buckets.view)
+
+    def get_bucket(self, name: str) -> BucketView:
+        self._call("get_bucket")
+        return self.buckets.view(self.buckets.bucket(name))
+
+    def set_bucket_class(
+        self, name: str, storage_class: str, idempotency_key: str | None = None
+    ) -> BucketView:
+        """Move every object of a bucket to `storage_class` (S3 storage classes, Azure access tiers, Cloud
+        Storage classes): charged as the cloud charges it (see `Buckets.set_class`)."""
+
+        def view() -> BucketView:
+            return self.buckets.view(self.buckets.bucket(name))
+
+        def act() -> BucketView:
+            self.buckets.set_class(name, storage_class, self.now())
+            return view()
+
+        return self._idempotent("set_bucket_class", (name, storage_class), idempotency_key, act, view)
 
     def _volume_now(self, volume_id: str) -> VolumeView:
         return self.storage.volume_view(self.storage.volumes[volume_id], self.now())

@@ -1,5 +1,5 @@
-"""The simulator's volumes, snapshots and public addresses over HTTP, shaped as the instance routes are:
-pages with a total, an Idempotency-Key on every change, the clouds' error codes in every refusal."""
+"""The simulator's volumes, snapshots, public addresses and buckets over HTTP, shaped as the instance routes
+are: pages with a total, an Idempotency-Key on every change, the clouds' error codes in every refusal."""
 
 from __future__ import annotations
 
@@ -100,6 +100,35 @@ class AddressPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class BucketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    provider: Provider
+    region: str
+    storage_class: str = Field(description="S3 storage class, Azure access tier or Cloud Storage class")
+    size_gb: float
+    objects: int
+    reads_gb_per_day: float = Field(description="GB read a day, the last 30 days' mean (request metrics)")
+    created_at: datetime
+    class_since: datetime = Field(description="Since when its objects are in this class")
+    application: str
+    tags: dict[str, str]
+
+
+class BucketPage(BaseModel):
+    buckets: list[BucketOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class BucketClassRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    storage_class: str = Field(min_length=1, max_length=32, description="e.g. STANDARD_IA, Cool, NEARLINE")
 
 
 class ModifyVolumeRequest(BaseModel):
@@ -270,6 +299,47 @@ def storage_router(call: Call[Any], parse_tags: Callable[[list[str]], dict[str, 
         """Give an idle address back (one in use is refused)."""
         view = await call(lambda sim: sim.release_address(allocation_id, idempotency_key))
         return AddressOut.model_validate(view)
+
+    @router.get("/buckets", response_model=BucketPage, tags=["storage"])
+    async def list_buckets(
+        provider: Provider | None = None,
+        region: Annotated[str | None, Query(max_length=64)] = None,
+        storage_class: Annotated[str | None, Query(max_length=32)] = None,
+        application: Annotated[str | None, Query(max_length=128)] = None,
+        tag: Tags = [],  # noqa: B006
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> object:
+        page = await call(
+            lambda sim: sim.list_buckets(
+                provider=provider,
+                region=region,
+                storage_class=storage_class,
+                application=application,
+                tags=parse_tags(tag),
+                offset=offset,
+                limit=limit,
+            )
+        )
+        return BucketPage(
+            buckets=[BucketOut.model_validate(b) for b in page.items],
+            total=page.total,
+            offset=offset,
+            limit=limit,
+        )
+
+    @router.get("/buckets/{name}", response_model=BucketOut, tags=["storage"])
+    async def get_bucket(name: ResourceId) -> object:
+        return BucketOut.model_validate(await call(lambda sim: sim.get_bucket(name)))
+
+    @router.post("/buckets/{name}/class", response_model=BucketOut, tags=["storage"])
+    async def set_bucket_class(
+        name: ResourceId, body: BucketClassRequest, idempotency_key: IdempotencyKey = None
+    ) -> object:
+        """Move every object to another storage class: transitions, a copy's reads and early deletion are
+        charged as the cloud charges them; objects in an archive class are restored first (refused)."""
+        view = await call(lambda sim: sim.set_bucket_class(name, body.storage_class, idempotency_key))
+        return BucketOut.model_validate(view)
 
     @router.post("/addresses/{allocation_id}/recover", response_model=AddressOut, tags=["storage"])
     async def recover_address(allocation_id: ResourceId, idempotency_key: IdempotencyKey = None) -> object:
