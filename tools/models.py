@@ -294,6 +294,34 @@ class Address(BaseModel):
         return self.tags.get("application")
 
 
+class Bucket(BaseModel):
+    """An object storage bucket (S3 bucket, Azure blob container, Cloud Storage bucket) and the storage class
+    its objects are in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    provider: CloudName
+    region: str
+    storage_class: str = Field(description="S3 storage class, Azure access tier or Cloud Storage class")
+    size_gb: float
+    objects: int
+    reads_gb_per_day: float | None = Field(
+        None, description="GB read a day over the last 30 days; None where the cloud keeps no request metrics"
+    )
+    created_at: datetime
+    class_since: datetime | None = Field(None, description="Since when its objects are in this class")
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def application(self) -> str | None:
+        return self.tags.get("application")
+
+
 class VolumeDeletion(BaseModel):
     volume: Volume
     final_snapshot: Snapshot | None

@@ -15,6 +15,7 @@ from tools.errors import InvalidRequestError
 from tools.models import (
     Address,
     ApplicationQuality,
+    Bucket,
     CostBreakdown,
     Instance,
     InstanceFilter,
@@ -164,6 +165,15 @@ class CloudProvider(Protocol):
     ) -> Address:
         """Allocate a released address again, while nobody else took it (a cloud that forgets released
         allocations, as EC2 does, allocates `public_ip` again instead, under a new id)."""
+        ...
+
+    # -- object storage ---------------------------------------------------------------------------------
+    def list_buckets(self, filters: ResourceFilter | None = None) -> list[Bucket]: ...
+
+    def get_bucket(self, name: str) -> Bucket: ...
+
+    def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
+        """Move every object of the bucket to `storage_class`; the bucket as it is now."""
         ...
 
 

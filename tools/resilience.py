@@ -18,6 +18,7 @@ from tools.errors import ProviderError, ProviderUnavailableError
 from tools.models import (
     Address,
     ApplicationQuality,
+    Bucket,
     CostBreakdown,
     Instance,
     InstanceFilter,
@@ -247,3 +248,12 @@ class ResilientProvider:
         self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
     ) -> Address:
         return self._call(lambda: self.inner.recover_address(allocation_id, idempotency_key, public_ip))
+
+    def list_buckets(self, filters: ResourceFilter | None = None) -> list[Bucket]:
+        return self._call(lambda: self.inner.list_buckets(filters))
+
+    def get_bucket(self, name: str) -> Bucket:
+        return self._call(lambda: self.inner.get_bucket(name))
+
+    def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
+        return self._call(lambda: self.inner.set_bucket_class(name, storage_class, idempotency_key))

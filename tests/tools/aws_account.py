@@ -123,6 +123,7 @@ def _seed_storage(sim: CloudSimulator, aws_ids: dict[str, str], shift: float) ->
         for snap in sim.list_snapshots(volume_id=v.id).items[-2:]:
             tags = [{"Key": k, "Value": t} for k, t in snap.tags.items()]
             ec2.create_snapshot(VolumeId=made, TagSpecifications=[{"ResourceType": "snapshot", "Tags": tags}])
+    _seed_buckets(sim, shift)
     for a in sim.list_addresses(provider="aws").items:
         if a.attached_to is not None and a.attached_to not in aws_ids:
             continue
@@ -131,6 +132,28 @@ def _seed_storage(sim: CloudSimulator, aws_ids: dict[str, str], shift: float) ->
         ec2.create_tags(Resources=[allocation], Tags=[{"Key": k, "Value": t} for k, t in a.tags.items()])
         if a.attached_to is not None:
             ec2.associate_address(AllocationId=allocation, InstanceId=aws_ids[a.attached_to])
+
+
+def _seed_buckets(sim: CloudSimulator, shift: float) -> None:
+    """The simulator's S3 buckets: their tags, a few small objects in their class (moto keeps every byte in
+    memory, so sizes are not the simulator's), and 30 days of request metrics with its reads."""
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for b in sim.list_buckets(provider="aws").items:
+        location = (
+            {} if b.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": b.region}}
+        )
+        s3.create_bucket(Bucket=b.name, **location)
+        s3.put_bucket_tagging(
+            Bucket=b.name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in b.tags.items()]}
+        )
+        for k in range(3):
+            s3.put_object(Bucket=b.name, Key=f"part-{k}", Body=b"x" * 1024, StorageClass=b.storage_class)
+        dims = [{"Name": "BucketName", "Value": b.name}, {"Name": "FilterId", "Value": "EntireBucket"}]
+        when = [
+            datetime.fromtimestamp(sim.now() + shift, UTC) - timedelta(days=d, hours=1) for d in range(30)
+        ]
+        downloaded = _points("BytesDownloaded", dims, when, [b.reads_gb_per_day * 1e9] * len(when))
+        _publish(boto3.client("cloudwatch", region_name=b.region), "AWS/S3", downloaded)
 
 
 def _points(name: str, dims: list[dict[str, str]], when: list[datetime], values: Any) -> list[dict[str, Any]]:

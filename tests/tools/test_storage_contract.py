@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.tools.conftest import Backend
-from tools.errors import IncorrectStateError, ResourceNotFoundError, UnsupportedOperationError
+from tools.errors import (
+    IncorrectStateError,
+    InvalidRequestError,
+    ResourceNotFoundError,
+    UnsupportedOperationError,
+)
 from tools.models import FINAL_SNAPSHOT_TAG, ResourceFilter
 
 pytestmark = pytest.mark.storage  # the AWS account is given the simulator's volumes, snapshots and addresses
@@ -144,3 +149,42 @@ def test_the_aws_type_moves_are_the_simulators(backend: Backend) -> None:
         if any(v.attached_to in running for v in sim.list_volumes(tags={"application": str(a[0])}).items)
     ]  # fmt: skip
     assert theirs and advice(backend.provider) == theirs
+
+
+def _reads_buckets(backend: Backend) -> bool:
+    if backend.cloud.name in ("azure", "gcp"):
+        with pytest.raises(UnsupportedOperationError, match="buckets are not read from"):
+            backend.provider.list_buckets()
+        return False
+    return True
+
+
+def test_buckets_are_listed_with_their_class_and_reads(backend: Backend) -> None:
+    if not _reads_buckets(backend):
+        return
+    cloud = backend.provider
+    buckets = cloud.list_buckets(ResourceFilter(provider="aws"))
+    assert buckets and all(b.provider == "aws" and b.objects > 0 for b in buckets)
+    assert {b.storage_class for b in buckets} >= {"STANDARD", "STANDARD_IA"}
+    assert all(b.reads_gb_per_day is not None and b.reads_gb_per_day >= 0 for b in buckets)
+    team = buckets[0].tags["team"]
+    assert all(b.tags["team"] == team for b in cloud.list_buckets(ResourceFilter(tags={"team": team})))
+    assert cloud.get_bucket(buckets[0].name).name == buckets[0].name
+    with pytest.raises(ResourceNotFoundError):
+        cloud.get_bucket("no-such-bucket-here")
+
+
+def test_a_class_move_its_replay_and_what_is_refused(backend: Backend) -> None:
+    if not _reads_buckets(backend):
+        return
+    cloud = backend.provider
+    hot = next(b for b in cloud.list_buckets(ResourceFilter(provider="aws")) if b.storage_class == "STANDARD")
+    moved = cloud.set_bucket_class(hot.name, "STANDARD_IA", "move-1")
+    assert moved.storage_class == "STANDARD_IA" and moved.objects == hot.objects
+    assert cloud.set_bucket_class(hot.name, "STANDARD_IA", "move-1").storage_class == "STANDARD_IA"
+    with pytest.raises(InvalidRequestError):
+        cloud.set_bucket_class(hot.name, "COOL", "move-2")
+    cloud.set_bucket_class(hot.name, "GLACIER", "move-3")
+    with pytest.raises(IncorrectStateError):  # archived objects are restored before they are copied
+        cloud.set_bucket_class(hot.name, "STANDARD", "move-4")
+    assert cloud.get_bucket(hot.name).storage_class == "GLACIER"

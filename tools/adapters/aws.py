@@ -30,6 +30,7 @@ import numpy.typing as npt
 from botocore.config import Config
 
 from mock_cloud.catalog import Catalog
+from tools.adapters.aws_buckets import S3Buckets
 from tools.adapters.aws_errors import translated
 from tools.adapters.aws_storage import EbsStorage
 from tools.adapters.remote import PolledCloud, bill_window, breakdown, check_window
@@ -66,7 +67,7 @@ _CE_GROUPS = {  # our grouping → Cost Explorer's GroupBy
 _METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit
 
 
-class AwsProvider(EbsStorage, PolledCloud):
+class AwsProvider(EbsStorage, S3Buckets, PolledCloud):
     """A CloudProvider over one AWS account, in the given regions."""
 
     name = "aws"
@@ -95,6 +96,7 @@ class AwsProvider(EbsStorage, PolledCloud):
             r: session.client("cloudwatch", region_name=r, config=config) for r in self.regions
         }
         self._ce = session.client("ce", region_name="us-east-1", config=config)  # Cost Explorer is global
+        self._s3 = session.client("s3", region_name=self.regions[0], config=config)  # buckets: any region
 
     def clients(self, region: str) -> tuple[Any, Any]:
         """(EC2, CloudWatch) clients of a region, e.g. to register botocore event hooks."""

@@ -18,6 +18,7 @@ from tools.models import (
     STABLE_STATES,
     Address,
     ApplicationQuality,
+    Bucket,
     CostBreakdown,
     Instance,
     InstanceFilter,
@@ -309,6 +310,16 @@ class SimulatorHttpProvider:
         self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
     ) -> Address:
         return Address.model_validate(self._post(f"/addresses/{allocation_id}/recover", idempotency_key))
+
+    def list_buckets(self, filters: ResourceFilter | None = None) -> list[Bucket]:
+        return [Bucket.model_validate(b) for b in self._all("/buckets", "buckets", _resources(filters))]
+
+    def get_bucket(self, name: str) -> Bucket:
+        return Bucket.model_validate(self._request("GET", f"/buckets/{name}"))
+
+    def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
+        body = {"storage_class": storage_class}
+        return Bucket.model_validate(self._post(f"/buckets/{name}/class", idempotency_key, body))
 
     def sleep_until(self, moment: datetime) -> datetime:
         while True:

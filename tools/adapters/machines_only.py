@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from tools.errors import UnsupportedOperationError
-from tools.models import Address, ResourceFilter, Snapshot, Volume, VolumeDeletion
+from tools.models import Address, Bucket, ResourceFilter, Snapshot, Volume, VolumeDeletion
 
 
 class MachinesOnly:
@@ -15,7 +15,7 @@ class MachinesOnly:
 
     def _refuse(self) -> NoReturn:
         raise UnsupportedOperationError(
-            f"volumes, snapshots and public addresses are not read from {self.name} yet "
+            f"volumes, snapshots, public addresses and buckets are not read from {self.name} yet "
             "(the simulator and AWS have them)",
             provider=self.name,
         )
@@ -72,4 +72,13 @@ class MachinesOnly:
     def recover_address(
         self, allocation_id: str, idempotency_key: str, public_ip: str | None = None
     ) -> Address:
+        self._refuse()
+
+    def list_buckets(self, filters: ResourceFilter | None = None) -> list[Bucket]:
+        self._refuse()
+
+    def get_bucket(self, name: str) -> Bucket:
+        self._refuse()
+
+    def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
         self._refuse()

@@ -16,6 +16,7 @@ from tools.errors import InvalidRequestError, from_cloud_code
 from tools.models import (
     Address,
     ApplicationQuality,
+    Bucket,
     CostBreakdown,
     CostGroup,
     Instance,
@@ -293,6 +294,22 @@ class SimulatorProvider:
     ) -> Address:
         with _translated():
             return _model(Address, self.simulator.recover_address(allocation_id, idempotency_key))
+
+    def list_buckets(self, filters: ResourceFilter | None = None) -> list[Bucket]:
+        f = filters or ResourceFilter()
+        with _translated():
+            page = self.simulator.list_buckets(
+                provider=f.provider, region=f.region, application=f.application, tags=f.tag_filter()
+            )
+        return [_model(Bucket, b) for b in page.items]
+
+    def get_bucket(self, name: str) -> Bucket:
+        with _translated():
+            return _model(Bucket, self.simulator.get_bucket(name))
+
+    def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
+        with _translated():
+            return _model(Bucket, self.simulator.set_bucket_class(name, storage_class, idempotency_key))
 
 
 M = TypeVar("M", bound=BaseModel)
