@@ -74,6 +74,8 @@ async def _a_week(sim: CloudSimulator, console: Console, days: int) -> None:
             day = datetime.fromtimestamp(sim.now() - HOUR, UTC)
             said = ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "nothing to do"
             console.print(f"{day:%a %d %b} (UTC): {said}")
+        sim.advance(HOUR)  # the week is read from an hour after the last wave
+        await finops.keep_schedules()
         measured = await rollouts.savings(run.workflow_id)
     console.rule("The bill")
     if measured.monthly_savings is None:

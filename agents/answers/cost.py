@@ -27,7 +27,7 @@ MAX_DAYS_SHOWN = 31
 _KIND_WORDS = {
     "spot": "spot", "reserved": "reservation", "rightsize": "rightsizing", "idle": "idle",
     "unattached_volume": "unattached-volume", "volume_type": "volume-type", "old_snapshot": "old-snapshot",
-    "idle_address": "idle-address", "off_hours": "off-hours",
+    "idle_address": "idle-address", "off_hours": "off-hours", "bucket_tier": "bucket-tier",
 }  # fmt: skip
 _STORAGE_WORDS = (
     r"disks?",

@@ -110,8 +110,8 @@ def _storage_plan(
     settings: RolloutSettings,
     analysis: AnalysisSettings,
 ) -> RolloutPlan:
-    """A plan for volumes, snapshots or addresses: the ledger's opportunities of the kind, each watched
-    through the machine it serves (a volume in use), if any."""
+    """A plan for volumes, snapshots, addresses or buckets: the ledger's opportunities of the kind, each
+    watched through the machine it serves (a volume in use), if any."""
     spec = kind_of(kind)
     now = cloud.now()
     inventory = collect_storage(cloud, scope.filter(), [spec.recommendation], now)
@@ -122,6 +122,7 @@ def _storage_plan(
     chosen = saving[: settings.max_changes] if settings.max_changes else saving
     tags_of: dict[str, dict[str, str]] = {v.id: v.tags for v in inventory.volumes}
     tags_of |= {s.id: s.tags for s in inventory.snapshots} | {a.id: a.tags for a in inventory.addresses}
+    tags_of |= {b.name: b.tags for b in inventory.buckets}
     machine_of = {v.id: v.attached_to for v in inventory.volumes}
     machines = (
         {i.id: i for i in cloud.list_instances(scope.filter())}
@@ -164,7 +165,10 @@ def _storage_plan(
     return RolloutPlan(
         kind=kind,
         created_at=now,
-        instances_analyzed=found.volumes_analysed + found.snapshots_analysed + found.addresses_analysed,
+        instances_analyzed=found.volumes_analysed
+        + found.snapshots_analysed
+        + found.addresses_analysed
+        + found.buckets_analysed,
         opportunities=len(saving),
         changes=changes,
         skipped=skipped,

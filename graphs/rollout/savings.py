@@ -33,19 +33,22 @@ class MeasuredSavings(BaseModel):
 
 def measure(cloud: CloudProvider, state: RolloutState, kept: list[ChangeResult]) -> MeasuredSavings:
     """The kept changes' billed cost, `observe_minutes` before the first wave against as long after the
-    last wave's observation began; for a kind that saves over days (a schedule), whole days before the
-    first wave against as many after the last, once they have passed."""
+    last wave's observation began; for a kind measured over days (a schedule, or a change with one-off
+    charges), whole days before the first wave against as many from an hour after the last (past the
+    hour its one-offs are billed in), once they have passed."""
     waves = state.get("waves", [])
     if not kept or not waves:
         return MeasuredSavings(monthly_savings=0.0, note="nothing was kept changed")
-    days = kind_of(state["kind"]).measured_over_days
+    spec = kind_of(state["kind"])
+    days = spec.measured_over_days
     window = timedelta(days=days) if days else timedelta(minutes=state["settings"].observe_minutes)
-    before_end, after_end = waves[0].started_at, waves[-1].finished_at + window
+    settle = timedelta(hours=1) if days else timedelta(0)
+    before_end, after_end = waves[0].started_at, waves[-1].finished_at + settle + window
     if days and after_end > cloud.now():
         return MeasuredSavings(
             monthly_savings=None,
-            note=f"not measured yet: it saves at night and at weekends, so its bill is read over the "
-            f"{days:g} days after its last wave, from {after_end:%Y-%m-%d %H:%M} UTC on "
+            note=f"not measured yet: {spec.measured_because}, so its bill is read over {days:g} day(s) from "
+            f"an hour after its last wave, complete at {after_end:%Y-%m-%d %H:%M} UTC "
             f"(`optiinfra workflow savings {state['workflow_id']}`)",
         )
     try:

@@ -77,8 +77,9 @@ async def test_a_week_of_schedules_saves_what_the_plan_said_on_the_bill() -> Non
     # The bill of the week after against the week before, scaled to a month: the estimate within 15 %
     # (its two weeks of history and the hour a tick may take to keep a boundary make the difference).
     assert measured.monthly_savings == pytest.approx(report.monthly_savings, rel=0.15)
-    # Its week after is the simulator's own bill of those machines for the 7 days after the last wave.
-    until = report.waves[-1].finished_at + timedelta(days=7)
+    # Its week after is the simulator's own bill of those machines for the 7 days from an hour after the last
+    # wave.
+    until = report.waves[-1].finished_at + timedelta(days=7, hours=1)
     billed = rest.get("/costs", params={"group_by": "instance", "days": 7, "until": until.isoformat()}).json()
     week = {g["key"]: g["amount"] for g in billed["groups"]}
     assert sum(week[i] for i in report.changed) == pytest.approx(measured.after_usd, rel=1e-4)

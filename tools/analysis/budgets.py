@@ -51,6 +51,7 @@ SavingKind = Literal[
     "volume_cleanup",
     "snapshot_cleanup",
     "address_release",
+    "bucket_tier_move",
 ]
 
 

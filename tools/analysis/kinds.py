@@ -15,10 +15,17 @@ Kind = Literal[
     "volume_type",
     "old_snapshot",
     "idle_address",
+    "bucket_tier",
 ]
 MACHINE_KINDS: tuple[Kind, ...] = ("rightsize", "idle", "spot", "reserved", "off_hours")
 # Of what an account holds besides machines (tools/analysis/storage.py).
-STORAGE_KINDS: tuple[Kind, ...] = ("unattached_volume", "volume_type", "old_snapshot", "idle_address")
+STORAGE_KINDS: tuple[Kind, ...] = (
+    "unattached_volume",
+    "volume_type",
+    "old_snapshot",
+    "idle_address",
+    "bucket_tier",
+)
 KINDS: tuple[Kind, ...] = MACHINE_KINDS + STORAGE_KINDS
 # What each kind's recommendations are about.
 RESOURCE_OF: dict[str, str] = {
@@ -27,6 +34,7 @@ RESOURCE_OF: dict[str, str] = {
     "volume_type": "volume",
     "old_snapshot": "snapshot",
     "idle_address": "address",
+    "bucket_tier": "bucket",
 }
 
 

@@ -28,6 +28,7 @@ class Ledger(BaseModel):
     volumes_analysed: int = 0
     snapshots_analysed: int = 0
     addresses_analysed: int = 0
+    buckets_analysed: int = 0
     notes: list[str] = Field(default_factory=list, description="What could not be read, and why")
     opportunities: list[Recommendation] = Field(description="Money-saving changes, highest priority first")
     under_provisioned: list[Recommendation] = Field(
@@ -72,6 +73,7 @@ def entries(
         volumes_analysed=count(inventory.volumes),
         snapshots_analysed=count(inventory.snapshots),
         addresses_analysed=count(inventory.addresses),
+        buckets_analysed=count(inventory.buckets),
         notes=snapshot.notes + inventory.notes,
         opportunities=[r for r in found if r.monthly_savings > 0],
         under_provisioned=[r for r in found if r.kind == "rightsize" and r.monthly_savings < 0],

@@ -34,7 +34,7 @@ class Alternative(BaseModel):
     note: str = ""
 
 
-ResourceKind = Literal["instance", "volume", "snapshot", "address"]
+ResourceKind = Literal["instance", "volume", "snapshot", "address", "bucket"]
 
 
 class Recommendation(BaseModel):
@@ -51,8 +51,8 @@ class Recommendation(BaseModel):
     kind: Kind
     finding: str = Field(description="e.g. over-provisioned, under-provisioned, idle, spot-eligible")
     action: str = Field(
-        description="resize, stop, terminate, migrate-to-spot, purchase-reservation, delete-volume, "
-        "modify-volume-type, delete-snapshot or release-address"
+        description="resize, stop, terminate, migrate-to-spot, purchase-reservation, schedule-off-hours, "
+        "delete-volume, modify-volume-type, delete-snapshot, release-address or change-storage-class"
     )
     current: str = Field(description="Current instance type, pricing model or the resource's state")
     target: str = Field(description="Recommended instance type, pricing model or the resource's end state")

@@ -90,6 +90,9 @@ class StorageSettings:
     # Compute Optimizer's headroom, on the workload's p99 IOPS and throughput, when sizing a new volume type.
     iops_headroom: float = 0.20
     min_monthly_savings: float = 0.50  # below this a change is not worth a person's attention
+    # A bucket's reads are known after a month of them; a class move must pay its one-off cost back soon.
+    bucket_min_age_days: float = 30.0
+    bucket_payback_months: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class PrioritySettings:
             "idle": 1.0, "reserved": 1.0, "rightsize": 2.0, "spot": 3.0, "off_hours": 1.0,
             # a click each; a type change is online
             "unattached_volume": 1.0, "volume_type": 1.0, "old_snapshot": 1.0, "idle_address": 1.0,
+            "bucket_tier": 1.0,
         }
     )  # fmt: skip
 

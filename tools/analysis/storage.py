@@ -21,11 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from mock_cloud.catalog.storage import SNAPSHOT_GB_MONTH, VOLUME_TYPES, region_factor
+from tools.analysis.buckets import bucket_tiers
 from tools.analysis.kinds import STORAGE_KINDS, Kind
 from tools.analysis.recommendation import Recommendation, ResourceKind, RiskLevel, clamp
 from tools.analysis.settings import StorageSettings
 from tools.errors import UnsupportedOperationError
-from tools.models import FINAL_SNAPSHOT_TAG, Address, InstanceFilter, ResourceFilter, Snapshot, Volume
+from tools.models import FINAL_SNAPSHOT_TAG, Address, Bucket, InstanceFilter, ResourceFilter, Snapshot, Volume
 from tools.provider import CloudProvider
 
 F64 = npt.NDArray[np.float64]
@@ -40,6 +41,7 @@ class StorageInventory:
     volumes: list[Volume] = field(default_factory=list)
     snapshots: list[Snapshot] = field(default_factory=list)
     addresses: list[Address] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
 
 
@@ -61,6 +63,8 @@ def collect_storage(
             inventory.snapshots = cloud.list_snapshots(resources)
         if "idle_address" in wanted:
             inventory.addresses = cloud.list_addresses(resources)
+        if "bucket_tier" in wanted:
+            inventory.buckets = cloud.list_buckets(resources)
     except UnsupportedOperationError as exc:
         inventory.notes.append(exc.message)
     return inventory
@@ -84,6 +88,8 @@ def storage_findings(
         found += old_snapshots(inventory, settings)
     if "idle_address" in wanted:
         found += idle_addresses(inventory, settings)
+    if "bucket_tier" in wanted:
+        found += bucket_tiers(inventory.buckets, inventory.now, settings)
     return found
 
 

@@ -36,9 +36,11 @@ class RolloutKindSpec:
     # It deletes: a person always approves, and `cooling_off` says how long it can still be undone after.
     irreversible: bool = False
     cooling_off: str = ""
-    # It saves over days, not at once (a schedule saves at night and at weekends): its saving is measured on
-    # the bill over this many days before its first wave and after its last, once they have passed.
+    # It is measured over days, not at once (a schedule saves at night and at weekends; a class move is
+    # charged once in its first hour): its saving is read on the bill over this many days before its first
+    # wave and from an hour after its last, once they have passed, and `measured_because` says why.
     measured_over_days: float = 0.0
+    measured_because: str = ""
 
     @property
     def cli_name(self) -> str:
@@ -61,6 +63,7 @@ class UnknownKindError(ValueError):
 def _registry() -> dict[str, RolloutKindSpec]:
     from graphs.rollout.kinds import (
         address_release,
+        bucket_tier_move,
         idle_stop,
         off_hours,
         rightsizing,
@@ -74,6 +77,7 @@ def _registry() -> dict[str, RolloutKindSpec]:
     kinds = (
         spot_migration.KIND, rightsizing.KIND, upsize.KIND, idle_stop.KIND, off_hours.KIND,
         volume_retype.KIND, volume_cleanup.KIND, snapshot_cleanup.KIND, address_release.KIND,
+        bucket_tier_move.KIND,
     )  # fmt: skip
     return {k.name: k for k in kinds}
 
