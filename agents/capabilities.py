@@ -72,14 +72,14 @@ LIMITS: tuple[Limit, ...] = (
     Limit(
         "storage",
         re.compile(
-            r"\b(?:s3|buckets?|storage accounts?|storage tiers?|glacier"
-            r"|(?<![=\w-])databases? (?:costs?|spend)|rds|load balancers?)\b",
+            r"\b(?:(?<![=\w-])databases? (?:costs?|spend)|rds|load balancers?)\b",
             re.IGNORECASE,
         ),  # fmt: skip
-        "look at object storage, managed databases or load balancers: I see machines, their volumes and "
-        "snapshots, and public addresses",
-        'spend by service ("spend by service last 30 days"), or the volumes, snapshots and addresses nobody '
-        'uses ("which disks are unattached?", "how much do old snapshots cost us?")',
+        "look at managed databases or load balancers: I see machines, their volumes and snapshots, public "
+        "addresses and object storage buckets",
+        'spend by service ("spend by service last 30 days"), or the volumes, snapshots, addresses and '
+        'buckets that cost more than they need ("which disks are unattached?", "which buckets should move '
+        'to a colder class?")',
     ),
     Limit(
         "power",

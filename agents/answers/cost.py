@@ -29,6 +29,18 @@ _KIND_WORDS = {
     "unattached_volume": "unattached-volume", "volume_type": "volume-type", "old_snapshot": "old-snapshot",
     "idle_address": "idle-address", "off_hours": "off-hours", "bucket_tier": "bucket-tier",
 }  # fmt: skip
+# What a storage question's resources are on the bill (its services), and what they are called.
+_BILLED_AS = {
+    "old_snapshot": ("snapshots",),
+    "bucket_tier": ("object-storage", "data-retrieval", "early-deletion"),
+}
+_BILLED_WORDS = {"old_snapshot": "Snapshots", "bucket_tier": "Buckets"}
+# A cloud's own name for its storage says which cloud a question is about.
+_STORAGE_OF = {
+    "aws": (r"s3", r"glacier", r"ebs"),
+    "azure": (r"blob", r"storage accounts?", r"managed disks?"),
+    "gcp": (r"cloud storage", r"gcs", r"persistent disks?"),
+}
 _STORAGE_WORDS = (
     r"disks?",
     r"volumes?",
@@ -44,6 +56,13 @@ _STORAGE_WORDS = (
     r"eips?",
     r"unattached",
     r"orphan\w*",
+    r"buckets?",
+    r"s3",
+    r"object storage",
+    r"storage class(?:es)?",
+    r"glacier",
+    r"blob",
+    r"storage accounts?",
 )
 
 
@@ -266,14 +285,19 @@ async def _savings(question: Question, tools: Tools) -> Answer:
 
 
 async def _storage(question: Question, tools: Tools) -> Answer:
-    """Volumes, snapshots and addresses: the ledger's findings of the kinds the question names, and what
-    the bill says the account spent on them."""
+    """Volumes, snapshots, addresses and buckets: the ledger's findings of the kinds the question names,
+    and what the bill says the account spent on them."""
     text, params = question.text, question.params
+    named = next((cloud for cloud, words in _STORAGE_OF.items() if has(text, *words)), None)
+    if params.provider is None and named is not None:  # "S3 buckets" are AWS's, "blob storage" Azure's
+        params = params.model_copy(update={"provider": named})
     kinds = [k for k, words in (
         ("unattached_volume", (r"unattached", r"orphan\w*", r"detached", r"unused", r"disks?", r"volumes?")),
         ("volume_type", (r"gp2", r"gp3", r"io1", r"volume types?", r"disk types?", r"cheaper type")),
         ("old_snapshot", (r"snapshots?", r"backups?")),
         ("idle_address", (r"ip addresse?s?", r"elastic ips?", r"public ips?", r"ips", r"eips?")),
+        ("bucket_tier", (r"buckets?", r"s3", r"object storage", r"storage class(?:es)?", r"glacier", r"blob",
+                         r"storage accounts?")),
     ) if has(text, *words)]  # fmt: skip
     if has(text, r"gp2", r"gp3", r"io1", r"volume types?", r"disk types?") and not has(text, "unattached"):
         kinds = [k for k in kinds if k != "unattached_volume"]
@@ -283,7 +307,7 @@ async def _storage(question: Question, tools: Tools) -> Answer:
     s = report.summary
     where = headline(params, ids=False)
     analysed = {"volume": report.volumes_analysed, "snapshot": report.snapshots_analysed,
-                "address": report.addresses_analysed}  # fmt: skip
+                "address": report.addresses_analysed, "bucket": report.buckets_analysed}  # fmt: skip
     seen = sorted({RESOURCE_OF[k] for k in kinds}, key=list(analysed).index)
     counted = ", ".join(_count(analysed[n], n) for n in seen)
     lines = [f"{where}: {s.recommendations} opportunities worth {usd(s.monthly_savings)} a month among "
@@ -302,15 +326,20 @@ async def _storage(question: Question, tools: Tools) -> Answer:
         facts[f"{r.instance_id}_usd"] = r.monthly_savings
     if s.recommendations > len(report.recommendations):
         lines.append(f"  and {s.recommendations - len(report.recommendations)} more.")
-    if "old_snapshot" in kinds:
+    billed = [(k, services) for k, services in _BILLED_AS.items() if k in kinds]
+    if billed:
         now = (await tools.call("current_time")).now
         span = window(params.period, now)
         spent: CostBreakdown = await tools.call(
             "get_costs", group_by="service", days=span.days, until=span.end, **instance_scope(params)
         )
-        snapshots = next((g.amount for g in spent.groups if g.key == "snapshots"), 0.0)
-        lines.append(f"Snapshots cost {usd(snapshots)} over {span.label} on the bill, all of them.")
-        facts["snapshots_spend_usd"] = round(snapshots, 2)
+        by_service = {g.key: g.amount for g in spent.groups}
+        for kind, services in billed:
+            parts = ", ".join(f"{s} {usd(by_service.get(s, 0.0))}" for s in services)
+            total = sum(by_service.get(s, 0.0) for s in services)
+            lines.append(f"{_BILLED_WORDS[kind]} cost {usd(total)} over {span.label} on the bill, all of them"
+                         + (f" ({parts})." if len(services) > 1 else "."))  # fmt: skip
+            facts[f"{RESOURCE_OF[kind]}s_spend_usd"] = round(total, 2)
     lines += [f"Not analysed: {note}" for note in report.notes]
     lines += unapplied(params, FILTERS, "savings are monthly estimates at today's list prices")
     return Answer(agent="cost", text="\n".join(lines), facts=facts, data={"savings": dump(report)},

@@ -38,6 +38,7 @@ class SavingsReport(BaseModel):
     volumes_analysed: int = 0
     snapshots_analysed: int = 0
     addresses_analysed: int = 0
+    buckets_analysed: int = 0
     notes: list[str] = Field(default_factory=list, description="What could not be analysed, and why")
     summary: SavingsSummary = Field(description="Every opportunity in scope, not only those listed")
     recommendations: list[Recommendation] = Field(description="Highest priority first, at most `limit`")
@@ -52,6 +53,7 @@ class SavingsReport(BaseModel):
             volumes_analysed=ledger.volumes_analysed,
             snapshots_analysed=ledger.snapshots_analysed,
             addresses_analysed=ledger.addresses_analysed,
+            buckets_analysed=ledger.buckets_analysed,
             notes=ledger.notes,
             summary=ledger.summary,
             recommendations=ledger.opportunities[:limit],

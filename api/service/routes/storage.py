@@ -1,4 +1,5 @@
-"""/api/v1/volumes, /snapshots, /addresses: what the account holds besides machines, a page at a time."""
+"""/api/v1/volumes, /snapshots, /addresses, /buckets: what the account holds besides machines, a page at a
+time."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from api.service.deps import CloudDep, Reader
 from api.service.routes.scope import Application, Limit, Offset, Region, Tags, tags_of
 from api.service.schemas import Cloud
-from tools.models import Address, ResourceFilter, Snapshot, Volume
+from tools.models import Address, Bucket, ResourceFilter, Snapshot, Volume
 
 router = APIRouter(prefix="/api/v1", tags=["cloud"])
 
@@ -87,4 +88,21 @@ async def addresses(
         provider=provider, region=region, state=state, application=application, tags=tags_of(tag)
     )
     found = await asyncio.to_thread(cloud.list_addresses, scope)
+    return Page.of(found, offset, limit)
+
+
+@router.get("/buckets", response_model=Page[Bucket])
+async def buckets(
+    cloud: CloudDep,
+    _: Reader,
+    provider: Cloud | None = None,
+    region: Region = None,
+    application: Application = None,
+    tag: Tags = [],  # noqa: B006
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> Page[Bucket]:
+    """Object storage buckets matching every filter, with their storage class, size and daily reads."""
+    scope = ResourceFilter(provider=provider, region=region, application=application, tags=tags_of(tag))
+    found = await asyncio.to_thread(cloud.list_buckets, scope)
     return Page.of(found, offset, limit)
