@@ -1,6 +1,6 @@
-"""`optiinfra demo storage`: what an account holds besides machines, what it costs, what the ledger finds,
-and each storage rollout kind carried out on an in-process simulator — a deletion approved by a person,
-with its way back."""
+"""`optiinfra demo storage`: what an account holds besides machines (volumes, snapshots, addresses, buckets),
+what it costs, what the ledger finds, and each storage rollout kind carried out on an in-process simulator —
+a deletion approved by a person, with its way back."""
 
 from __future__ import annotations
 
@@ -17,21 +17,22 @@ from tools.analysis.ledger import read_ledger
 from tools.models import ResourceFilter
 
 # Each storage kind's rollout, in the order a FinOps engineer cleaning up an old account takes them.
-ROLLOUTS = ("address_release", "volume_retype", "volume_cleanup", "snapshot_cleanup")
+ROLLOUTS = ("address_release", "volume_retype", "bucket_tier_move", "volume_cleanup", "snapshot_cleanup")
 
 
 def run_storage_demo(seed: int, size: int, console: Console) -> None:
     sim = CloudSimulator(seed, size)
     cloud = resilient_simulator(sim)
     volumes, snapshots = cloud.list_volumes(), cloud.list_snapshots()
-    addresses = cloud.list_addresses()
+    addresses, buckets = cloud.list_addresses(), cloud.list_buckets()
+    stored, read = sum(b.size_gb for b in buckets) / 1000, sum(b.reads_gb_per_day or 0 for b in buckets)
     available = [v for v in volumes if v.state == "available"]
     idle = [a for a in addresses if a.state == "idle"]
     console.rule("What the account holds besides machines")
     console.print(
         f"{len(volumes)} data volumes ({len(available)} attached to nothing), {len(snapshots)} snapshots "
         f"({sum(not s.volume_exists for s in snapshots)} of volumes that are gone), {len(addresses)} public "
-        f"addresses ({len(idle)} idle)."
+        f"addresses ({len(idle)} idle), {len(buckets)} buckets ({stored:,.0f} TB, {read:,.0f} GB read a day)."
     )
     bill = cloud.costs("service", days=30)
     console.print(

@@ -23,7 +23,7 @@ from mock_cloud.clouds import Provider
 from mock_cloud.errors import IncorrectResourceState, ResourceNotFound
 from mock_cloud.instances import Instance
 from mock_cloud.stable import stable_int
-from mock_cloud.storage import Billed, BilledRows
+from mock_cloud.storage import Billed, BilledRows, matches
 from mock_cloud.workloads import DAY, HOUR
 
 _STREAM = 0xB0C7E75  # the buckets' own random stream: a seed's machines and volumes stay as they were
@@ -197,21 +197,6 @@ class Buckets:
             for charge in b.charges:
                 if charge.usd:  # a one-off, on the bill in the hour it was made
                     add(keys[charge.service], charge.at, charge.at + HOUR, charge.usd)
-
-
-def matches(
-    b: Bucket,
-    provider: str | None = None,
-    region: str | None = None,
-    application: str | None = None,
-    tags: Mapping[str, str] | None = None,
-) -> bool:
-    return (
-        (provider is None or b.provider == provider)
-        and (region is None or b.region == region)
-        and (application is None or b.application == application)
-        and all(b.tags.get(k) == v for k, v in (tags or {}).items())
-    )
 
 
 def generate_buckets(seed: int, now: float, live: Iterable[Instance]) -> Buckets:

@@ -14,7 +14,6 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from mock_cloud.buckets import BucketView, generate_buckets
-from mock_cloud.buckets import matches as bucket_matches
 from mock_cloud.catalog import Catalog, Provider, check_pricing_model, check_provider, load_catalog
 from mock_cloud.clock import SimClock
 from mock_cloud.clouds import DEFAULT_SEED, DEFAULT_SIZE
@@ -586,7 +585,7 @@ class CloudSimulator:
         _check_filters(provider)
         found = [
             b for _, b in sorted(self.buckets.buckets.items())
-            if bucket_matches(b, provider, region, application, tags)
+            if matches(b, provider, region, application, tags)
             and (storage_class is None or b.current.storage_class == storage_class)
         ]  # fmt: skip
         return _page(found, offset, limit, self.buckets.view)

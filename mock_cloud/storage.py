@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -547,14 +548,30 @@ class StorageEstate:
         return out
 
 
+class Placed(Protocol):
+    """What a listing or the bill filters a resource by."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def application(self) -> str: ...
+
+    @property
+    def tags(self) -> dict[str, str]: ...
+
+
 def matches(
-    resource: Volume | Snapshot | Address,
+    resource: Placed,
     provider: str | None = None,
     region: str | None = None,
     application: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> bool:
-    """Whether a volume, snapshot or address matches every given filter."""
+    """Whether a volume, snapshot, address or bucket matches every given filter."""
     return (
         (provider is None or resource.provider == provider)
         and (region is None or resource.region == region)

@@ -211,6 +211,10 @@ _ORDERS_STORAGE = tuple(
             r"(?:ips?|ip\s+addresse?s?|addresse?s?|eips?)\b",
         ),
         (
+            "bucket_tier_move",
+            r"(?:move|switch|change|transition|tier|archive)\s+(?:[\w.=-]+\s+){0,4}?buckets?\b",
+        ),
+        (
             "volume_retype",
             r"(?:move|convert|migrate|switch|change|upgrade)\s+(?:[\w.=-]+\s+){0,4}?gp2\b.*\bgp3\b",
         ),

@@ -66,6 +66,7 @@ ROUTES: list[tuple[str, str, dict[str, object] | None, str | None]] = [
     ("GET", "/api/v1/volumes?state=available", None, "read"),
     ("GET", "/api/v1/snapshots?limit=1", None, "read"),
     ("GET", "/api/v1/addresses?state=idle", None, "read"),
+    ("GET", "/api/v1/buckets?provider=aws", None, "read"),
     ("GET", "/api/v1/costs", None, "read"),
     ("GET", "/api/v1/recommendations?kind=idle&limit=1", None, "read"),
     ("GET", "/api/v1/workflows", None, "read"),
@@ -305,6 +306,11 @@ async def test_volumes_snapshots_and_addresses_are_the_clouds(service: Service) 
     )
     bad = await service.client.get("/api/v1/volumes?state=lost", headers=viewer)
     assert bad.status_code == 422 and "state" in bad.text
+    buckets = (await service.client.get("/api/v1/buckets?provider=gcp", headers=viewer)).json()
+    own = sim.list_buckets(provider="gcp").items
+    assert buckets["total"] == len(own) and {b["storage_class"] for b in buckets["items"]} == {
+        b.storage_class for b in own[:100]
+    }
 
 
 async def test_health_readiness_and_metrics_are_open(service: Service) -> None:
