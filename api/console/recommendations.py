@@ -62,7 +62,7 @@ async def recommendations(
 
 
 def _resources(ledger: Ledger) -> str:
-    """The volumes, snapshots and addresses analysed, in words ("" when none was)."""
+    """The volumes, snapshots, addresses and buckets analysed, in words ("" when none was)."""
     counts = ((ledger.volumes_analysed, "volumes"), (ledger.snapshots_analysed, "snapshots"),
-              (ledger.addresses_analysed, "addresses"))  # fmt: skip
+              (ledger.addresses_analysed, "addresses"), (ledger.buckets_analysed, "buckets"))  # fmt: skip
     return ", ".join(f"{n} {what}" for n, what in counts if n)

@@ -100,7 +100,7 @@ def test_recommendations_filtered_to_the_apis_totals_then_a_rollout_planned(
 
 def test_volumes_snapshots_and_addresses_are_in_the_recommendations(browser: Browser, still: Console) -> None:
     page = still.sign_in(browser, "viewer")
-    storage = ("unattached_volume", "old_snapshot", "idle_address", "volume_type")
+    storage = ("unattached_volume", "old_snapshot", "idle_address", "volume_type", "bucket_tier")
     page.goto(f"{still.url}/recommendations?" + "&".join(f"kind={k}" for k in storage))
     api = _api(still, "viewer", "/api/v1/recommendations", kind=list(storage), limit=1)
     expect(page.locator("#rec-count")).to_have_text(str(api["total"]))
@@ -108,7 +108,9 @@ def test_volumes_snapshots_and_addresses_are_in_the_recommendations(browser: Bro
     first = page.locator("#recommendations tbody tr").first
     expect(first).to_contain_text("(")  # "(volume)", "(snapshot)", "(address)": not a machine
     assert first.locator("a[href^='/fleet/']").count() == 0  # no link to a machine's page
-    expect(page.get_by_text(re.compile(r"\d+ volumes, \d+ snapshots, \d+ addresses"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"\d+ volumes, \d+ snapshots, \d+ addresses, \d+ buckets"))
+    ).to_be_visible()
     still.shot(page, "recommendations-storage")
 
 
