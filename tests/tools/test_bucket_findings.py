@@ -72,3 +72,23 @@ def test_a_move_that_would_cost_more_in_reads_is_not_advised(sim: CloudSimulator
     busy = [b for b in rest.get("/buckets").json()["buckets"] if b["storage_class"] in ("STANDARD", "Hot")
             and b["reads_gb_per_day"] > b["size_gb"]]  # fmt: skip
     assert busy and not advised & {b["name"] for b in busy}
+
+
+def test_a_class_not_priced_here_is_left_alone() -> None:
+    """S3 Intelligent-Tiering moves objects by itself; One Zone-IA is not in the catalog: neither is advised,
+    and neither breaks the ledger."""
+    from datetime import timedelta
+
+    from tools.analysis.buckets import bucket_tiers
+    from tools.analysis.settings import StorageSettings
+    from tools.models import Bucket
+
+    now = datetime.fromisoformat("2026-06-17T06:00:00+00:00")
+    made = now - timedelta(days=400)
+    unread = [
+        Bucket(name=f"logs-{c.lower()}", provider="aws", region="us-east-1", storage_class=c, size_gb=5000.0,
+               objects=10, reads_gb_per_day=0.0, created_at=made, class_since=made)
+        for c in ("INTELLIGENT_TIERING", "ONEZONE_IA", "STANDARD")
+    ]  # fmt: skip
+    advised = bucket_tiers(unread, now, StorageSettings())
+    assert [r.instance_id for r in advised] == ["logs-standard"]

@@ -45,21 +45,19 @@ class S3Buckets:
         f = filters or ResourceFilter()
         if f.provider not in (None, "aws"):
             return []
-        with translated():
-            names = [b["Name"] for b in self._s3.list_buckets().get("Buckets", [])]
         found = []
-        for name in sorted(names):
+        for name, created in sorted(self._created().items()):
             region = self._region(name)
             if region not in self.regions or (f.region is not None and region != f.region):
                 continue
             tags = self._tags(name)
             if all(tags.get(k) == v for k, v in f.tag_filter().items()):
-                found.append(self._bucket(name, region, tags))
+                found.append(self._bucket(name, region, tags, created))
         return found
 
     def get_bucket(self, name: str) -> Bucket:
-        region = self._region(name)
-        return self._bucket(name, region, self._tags(name))
+        region = self._region(name)  # NoSuchBucket for an unknown one
+        return self._bucket(name, region, self._tags(name), self._created()[name])
 
     def set_bucket_class(self, name: str, storage_class: str, idempotency_key: str) -> Bucket:
         if ("aws", storage_class) not in STORAGE_CLASSES:
@@ -78,6 +76,11 @@ class S3Buckets:
         return self.get_bucket(name)
 
     # -- internals --------------------------------------------------------------------------------------
+    def _created(self) -> dict[str, datetime]:
+        """Every bucket of the account and when it was made (one ListBuckets call)."""
+        with translated():
+            return {b["Name"]: b["CreationDate"] for b in self._s3.list_buckets().get("Buckets", [])}
+
     def _region(self, name: str) -> str:
         with translated():
             location = self._s3.get_bucket_location(Bucket=name).get("LocationConstraint")
@@ -93,11 +96,10 @@ class S3Buckets:
                 raise
         return {t["Key"]: t["Value"] for t in raw}
 
-    def _bucket(self, name: str, region: str, tags: dict[str, str]) -> Bucket:
+    def _bucket(self, name: str, region: str, tags: dict[str, str], created: datetime) -> Bucket:
         sizes: Counter[str] = Counter()
         objects = 0
         with translated():
-            created = next(b["CreationDate"] for b in self._s3.list_buckets()["Buckets"] if b["Name"] == name)
             for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=name):
                 for obj in page.get("Contents", []):
                     sizes[obj.get("StorageClass", "STANDARD")] += obj["Size"]

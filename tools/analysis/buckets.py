@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from mock_cloud.catalog.buckets import StorageClass, classes_of, storage_class
+from mock_cloud.catalog.buckets import STORAGE_CLASSES, StorageClass, classes_of
 from mock_cloud.catalog.storage import region_factor
 from tools.analysis.recommendation import Recommendation
 from tools.analysis.settings import StorageSettings
@@ -52,9 +52,9 @@ def bucket_tiers(buckets: list[Bucket], now: datetime, settings: StorageSettings
         age_days = (now - b.created_at).total_seconds() / DAY
         if b.reads_gb_per_day is None or age_days < settings.bucket_min_age_days:
             continue  # what a move costs in reads cannot be priced without a month of them
-        old = storage_class(b.provider, b.storage_class)
-        if not old.online:
-            continue
+        old = STORAGE_CLASSES.get((b.provider, b.storage_class))
+        if old is None or not old.online:
+            continue  # a class not priced here (S3 Intelligent-Tiering, One Zone-IA), or read after a restore
         storage, reads = month_in(b, old)
         best: tuple[float, StorageClass, float, float, float, float] | None = None
         for new in classes_of(b.provider):
