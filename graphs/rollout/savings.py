@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from graphs.rollout.kinds import kind_of
 from graphs.rollout.models import ChangeResult, RolloutState
+from tools.analysis.kinds import RESOURCE_OF, plural
 from tools.analysis.settings import HOURS_PER_MONTH
 from tools.errors import ProviderError
 from tools.provider import CloudProvider
@@ -73,9 +74,10 @@ def measure(cloud: CloudProvider, state: RolloutState, kept: list[ChangeResult])
         before_usd=round(sum(before.get(r.instance_id, 0.0) for r in kept), 4),
         after_usd=round(sum(after.get(r.current_id, 0.0) for r in kept), 4),
         hours=round(hours, 3),
-        note=f"billed cost of the {len(kept)} changed machine(s) over {hours:g} h before the first wave and "
-        f"{hours:g} h after the last, scaled to a month of the hours each runs"
-        + (f" ({part_time} of them not all the time)" if part_time else ""),
+        note=f"billed cost of the {len(kept)} changed {plural(RESOURCE_OF[spec.recommendation])} over "
+        f"{hours:g} h before the first wave and {hours:g} h "
+        + ("from an hour after the last, scaled to a month" if days else "after the last, scaled to a month")
+        + (f" of the hours each runs ({part_time} of them not all the time)" if part_time else ""),
     )
 
 
