@@ -52,9 +52,13 @@ def local_seconds(zone: str, times: npt.NDArray[np.float64]) -> npt.NDArray[np.f
     return times + offsets[inverse]
 
 
+def weekdays(local: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The day of the week of each wall-clock moment (`local_seconds`), Monday 0."""
+    return (np.floor(local / DAY).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+
+
 def in_office(zone: str, times: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
     """Whether each moment falls in the zone's office hours (weekdays, 08:00 to 19:00 local)."""
     local = local_seconds(zone, times)
     hour = (local % DAY) / HOUR
-    weekday = (np.floor(local / DAY).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday: Monday is 0
-    return (weekday < 5) & (hour >= OFFICE_OPENS) & (hour < OFFICE_CLOSES)
+    return (weekdays(local) < 5) & (hour >= OFFICE_OPENS) & (hour < OFFICE_CLOSES)

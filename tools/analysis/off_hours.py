@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
+# The wall clock of a zone, as the simulator keeps its teams' office hours (one conversion for both).
+from mock_cloud.offices import local_seconds, weekdays
 from tools.analysis.recommendation import Recommendation, RiskLevel, clamp, recommend_for
 from tools.analysis.settings import HOURS_PER_MONTH, OffHoursSettings
 from tools.models import Instance, MetricSeries
@@ -103,15 +105,11 @@ class OffHoursSchedule:
 
     def running_mask(self, times: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """`running_at` for many unix times at once."""
-        hours = np.floor(times / _HOUR).astype(np.int64)
-        unique, inverse = np.unique(hours, return_inverse=True)
-        offsets = np.fromiter((_offset(self.time_zone, int(h)) for h in unique), np.float64, len(unique))
-        local = times + offsets[inverse]
+        local = local_seconds(self.time_zone, times)
         seconds = local % 86400.0
         on = (seconds >= _seconds(self.start)) & (seconds < _seconds(self.stop))
         if self.weekends_off:
-            weekday = (np.floor(local / 86400.0).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-            on &= weekday < 5
+            on &= weekdays(local) < 5
         return on
 
     def boundaries(self, after: datetime, until: datetime) -> list[tuple[datetime, bool]]:
@@ -238,10 +236,3 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"'{name}' is not a time zone (an IANA name, e.g. Europe/Berlin)") from None
-
-
-@cache
-def _offset(zone: str, hour: int) -> float:
-    """The zone's offset from UTC, in seconds, during the UTC hour `hour` (hours since the epoch)."""
-    offset = datetime.fromtimestamp(hour * _HOUR, UTC).astimezone(_zone(zone)).utcoffset()
-    return offset.total_seconds() if offset is not None else 0.0
