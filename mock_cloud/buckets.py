@@ -160,16 +160,7 @@ class Buckets:
     ) -> None:
         """Add each matching bucket's storage, retrieval and one-off charges to `out`."""
 
-        index: dict[int, int] = {}
-
-        def add(key: Billed, start: float, end: float, hourly: float) -> None:
-            if id(key) not in index:
-                index[id(key)] = len(out.keys)
-                out.keys.append(key)
-            out.rows.append(index[id(key)])
-            out.starts.append(start)
-            out.ends.append(end)
-            out.hourly.append(hourly)
+        add = out.add
 
         for b in self.buckets.values():
             if not matches(b, provider, region, application, tags):

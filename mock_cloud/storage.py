@@ -212,11 +212,22 @@ class VolumeDeletion:
 class BilledRows:
     """Everything besides machines the bill carries, as segments (row, start, end, USD/h) and rows."""
 
-    keys: list[Billed]
-    rows: list[int]
-    starts: list[float]
-    ends: list[float]
-    hourly: list[float]
+    keys: list[Billed] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    starts: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)
+    hourly: list[float] = field(default_factory=list)
+    _row_of: dict[int, int] = field(default_factory=dict)  # a key's row, by its identity
+
+    def add(self, key: Billed, start: float, end: float, hourly: float) -> None:
+        """`key` billed `hourly` USD/h from `start` to `end` (a key's segments need not come together)."""
+        if id(key) not in self._row_of:
+            self._row_of[id(key)] = len(self.keys)
+            self.keys.append(key)
+        self.rows.append(self._row_of[id(key)])
+        self.starts.append(start)
+        self.ends.append(end)
+        self.hourly.append(hourly)
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,15 +520,8 @@ class StorageEstate:
     ) -> BilledRows:
         """Each resource that matches the filters, with its priced segments (deleted ones too, for the
         time they existed)."""
-        out = BilledRows([], [], [], [], [])
-
-        def add(key: Billed, start: float, end: float, hourly: float) -> None:
-            if not out.keys or out.keys[-1] is not key:
-                out.keys.append(key)
-            out.rows.append(len(out.keys) - 1)
-            out.starts.append(start)
-            out.ends.append(end)
-            out.hourly.append(hourly)
+        out = BilledRows()
+        add = out.add
 
         for v in self.volumes.values():
             if not matches(v, provider, region, application, tags):
