@@ -5,32 +5,25 @@ the schedule had stopped it."""
 
 from __future__ import annotations
 
-import functools
-
 from agents.review import Change, ReviewContext, ReviewPolicy
-from graphs.rollout.execution import change_key, observe, outcome, reverse_each, rollback_key
+from graphs.rollout.execution import reverse_each, rollback_key
 from graphs.rollout.kinds import RolloutKindSpec
+from graphs.rollout.kinds.resources import Shown, carry_out
 from graphs.rollout.models import ChangeResult
 from tools.analysis.off_hours import OFF_HOURS_TAG, OPTED_OUT
-from tools.errors import ProviderError
 from tools.models import Instance
 from tools.provider import CloudProvider
 
 
 def apply(cloud: CloudProvider, workflow_id: str, wave: int, changes: list[Change]) -> list[ChangeResult]:
-    out = []
-    for c in changes:
-        error = ""
-        try:
-            cloud.set_tags(
-                c.instance_id, {OFF_HOURS_TAG: c.target}, change_key(workflow_id, wave, c.instance_id)
-            )
-        except ProviderError as exc:  # tagged or not: the cloud says
-            error = f"{type(exc).__name__}: {exc}"
-        inst = observe(functools.partial(cloud.get_instance, c.instance_id), c.instance_id)
-        tagged = inst.tags.get(OFF_HOURS_TAG) == c.target
-        out.append(outcome(c, c.instance_id, tagged, error or f"its {OFF_HOURS_TAG} tag is not the schedule"))
-    return out
+    def shows(c: Change) -> Shown:
+        tag = cloud.get_instance(c.instance_id).tags.get(OFF_HOURS_TAG)
+        return tag == c.target, c.instance_id, f"its {OFF_HOURS_TAG} tag is {tag or 'not there'}"
+
+    def tag(c: Change, key: str) -> object:
+        return cloud.set_tags(c.instance_id, {OFF_HOURS_TAG: c.target}, key)
+
+    return carry_out(workflow_id, wave, changes, tag, shows)
 
 
 def revert(cloud: CloudProvider, workflow_id: str, done: list[ChangeResult]) -> list[ChangeResult]:

@@ -1,5 +1,6 @@
-"""Carrying out changes to volumes, snapshots and addresses, and taking them back: each call under its
-idempotency key, each outcome read back from the cloud (retried), whatever the call answered."""
+"""Carrying out changes to volumes, snapshots, addresses, buckets and machines' tags, and taking them back:
+each call under its idempotency key, each outcome read back from the cloud (retried), whatever the call
+answered."""
 
 from __future__ import annotations
 
