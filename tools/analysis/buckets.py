@@ -19,10 +19,10 @@ from datetime import datetime
 from mock_cloud.catalog.buckets import STORAGE_CLASSES, StorageClass, classes_of
 from mock_cloud.catalog.storage import region_factor
 from tools.analysis.recommendation import Recommendation
-from tools.analysis.settings import StorageSettings
+from tools.analysis.settings import HOURS_PER_MONTH, StorageSettings
 from tools.models import Bucket
 
-MONTH_DAYS = 730.0 / 24
+MONTH_DAYS = HOURS_PER_MONTH / 24
 DAY = 86400.0
 
 
